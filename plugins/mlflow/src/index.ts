@@ -1,0 +1,1 @@
+export { mlflowPlugin as default } from './plugin';

@@ -1,0 +1,7 @@
+import { mlflowPlugin } from './plugin';
+
+describe('mlflow', () => {
+  it('should export plugin', () => {
+    expect(mlflowPlugin).toBeDefined();
+  });
+});
