@@ -1,19 +1,11 @@
-/***/
 /**
- * Common functionalities for the mlflow plugin.
+ * Annotations, entity helpers, name validators, wire types and permissions shared by the MLflow
+ * plugins. Isomorphic: no React and no Node-only imports.
  *
  * @packageDocumentation
  */
-
-/**
- * In this package you might for example declare types that are common
- * between the frontend and backend plugin packages.
- */
-export type CommonType = {
-  field: string;
-};
-
-/**
- * Or you might declare some common constants.
- */
-export const COMMON_CONSTANT = 1;
+export * from './annotations';
+export * from './entity';
+export * from './health';
+export * from './permissions';
+export * from './validators';

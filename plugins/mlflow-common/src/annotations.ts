@@ -1,0 +1,53 @@
+/** Public URL of the MLflow tracking server (the Ingress URL users open). */
+export const ANNOTATION_MLFLOW_TRACKING_URL = 'mlflow.org/tracking-url';
+
+/** AWS region that holds the instance's RDS database and S3 bucket, e.g. `eu-west-1`. */
+export const ANNOTATION_MLFLOW_AWS_REGION = 'mlflow.org/aws-region';
+
+/** Identifier of the RDS DB instance that is the backend store. */
+export const ANNOTATION_MLFLOW_RDS_INSTANCE_ID = 'mlflow.org/rds-instance-id';
+
+/** Artifact root of the instance, `s3://bucket/prefix`. */
+export const ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT = 'mlflow.org/s3-artifact-root';
+
+/** Name of the Kubernetes cluster (as in `kubernetes.clusterLocatorMethods`) running the server. */
+export const ANNOTATION_MLFLOW_KUBERNETES_CLUSTER =
+  'mlflow.org/kubernetes-cluster';
+
+/** The core Kubernetes plugin's id annotation; set so its tab works for MLflow instances too. */
+export const ANNOTATION_KUBERNETES_ID = 'backstage.io/kubernetes-id';
+
+/** The core Kubernetes plugin's namespace annotation. */
+export const ANNOTATION_KUBERNETES_NAMESPACE =
+  'backstage.io/kubernetes-namespace';
+
+/**
+ * Annotations the deploy action writes on the MLflow Deployment so that the catalog module can
+ * rebuild the entities from the cluster alone. The `mlflow.org/*` entity annotations above are
+ * written on the Deployment under the same keys.
+ */
+export const DEPLOYMENT_ANNOTATION_OWNER = 'mlflow.org/owner';
+/** System the instance belongs to (optional). */
+export const DEPLOYMENT_ANNOTATION_SYSTEM = 'mlflow.org/system';
+/** Human description of the instance. */
+export const DEPLOYMENT_ANNOTATION_DESCRIPTION = 'mlflow.org/description';
+/** Environment of the instance: dev, staging or prod. */
+export const DEPLOYMENT_ANNOTATION_ENVIRONMENT = 'mlflow.org/environment';
+/** Name of the PostgreSQL database inside the RDS instance. */
+export const DEPLOYMENT_ANNOTATION_DATABASE_NAME = 'mlflow.org/database-name';
+
+/** Label selecting MLflow Deployments, the standard Kubernetes name label. */
+export const LABEL_APP_NAME = 'app.kubernetes.io/name';
+/** Value of {@link LABEL_APP_NAME} on MLflow tracking servers. */
+export const LABEL_APP_NAME_MLFLOW = 'mlflow';
+/** Standard instance label: the MLflow instance name (the catalog Component name). */
+export const LABEL_APP_INSTANCE = 'app.kubernetes.io/instance';
+/** Standard part-of label, set to the instance's system when it has one. */
+export const LABEL_APP_PART_OF = 'app.kubernetes.io/part-of';
+/** Standard managed-by label. */
+export const LABEL_APP_MANAGED_BY = 'app.kubernetes.io/managed-by';
+/** Value of {@link LABEL_APP_MANAGED_BY} on everything this project creates. */
+export const MANAGED_BY_STATEFUL_MLFLOW = 'backstage-stateful-mlflow';
+
+/** Tag (AWS) and label (Kubernetes) marking resources created by these plugins. */
+export const OWNERSHIP_TAG_KEY = 'stateful-mlflow/instance';

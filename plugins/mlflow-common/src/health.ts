@@ -1,0 +1,134 @@
+/** Overall state of an instance, derived from its checks (rules in the mlflow-backend README). */
+export type MlflowOverallStatus =
+  | 'healthy'
+  | 'degraded'
+  | 'unhealthy'
+  | 'unknown';
+
+/** State of one check. */
+export type MlflowCheckStatus = 'ok' | 'warning' | 'error' | 'unknown';
+
+/** The four checks of a report, in display order. */
+export const MLFLOW_CHECK_IDS = [
+  'trackingServer',
+  'database',
+  'artifactStore',
+  'kubernetes',
+] as const;
+
+/** Id of one check. */
+export type MlflowCheckId = (typeof MLFLOW_CHECK_IDS)[number];
+
+/** One compliance point of a backing store (encrypted, private, backups …). */
+export type MlflowComplianceFlag = {
+  id: string;
+  label: string;
+  ok: boolean;
+};
+
+/** What the tracking server check saw. */
+export type MlflowTrackingServerDetails = {
+  url: string;
+  version?: string;
+  /** `/health` answered OK (a static liveness answer). */
+  live: boolean;
+  /** A REST call that reads the backend store succeeded. */
+  backendStoreReachable: boolean;
+};
+
+/** What DescribeDBInstances said of the backend store. */
+export type MlflowDatabaseDetails = {
+  instanceId: string;
+  region: string;
+  status?: string;
+  engine?: string;
+  engineVersion?: string;
+  instanceClass?: string;
+  allocatedStorageGiB?: number;
+  endpoint?: string;
+  port?: number;
+  multiAz?: boolean;
+  storageEncrypted?: boolean;
+  publiclyAccessible?: boolean;
+  backupRetentionDays?: number;
+  deletionProtection?: boolean;
+  compliance: MlflowComplianceFlag[];
+};
+
+/** What S3 said of the artifact store. */
+export type MlflowArtifactStoreDetails = {
+  bucket: string;
+  prefix: string;
+  region: string;
+  versioning?: 'Enabled' | 'Suspended' | 'Disabled';
+  encryption?: string;
+  publicAccessBlocked?: boolean;
+  tlsOnlyPolicy?: boolean;
+  compliance: MlflowComplianceFlag[];
+};
+
+/** A Deployment condition, as Kubernetes reports it. */
+export type MlflowDeploymentCondition = {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+};
+
+/** What Kubernetes said of the tracking server's Deployment. */
+export type MlflowKubernetesDetails = {
+  cluster: string;
+  namespace: string;
+  deployment: string;
+  replicas: {
+    desired: number;
+    ready: number;
+    updated: number;
+    available: number;
+  };
+  image?: string;
+  conditions: MlflowDeploymentCondition[];
+  ingressHost?: string;
+};
+
+/** Details by check id. */
+export type MlflowCheckDetailsById = {
+  trackingServer: MlflowTrackingServerDetails;
+  database: MlflowDatabaseDetails;
+  artifactStore: MlflowArtifactStoreDetails;
+  kubernetes: MlflowKubernetesDetails;
+};
+
+/** One check of a report. `details` is absent when the check could not run at all. */
+export type MlflowHealthCheck<TId extends MlflowCheckId = MlflowCheckId> = {
+  [K in TId]: {
+    id: K;
+    status: MlflowCheckStatus;
+    summary: string;
+    details?: MlflowCheckDetailsById[K];
+    latencyMs: number;
+  };
+}[TId];
+
+/** A link shown with a report. */
+export type MlflowLink = { title: string; url: string };
+
+/** The health report of one instance (GET /v1/health/:namespace/:kind/:name). */
+export type MlflowHealthReport = {
+  entityRef: string;
+  overall: MlflowOverallStatus;
+  checkedAt: string;
+  checks: MlflowHealthCheck[];
+  links: MlflowLink[];
+};
+
+/** Body of the fleet request (POST /v1/health). */
+export type MlflowFleetHealthRequest = { entityRefs: string[] };
+
+/** Answer of the fleet request: one item per requested ref, in order. */
+export type MlflowFleetHealthResponse = {
+  items: Array<
+    | { entityRef: string; report: MlflowHealthReport }
+    | { entityRef: string; error: { name: string; message: string } }
+  >;
+};
