@@ -1,7 +1,0 @@
-import { mlflowPlugin } from './plugin';
-
-describe('mlflow', () => {
-  it('should export plugin', () => {
-    expect(mlflowPlugin).toBeDefined();
-  });
-});

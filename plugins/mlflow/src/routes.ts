@@ -1,3 +1,0 @@
-import { createRouteRef } from '@backstage/frontend-plugin-api';
-
-export const rootRouteRef = createRouteRef();
