@@ -51,3 +51,16 @@ export const MANAGED_BY_STATEFUL_MLFLOW = 'backstage-stateful-mlflow';
 
 /** Tag (AWS) and label (Kubernetes) marking resources created by these plugins. */
 export const OWNERSHIP_TAG_KEY = 'stateful-mlflow/instance';
+
+/**
+ * The core Kubernetes plugin's label-selector annotation; set on adopted instances, whose Deployments
+ * lack the `backstage.io/kubernetes-id` label.
+ */
+export const ANNOTATION_KUBERNETES_LABEL_SELECTOR =
+  'backstage.io/kubernetes-label-selector';
+
+/**
+ * `'true'` on entities of an MLflow instance that was installed by other means (e.g. a Helm chart) and
+ * adopted by the catalog module: only what its labels and pod spec tell is annotated, the rest is unknown.
+ */
+export const ANNOTATION_MLFLOW_ADOPTED = 'mlflow.org/adopted';
