@@ -24,6 +24,8 @@ export type MlflowComplianceFlag = {
   id: string;
   label: string;
   ok: boolean;
+  /** Whether an off flag degrades the check; some points apply only to production instances. */
+  required?: boolean;
 };
 
 /** What the tracking server check saw. */
