@@ -2,11 +2,16 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { mlflowPermissions } from '@stateful-mlflow/plugin-mlflow-common';
+import { createGetInstanceHealthAction } from './actions/getInstanceHealthAction';
 import { createRouter } from './router';
-import { todoListServiceRef } from './services/TodoListService';
+import { DefaultMlflowHealthService } from './service/DefaultMlflowHealthService';
 
 /**
- * mlflowPlugin backend plugin
+ * The MLflow backend plugin: the health API (`/api/mlflow/v1/health`) and the
+ * `get-instance-health` action.
  *
  * @public
  */
@@ -15,17 +20,36 @@ export const mlflowPlugin = createBackendPlugin({
   register(env) {
     env.registerInit({
       deps: {
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
+        cache: coreServices.cache,
         httpAuth: coreServices.httpAuth,
         httpRouter: coreServices.httpRouter,
-        todoList: todoListServiceRef,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        catalog: catalogServiceRef,
+        actionsRegistry: actionsRegistryServiceRef,
       },
-      async init({ httpAuth, httpRouter, todoList }) {
-        httpRouter.use(
-          await createRouter({
-            httpAuth,
-            todoList,
-          }),
-        );
+      async init({
+        config,
+        logger,
+        cache,
+        httpAuth,
+        httpRouter,
+        permissions,
+        permissionsRegistry,
+        catalog,
+        actionsRegistry,
+      }) {
+        permissionsRegistry.addPermissions(mlflowPermissions);
+        const health = DefaultMlflowHealthService.fromConfig(config, {
+          catalog,
+          permissions,
+          cache,
+          logger,
+        });
+        httpRouter.use(await createRouter({ httpAuth, health }));
+        actionsRegistry.register(createGetInstanceHealthAction({ health }));
       },
     });
   },

@@ -1,50 +1,59 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
-import { z } from 'zod/v3';
+import { describeReceived } from '@stateful-mlflow/plugin-mlflow-common';
 import express from 'express';
 import Router from 'express-promise-router';
-import { todoListServiceRef } from './services/TodoListService';
+import { MlflowHealthService } from './service/MlflowHealthService';
 
-export async function createRouter({
-  httpAuth,
-  todoList,
-}: {
+function readRefresh(value: unknown): boolean {
+  if (value === undefined || value === 'false') {
+    return false;
+  }
+  if (value === 'true') {
+    return true;
+  }
+  throw new InputError(
+    `Invalid refresh: received ${describeReceived(
+      value,
+    )}, but it must be true or false.`,
+  );
+}
+
+export type RouterOptions = {
   httpAuth: HttpAuthService;
-  todoList: typeof todoListServiceRef.T;
-}): Promise<express.Router> {
+  health: MlflowHealthService;
+};
+
+/** The health API: one instance by entity ref, or many (fleet). */
+export async function createRouter(
+  options: RouterOptions,
+): Promise<express.Router> {
+  const { httpAuth, health } = options;
   const router = Router();
-  router.use(express.json());
+  router.use(express.json({ limit: '256kb' }));
 
-  // TEMPLATE NOTE:
-  // Zod is a powerful library for data validation and recommended in particular
-  // for user-defined schemas. In this case we use it for input validation too.
-  //
-  // If you want to define a schema for your API we recommend using Backstage's
-  // OpenAPI tooling: https://backstage.io/docs/next/openapi/01-getting-started
-  const todoSchema = z.object({
-    title: z.string(),
-    entityRef: z.string().optional(),
-  });
-
-  router.post('/todos', async (req, res) => {
-    const parsed = todoSchema.safeParse(req.body);
-    if (!parsed.success) {
-      throw new InputError(parsed.error.toString());
-    }
-
-    const result = await todoList.createTodo(parsed.data, {
-      credentials: await httpAuth.credentials(req, { allow: ['user'] }),
+  router.get('/v1/health/:namespace/:kind/:name', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
     });
-
-    res.status(201).json(result);
+    const refresh = readRefresh(req.query.refresh);
+    const { namespace, kind, name } = req.params;
+    const report = await health.getReport(
+      stringifyEntityRef({ kind, namespace, name }),
+      { credentials, refresh },
+    );
+    res.json(report);
   });
 
-  router.get('/todos', async (_req, res) => {
-    res.json(await todoList.listTodos());
-  });
-
-  router.get('/todos/:id', async (req, res) => {
-    res.json(await todoList.getTodo({ id: req.params.id }));
+  router.post('/v1/health', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const refresh = readRefresh(req.query.refresh);
+    // The service validates the list and every ref, with messages naming the bad item.
+    const entityRefs = req.body?.entityRefs as string[];
+    res.json(await health.getReports(entityRefs, { credentials, refresh }));
   });
 
   return router;

@@ -1,0 +1,316 @@
+import {
+  GetBucketEncryptionCommand,
+  GetBucketPolicyCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { CacheService } from '@backstage/backend-plugin-api';
+import {
+  ANNOTATION_MLFLOW_AWS_REGION,
+  ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT,
+  MlflowArtifactStoreDetails,
+  MlflowComplianceFlag,
+  nameRules,
+  validateName,
+} from '@stateful-mlflow/plugin-mlflow-common';
+import { SingleFlight } from '../SingleFlight';
+import {
+  CheckOutcome,
+  HealthCheck,
+  messageOf,
+  missingAnnotation,
+} from './types';
+
+/** What rarely changes about a bucket; cached under `storeSettingsTtlSeconds`. */
+export type BucketSettings = {
+  versioning: 'Enabled' | 'Suspended' | 'Disabled';
+  encryption: string | null;
+  publicAccessBlocked: boolean;
+  tlsOnlyPolicy: boolean;
+};
+
+const NOT_CONFIGURED = new Set([
+  'NoSuchPublicAccessBlockConfiguration',
+  'ServerSideEncryptionConfigurationNotFoundError',
+  'NoSuchBucketPolicy',
+]);
+
+function errorName(error: unknown): string | undefined {
+  return (error as { name?: unknown })?.name as string | undefined;
+}
+
+/** Reads a "not configured" answer as undefined; rethrows real failures. */
+async function unlessNotConfigured<T>(
+  call: Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (NOT_CONFIGURED.has(errorName(error) ?? '')) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+type PolicyStatement = {
+  Effect?: string;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+/** A Deny of every request made without TLS (`aws:SecureTransport` false). */
+export function hasTlsOnlyStatement(policy: string | undefined): boolean {
+  if (!policy) {
+    return false;
+  }
+  let statements: PolicyStatement[];
+  try {
+    const parsed = JSON.parse(policy) as { Statement?: unknown };
+    statements = (
+      Array.isArray(parsed.Statement) ? parsed.Statement : [parsed.Statement]
+    ) as PolicyStatement[];
+  } catch {
+    return false;
+  }
+  return statements.some(statement => {
+    const value = statement?.Condition?.Bool?.['aws:SecureTransport'];
+    const values = Array.isArray(value) ? value : [value];
+    return (
+      statement.Effect === 'Deny' &&
+      values.some(v => String(v).toLowerCase() === 'false')
+    );
+  });
+}
+
+function complianceOf(settings: BucketSettings): MlflowComplianceFlag[] {
+  return [
+    {
+      id: 'versioning',
+      label: 'Versioning enabled',
+      ok: settings.versioning === 'Enabled',
+      required: true,
+    },
+    {
+      id: 'publicAccessBlocked',
+      label: 'Public access blocked',
+      ok: settings.publicAccessBlocked,
+      required: true,
+    },
+    {
+      id: 'encryption',
+      label: 'Default encryption',
+      ok: settings.encryption !== null,
+      required: true,
+    },
+    {
+      id: 'tlsOnlyPolicy',
+      label: 'TLS-only bucket policy',
+      ok: settings.tlsOnlyPolicy,
+      required: true,
+    },
+  ];
+}
+
+export type ArtifactStoreCheckOptions = {
+  s3ClientFor: (region: string) => Promise<S3Client>;
+  /** Holds bucket settings; its TTL is `storeSettingsTtlSeconds` (0: not cached). */
+  cache: CacheService;
+  storeSettingsTtlSeconds: number;
+  timeoutMs: number;
+};
+
+/**
+ * HeadBucket on every run (is the bucket there and reachable?) plus the bucket's settings, which
+ * rarely change and come from the cache, so a fleet refresh costs one S3 call per bucket.
+ */
+export function createArtifactStoreCheck(
+  options: ArtifactStoreCheckOptions,
+): HealthCheck<'artifactStore'> {
+  const { s3ClientFor, cache, storeSettingsTtlSeconds, timeoutMs } = options;
+  const heads = new SingleFlight<void>();
+  const settingsFlights = new SingleFlight<BucketSettings>();
+
+  const send = (signal: AbortSignal) => ({
+    abortSignal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+  });
+
+  async function readSettings(
+    client: S3Client,
+    bucket: string,
+    signal: AbortSignal,
+  ): Promise<BucketSettings> {
+    const [versioning, publicAccess, encryption, policy] = await Promise.all([
+      client.send(
+        new GetBucketVersioningCommand({ Bucket: bucket }),
+        send(signal),
+      ),
+      unlessNotConfigured(
+        client.send(
+          new GetPublicAccessBlockCommand({ Bucket: bucket }),
+          send(signal),
+        ),
+      ),
+      unlessNotConfigured(
+        client.send(
+          new GetBucketEncryptionCommand({ Bucket: bucket }),
+          send(signal),
+        ),
+      ),
+      unlessNotConfigured(
+        client.send(
+          new GetBucketPolicyCommand({ Bucket: bucket }),
+          send(signal),
+        ),
+      ),
+    ]);
+    const block = publicAccess?.PublicAccessBlockConfiguration;
+    const rule =
+      encryption?.ServerSideEncryptionConfiguration?.Rules?.[0]
+        ?.ApplyServerSideEncryptionByDefault;
+    return {
+      versioning:
+        versioning.Status === 'Enabled' || versioning.Status === 'Suspended'
+          ? versioning.Status
+          : 'Disabled',
+      encryption: rule?.SSEAlgorithm ?? null,
+      publicAccessBlocked: Boolean(
+        block?.BlockPublicAcls &&
+          block.BlockPublicPolicy &&
+          block.IgnorePublicAcls &&
+          block.RestrictPublicBuckets,
+      ),
+      tlsOnlyPolicy: hasTlsOnlyStatement(policy?.Policy),
+    };
+  }
+
+  function settingsOf(
+    client: S3Client,
+    region: string,
+    bucket: string,
+    signal: AbortSignal,
+  ): Promise<BucketSettings> {
+    const key = `bucket-settings:${region}:${bucket}`;
+    return settingsFlights.run(key, async () => {
+      if (storeSettingsTtlSeconds > 0) {
+        const cached = await cache.get<BucketSettings>(key);
+        if (cached) {
+          return cached;
+        }
+      }
+      const settings = await readSettings(client, bucket, signal);
+      if (storeSettingsTtlSeconds > 0) {
+        await cache.set(key, settings, { ttl: storeSettingsTtlSeconds * 1000 });
+      }
+      return settings;
+    });
+  }
+
+  return {
+    id: 'artifactStore',
+    async run({ info, signal }): Promise<CheckOutcome<'artifactStore'>> {
+      if (!info.artifactRoot) {
+        return missingAnnotation(ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT);
+      }
+      if (!info.awsRegion) {
+        return missingAnnotation(ANNOTATION_MLFLOW_AWS_REGION);
+      }
+      if (!info.bucket) {
+        return {
+          status: 'unknown',
+          summary: `Not checked: ${ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT} is not an s3:// URI.`,
+        };
+      }
+      let bucket: string;
+      let region: string;
+      try {
+        bucket = validateName(
+          nameRules.s3BucketName,
+          ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT,
+          info.bucket,
+        );
+        region = validateName(
+          nameRules.awsRegion,
+          ANNOTATION_MLFLOW_AWS_REGION,
+          info.awsRegion,
+        );
+      } catch (error) {
+        return {
+          status: 'unknown',
+          summary: `Not checked: ${messageOf(error)}`,
+        };
+      }
+      const client = await s3ClientFor(region);
+      const details: MlflowArtifactStoreDetails = {
+        bucket,
+        prefix: info.artifactPrefix ?? '',
+        region,
+        compliance: [],
+      };
+
+      const [head, settings] = await Promise.allSettled([
+        heads.run(`${region}:${bucket}`, async () => {
+          await client.send(
+            new HeadBucketCommand({ Bucket: bucket }),
+            send(signal),
+          );
+        }),
+        settingsOf(client, region, bucket, signal),
+      ]);
+      if (settings.status === 'fulfilled') {
+        details.versioning = settings.value.versioning;
+        details.encryption = settings.value.encryption ?? undefined;
+        details.publicAccessBlocked = settings.value.publicAccessBlocked;
+        details.tlsOnlyPolicy = settings.value.tlsOnlyPolicy;
+        details.compliance = complianceOf(settings.value);
+      }
+      if (head.status === 'rejected') {
+        const status = (
+          head.reason as { $metadata?: { httpStatusCode?: number } }
+        )?.$metadata?.httpStatusCode;
+        const why =
+          status === 404 || errorName(head.reason) === 'NotFound'
+            ? 'does not exist'
+            : status === 403
+            ? 'is not accessible (access denied)'
+            : `is not reachable (${messageOf(head.reason)})`;
+        return {
+          status: 'error',
+          summary: `Bucket ${bucket} ${why}.`,
+          details,
+        };
+      }
+      if (settings.status === 'rejected') {
+        return {
+          status: 'warning',
+          summary: `Bucket ${bucket} is reachable, but its settings could not be read (${messageOf(
+            settings.reason,
+          )}).`,
+          details,
+        };
+      }
+      const off = details.compliance
+        .filter(f => f.required && !f.ok)
+        .map(f => f.label);
+      if (off.length > 0) {
+        return {
+          status: 'warning',
+          summary: `Bucket ${bucket} is reachable; compliance off: ${off.join(
+            ', ',
+          )}${
+            settings.value.versioning === 'Suspended'
+              ? ' (versioning suspended)'
+              : ''
+          }.`,
+          details,
+        };
+      }
+      return {
+        status: 'ok',
+        summary: `Bucket ${bucket} is reachable, versioned, private and encrypted.`,
+        details,
+      };
+    },
+  };
+}

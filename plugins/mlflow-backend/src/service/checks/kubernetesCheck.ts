@@ -1,0 +1,185 @@
+import type {
+  AppsV1Api,
+  NetworkingV1Api,
+  V1Deployment,
+} from '@kubernetes/client-node';
+import {
+  ANNOTATION_KUBERNETES_ID,
+  ANNOTATION_KUBERNETES_NAMESPACE,
+  ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
+  LABEL_APP_INSTANCE,
+  LABEL_APP_NAME,
+  LABEL_APP_NAME_MLFLOW,
+  MlflowKubernetesDetails,
+  nameRules,
+  validateName,
+} from '@stateful-mlflow/plugin-mlflow-common';
+import { KeyedConcurrencyLimiter } from '../KeyedConcurrencyLimiter';
+import {
+  CheckOutcome,
+  HealthCheck,
+  messageOf,
+  missingAnnotation,
+} from './types';
+
+/** The two Kubernetes APIs the check reads, for one cluster. */
+export type KubernetesApis = {
+  apps: Pick<AppsV1Api, 'listNamespacedDeployment'>;
+  networking: Pick<NetworkingV1Api, 'listNamespacedIngress'>;
+};
+
+function detailsOf(
+  cluster: string,
+  namespace: string,
+  deployment: V1Deployment,
+): MlflowKubernetesDetails {
+  const containers = deployment.spec?.template.spec?.containers ?? [];
+  const server = containers.find(c => c.name === 'mlflow') ?? containers[0];
+  return {
+    cluster,
+    namespace,
+    deployment: deployment.metadata?.name ?? '',
+    replicas: {
+      desired: deployment.spec?.replicas ?? 1,
+      ready: deployment.status?.readyReplicas ?? 0,
+      updated: deployment.status?.updatedReplicas ?? 0,
+      available: deployment.status?.availableReplicas ?? 0,
+    },
+    image: server?.image,
+    conditions: (deployment.status?.conditions ?? []).map(c => ({
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message,
+    })),
+  };
+}
+
+/** Status of a Deployment from its replica counts and conditions. */
+export function deploymentOutcome(
+  details: MlflowKubernetesDetails,
+): Pick<CheckOutcome<'kubernetes'>, 'status' | 'summary'> {
+  const { desired, ready, updated, available } = details.replicas;
+  const name = `Deployment ${details.namespace}/${details.deployment}`;
+  const condition = (type: string) =>
+    details.conditions.find(c => c.type === type);
+  if (desired === 0) {
+    return { status: 'warning', summary: `${name} is scaled to zero.` };
+  }
+  if (available === 0 || ready === 0) {
+    return {
+      status: 'error',
+      summary: `${name} has no ready replica (0 of ${desired}).`,
+    };
+  }
+  const problems: string[] = [];
+  if (ready < desired || available < desired) {
+    problems.push(`${Math.min(ready, available)} of ${desired} replicas ready`);
+  }
+  if (updated < desired) {
+    problems.push(`${updated} of ${desired} replicas updated`);
+  }
+  const progressing = condition('Progressing');
+  if (progressing?.status === 'False') {
+    problems.push(`rollout stalled (${progressing.reason ?? 'no reason'})`);
+  }
+  const replicaFailure = condition('ReplicaFailure');
+  if (replicaFailure?.status === 'True') {
+    problems.push(`replica failure (${replicaFailure.reason ?? 'no reason'})`);
+  }
+  if (problems.length > 0) {
+    return { status: 'warning', summary: `${name}: ${problems.join('; ')}.` };
+  }
+  return {
+    status: 'ok',
+    summary: `${name}: ${ready} of ${desired} replicas ready.`,
+  };
+}
+
+export type KubernetesCheckOptions = {
+  /** The APIs of a configured cluster; throws an InputError for an unknown cluster. */
+  apisFor: (cluster: string) => KubernetesApis;
+  limiter: KeyedConcurrencyLimiter;
+};
+
+/** The tracking server's Deployment (by the standard labels) and the host of its Ingress. */
+export function createKubernetesCheck(
+  options: KubernetesCheckOptions,
+): HealthCheck<'kubernetes'> {
+  const { apisFor, limiter } = options;
+  return {
+    id: 'kubernetes',
+    async run({ info }): Promise<CheckOutcome<'kubernetes'>> {
+      if (!info.kubernetesCluster) {
+        return missingAnnotation(ANNOTATION_MLFLOW_KUBERNETES_CLUSTER);
+      }
+      if (!info.kubernetesNamespace) {
+        return missingAnnotation(ANNOTATION_KUBERNETES_NAMESPACE);
+      }
+      if (!info.kubernetesId) {
+        return missingAnnotation(ANNOTATION_KUBERNETES_ID);
+      }
+      let apis: KubernetesApis;
+      let namespace: string;
+      let instance: string;
+      try {
+        namespace = validateName(
+          nameRules.kubernetesName,
+          ANNOTATION_KUBERNETES_NAMESPACE,
+          info.kubernetesNamespace,
+        );
+        instance = validateName(
+          nameRules.kubernetesName,
+          ANNOTATION_KUBERNETES_ID,
+          info.kubernetesId,
+        );
+        apis = apisFor(info.kubernetesCluster);
+      } catch (error) {
+        return {
+          status: 'unknown',
+          summary: `Not checked: ${messageOf(error)}`,
+        };
+      }
+      const cluster = info.kubernetesCluster;
+
+      const [deployments, ingresses] = await Promise.allSettled([
+        limiter.run(`kubernetes:${cluster}`, () =>
+          apis.apps.listNamespacedDeployment({
+            namespace,
+            labelSelector: `${LABEL_APP_NAME}=${LABEL_APP_NAME_MLFLOW},${LABEL_APP_INSTANCE}=${instance}`,
+          }),
+        ),
+        limiter.run(`kubernetes:${cluster}`, () =>
+          apis.networking.listNamespacedIngress({
+            namespace,
+            labelSelector: `${LABEL_APP_INSTANCE}=${instance}`,
+          }),
+        ),
+      ]);
+      if (deployments.status === 'rejected') {
+        return {
+          status: 'error',
+          summary: `Could not read Deployments in ${cluster}/${namespace} (${messageOf(
+            deployments.reason,
+          )}).`,
+        };
+      }
+      const deployment = [...deployments.value.items].sort((a, b) =>
+        (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
+      )[0];
+      if (!deployment) {
+        return {
+          status: 'error',
+          summary: `No Deployment labelled ${LABEL_APP_INSTANCE}=${instance} in ${cluster}/${namespace}.`,
+        };
+      }
+      const details = detailsOf(cluster, namespace, deployment);
+      if (ingresses.status === 'fulfilled') {
+        details.ingressHost = ingresses.value.items
+          .flatMap(i => i.spec?.rules ?? [])
+          .find(rule => rule.host)?.host;
+      }
+      return { ...deploymentOutcome(details), details };
+    },
+  };
+}

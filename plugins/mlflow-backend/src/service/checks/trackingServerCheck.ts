@@ -1,0 +1,193 @@
+import { isError } from '@backstage/errors';
+import {
+  ANNOTATION_MLFLOW_TRACKING_URL,
+  MlflowTrackingServerDetails,
+} from '@stateful-mlflow/plugin-mlflow-common';
+import { KeyedConcurrencyLimiter } from '../KeyedConcurrencyLimiter';
+import { PinnedResponse, pinnedHttpRequest } from '../pinnedHttpRequest';
+import { CheckedTarget, TrackingUrlGuard } from '../TrackingUrlGuard';
+import { CheckOutcome, HealthCheck, missingAnnotation } from './types';
+
+const MAX_REDIRECTS = 3;
+
+/** The tracking URL without credentials, query or fragment, for reports and links. */
+export function displayTrackingUrl(raw: string): string | undefined {
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return undefined;
+    }
+    return `${url.origin}${url.pathname}`.replace(/\/$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+function endpoint(trackingUrl: string, path: string): string {
+  const url = new URL(trackingUrl);
+  url.pathname = `${url.pathname.replace(/\/$/, '')}${path}`;
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}
+
+function describeFailure(error: unknown): string {
+  if (!isError(error)) {
+    return String(error);
+  }
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+}
+
+export type TrackingServerCheckOptions = {
+  guard: TrackingUrlGuard;
+  limiter: KeyedConcurrencyLimiter;
+  request?: typeof pinnedHttpRequest;
+};
+
+/**
+ * Liveness (`/health`, a static answer), the version, and a read of the backend store
+ * (`experiments/search`), since a server whose database is gone still answers `/health`.
+ */
+export function createTrackingServerCheck(
+  options: TrackingServerCheckOptions,
+): HealthCheck<'trackingServer'> {
+  const { guard, limiter, request = pinnedHttpRequest } = options;
+
+  async function call(
+    url: string,
+    method: 'GET' | 'POST',
+    signal: AbortSignal,
+    body?: string,
+  ): Promise<PinnedResponse> {
+    let current = url;
+    let currentMethod = method;
+    let currentBody = body;
+    for (let hop = 0; ; hop++) {
+      let target: CheckedTarget;
+      try {
+        target = await guard.check(current);
+      } catch (error) {
+        if (hop === 0) {
+          throw error;
+        }
+        throw new Error(
+          `redirected to a refused location: ${describeFailure(error)}`,
+        );
+      }
+      const response = await limiter.run(
+        `${target.hostname}:${target.port}`,
+        () =>
+          request(target, {
+            method: currentMethod,
+            body: currentBody,
+            signal,
+          }),
+      );
+      if (response.status < 300 || response.status >= 400) {
+        return response;
+      }
+      if (!response.location) {
+        return response;
+      }
+      if (hop >= MAX_REDIRECTS) {
+        throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+      }
+      current = new URL(response.location, target.url).toString();
+      if (response.status === 303) {
+        currentMethod = 'GET';
+        currentBody = undefined;
+      }
+    }
+  }
+
+  return {
+    id: 'trackingServer',
+    async run({ info, signal }): Promise<CheckOutcome<'trackingServer'>> {
+      const raw = info.trackingUrl;
+      if (!raw) {
+        return missingAnnotation(ANNOTATION_MLFLOW_TRACKING_URL);
+      }
+      try {
+        await guard.check(raw);
+      } catch (error) {
+        return {
+          status: 'unknown',
+          summary: `Not checked: ${describeFailure(error)}`,
+        };
+      }
+      const details: MlflowTrackingServerDetails = {
+        url: displayTrackingUrl(raw) ?? '',
+        live: false,
+        backendStoreReachable: false,
+      };
+
+      const [health, version, search] = await Promise.allSettled([
+        call(endpoint(raw, '/health'), 'GET', signal),
+        call(endpoint(raw, '/version'), 'GET', signal),
+        call(
+          endpoint(raw, '/api/2.0/mlflow/experiments/search'),
+          'POST',
+          signal,
+          JSON.stringify({ max_results: 1 }),
+        ),
+      ]);
+
+      if (version.status === 'fulfilled' && version.value.status === 200) {
+        const text = version.value.body.trim();
+        if (/^[\w.+-]{1,40}$/.test(text)) {
+          details.version = text;
+        }
+      }
+      if (health.status === 'rejected') {
+        return {
+          status: 'error',
+          summary: `Tracking server does not answer /health (${describeFailure(
+            health.reason,
+          )}).`,
+          details,
+        };
+      }
+      details.live = health.value.status === 200;
+      if (!details.live) {
+        return {
+          status: 'error',
+          summary: `Tracking server answered /health with HTTP ${health.value.status}.`,
+          details,
+        };
+      }
+      if (search.status === 'rejected') {
+        return {
+          status: 'error',
+          summary: `Tracking server is live but the backend store call failed (${describeFailure(
+            search.reason,
+          )}).`,
+          details,
+        };
+      }
+      const searchStatus = search.value.status;
+      details.backendStoreReachable = searchStatus === 200;
+      if (searchStatus === 401 || searchStatus === 403) {
+        return {
+          status: 'warning',
+          summary: `Tracking server is live; the backend store was not checked because the server asks for authentication (HTTP ${searchStatus}).`,
+          details,
+        };
+      }
+      if (!details.backendStoreReachable) {
+        return {
+          status: 'error',
+          summary: `Tracking server is live but cannot read its backend store (experiments/search answered HTTP ${searchStatus}).`,
+          details,
+        };
+      }
+      return {
+        status: 'ok',
+        summary: `MLflow${
+          details.version ? ` ${details.version}` : ''
+        } answers and reads its backend store.`,
+        details,
+      };
+    },
+  };
+}

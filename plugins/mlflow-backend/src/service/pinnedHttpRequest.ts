@@ -1,0 +1,86 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupAddress } from 'node:dns';
+import { CheckedTarget } from './TrackingUrlGuard';
+
+export type PinnedResponse = {
+  status: number;
+  location?: string;
+  body: string;
+};
+
+/** Answers larger than this are cut: the checks only read short JSON and text. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * One HTTP request to a target checked by the TrackingUrlGuard, connected to the address the guard
+ * checked (the host name is kept for the Host header and TLS) and never following redirects.
+ */
+export function pinnedHttpRequest(
+  target: CheckedTarget,
+  options: {
+    method: 'GET' | 'POST';
+    body?: string;
+    signal: AbortSignal;
+  },
+): Promise<PinnedResponse> {
+  const { url, address, family } = target;
+  const transport = url.protocol === 'https:' ? https : http;
+  const headers: Record<string, string | number> = {
+    host: url.host,
+    accept: 'application/json, text/plain',
+  };
+  if (options.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = Buffer.byteLength(options.body);
+  }
+  return new Promise((resolve, reject) => {
+    const request = transport.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `${url.pathname}${url.search}`,
+        method: options.method,
+        headers,
+        agent: false,
+        signal: options.signal,
+        servername: url.protocol === 'https:' ? target.hostname : undefined,
+        lookup: (
+          _hostname: string,
+          lookupOptions: { all?: boolean },
+          callback: (
+            error: Error | null,
+            addressOrAll: string | LookupAddress[],
+            family?: number,
+          ) => void,
+        ) => {
+          if (lookupOptions.all) {
+            callback(null, [{ address, family }]);
+          } else {
+            callback(null, address, family);
+          }
+        },
+      },
+      response => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= MAX_BODY_BYTES) {
+            chunks.push(chunk);
+          }
+        });
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            location: response.headers.location,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
