@@ -1,20 +1,24 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
-import { createExampleAction } from './actions/example';
+import { AwsClientConfigFactory } from '@stateful-mlflow/plugin-mlflow-node';
+import { createS3CreateAction } from './actions/s3Create';
 
-/**
- * A backend module that registers the action into the scaffolder
- */
+/** Registers the MLflow provisioning actions with the scaffolder. */
 export const scaffolderModule = createBackendModule({
-  moduleId: 'example-action',
+  moduleId: 'mlflow',
   pluginId: 'scaffolder',
   register({ registerInit }) {
     registerInit({
       deps: {
         scaffolderActions: scaffolderActionsExtensionPoint,
+        config: coreServices.rootConfig,
       },
-      async init({ scaffolderActions }) {
-        scaffolderActions.addActions(createExampleAction());
+      async init({ scaffolderActions, config }) {
+        const aws = AwsClientConfigFactory.fromConfig(config);
+        scaffolderActions.addActions(createS3CreateAction({ aws }));
       },
     });
   },

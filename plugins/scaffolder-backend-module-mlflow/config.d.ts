@@ -1,0 +1,17 @@
+export interface Config {
+  mlflow?: {
+    database?: {
+      /**
+       * Where `mlflow:database:create` connects instead of the RDS endpoint, e.g. a tunnel or a
+       * local PostgreSQL standing in for RDS. The backend-store URI written into the Kubernetes
+       * Secret uses this host and port too.
+       */
+      connectionOverride?: {
+        host: string;
+        port: number;
+        /** TLS mode for these connections; `require` when unset. */
+        sslMode?: 'disable' | 'require' | 'verify-full';
+      };
+    };
+  };
+}

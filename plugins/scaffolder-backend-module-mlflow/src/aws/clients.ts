@@ -1,0 +1,38 @@
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsClientConfig } from '@stateful-mlflow/plugin-mlflow-node';
+import { callAws } from './awsErrors';
+
+/** Where the actions get AWS client configuration; `AwsClientConfigFactory` of mlflow-node is one. */
+export type AwsClientConfigProvider = {
+  forRegion(options: {
+    region: string;
+    accountId?: string;
+  }): Promise<AwsClientConfig>;
+};
+
+/** The AWS partition of a region, for ARNs. */
+export function awsPartition(region: string): string {
+  if (region.startsWith('cn-')) {
+    return 'aws-cn';
+  }
+  if (region.startsWith('us-gov-')) {
+    return 'aws-us-gov';
+  }
+  return 'aws';
+}
+
+/** The account the configured credentials act in (read-only). */
+export async function callerAccountId(
+  config: AwsClientConfig,
+): Promise<string> {
+  const sts = new STSClient(config);
+  const identity = await callAws(
+    'sts:GetCallerIdentity',
+    'the configured AWS credentials',
+    () => sts.send(new GetCallerIdentityCommand({})),
+  );
+  if (!identity.Account) {
+    throw new Error('sts:GetCallerIdentity returned no account id');
+  }
+  return identity.Account;
+}

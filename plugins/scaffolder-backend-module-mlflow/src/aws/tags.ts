@@ -1,0 +1,39 @@
+import {
+  MANAGED_BY_STATEFUL_MLFLOW,
+  OWNERSHIP_TAG_KEY,
+} from '@stateful-mlflow/plugin-mlflow-common';
+
+/** An AWS tag; the same shape across the S3, RDS, EC2 and IAM SDKs. */
+export type AwsTag = { Key: string; Value: string };
+
+export const MANAGED_BY_TAG_KEY = 'managed-by';
+
+/** Tags on every AWS resource we create: the instance that owns it, who owns that, and ourselves. */
+export function mlflowTags(options: {
+  name: string;
+  owner?: string;
+  environment: string;
+  extra?: Record<string, string>;
+}): AwsTag[] {
+  const tags: Record<string, string> = {
+    ...options.extra,
+    Name: options.name,
+    [OWNERSHIP_TAG_KEY]: options.name,
+    [MANAGED_BY_TAG_KEY]: MANAGED_BY_STATEFUL_MLFLOW,
+    environment: options.environment,
+  };
+  if (options.owner) {
+    tags.owner = options.owner;
+  }
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+/** True when the tags mark the resource as created by us for the instance `name`. */
+export function isOursTagged(
+  tags: Array<{ Key?: string; Value?: string }> | undefined,
+  name: string,
+): boolean {
+  return (tags ?? []).some(
+    t => t.Key === OWNERSHIP_TAG_KEY && t.Value === name,
+  );
+}

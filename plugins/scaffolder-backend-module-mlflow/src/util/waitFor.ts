@@ -1,0 +1,91 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+
+/** One look at the thing being waited for: done with a value, or not yet with a status for the log. */
+export type WaitCheck<T> =
+  | { done: true; value: T }
+  | { done: false; status: string };
+
+export type WaitForOptions<T> = {
+  /** What is awaited, for log lines and errors: "RDS instance mlflow-demo to become available". */
+  what: string;
+  timeoutSeconds: number;
+  logger: LoggerService;
+  signal?: AbortSignal;
+  pollIntervalMs: number;
+  /** Longest silence between progress lines. */
+  progressIntervalMs?: number;
+  check: () => Promise<WaitCheck<T>>;
+};
+
+const PROGRESS_INTERVAL_MS = 30_000;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new Error('Cancelled'));
+      return;
+    }
+    let onAbort = () => {};
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    onAbort = () => {
+      clearTimeout(timer);
+      reject(new Error('Cancelled'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Polls `check` until it reports done, the timeout passes or the task is cancelled, logging a
+ * progress line at least every 30 seconds so a long wait never looks like a hang.
+ */
+export async function waitFor<T>(options: WaitForOptions<T>): Promise<T> {
+  const { what, timeoutSeconds, logger, signal, pollIntervalMs, check } =
+    options;
+  const progressIntervalMs = Math.min(
+    options.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
+    PROGRESS_INTERVAL_MS,
+  );
+  const started = Date.now();
+  const deadline = started + timeoutSeconds * 1000;
+  let lastProgress = started;
+  let lastStatus = 'not checked yet';
+  logger.info(`Waiting up to ${timeoutSeconds}s for ${what}`);
+  for (;;) {
+    if (signal?.aborted) {
+      throw new Error(`Cancelled while waiting for ${what}`);
+    }
+    const result = await check();
+    if (result.done) {
+      logger.info(
+        `Done waiting for ${what} after ${Math.round(
+          (Date.now() - started) / 1000,
+        )}s`,
+      );
+      return result.value;
+    }
+    lastStatus = result.status;
+    const now = Date.now();
+    if (now >= deadline) {
+      throw new Error(
+        `Timed out after ${timeoutSeconds}s waiting for ${what}; last status: ${lastStatus}. Raise timeoutSeconds or check the resource, then run the task again (finished steps are not repeated).`,
+      );
+    }
+    if (now - lastProgress >= progressIntervalMs) {
+      logger.info(
+        `Still waiting for ${what} (${Math.round(
+          (now - started) / 1000,
+        )}s of ${timeoutSeconds}s): ${lastStatus}`,
+      );
+      lastProgress = now;
+    }
+    try {
+      await sleep(Math.min(pollIntervalMs, deadline - now), signal);
+    } catch {
+      throw new Error(`Cancelled while waiting for ${what}`);
+    }
+  }
+}
