@@ -1,8 +1,12 @@
-/***/
 /**
- * The mlflow-provider module for @backstage/plugin-catalog-backend
+ * Catalog module that discovers MLflow instances in the configured Kubernetes clusters.
  *
  * @packageDocumentation
  */
-
 export { catalogModuleMlflow as default } from './module';
+export { MlflowEntityProvider } from './provider/MlflowEntityProvider';
+export type { MlflowEntityProviderOptions } from './provider/MlflowEntityProvider';
+export type {
+  ClusterMlflowObjects,
+  MlflowDeploymentLister,
+} from './provider/MlflowDeploymentLister';

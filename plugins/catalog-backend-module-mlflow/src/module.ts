@@ -3,11 +3,12 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
-import { MlflowProvider } from './provider/MlflowProvider';
+import { MlflowEntityProvider } from './provider/MlflowEntityProvider';
 
+/** Adds the MLflow entity provider to the catalog. */
 export const catalogModuleMlflow = createBackendModule({
-  moduleId: 'mlflow-provider',
   pluginId: 'catalog',
+  moduleId: 'mlflow-provider',
   register({ registerInit }) {
     registerInit({
       deps: {
@@ -16,12 +17,9 @@ export const catalogModuleMlflow = createBackendModule({
         scheduler: coreServices.scheduler,
         processing: catalogProcessingExtensionPoint,
       },
-      async init({ logger, scheduler, config, processing }) {
+      async init({ logger, config, scheduler, processing }) {
         processing.addEntityProvider(
-          MlflowProvider.fromConfig(config, {
-            logger,
-            scheduler,
-          }),
+          MlflowEntityProvider.fromConfig(config, { logger, scheduler }),
         );
       },
     });

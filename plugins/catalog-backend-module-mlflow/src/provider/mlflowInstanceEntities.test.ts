@@ -1,0 +1,151 @@
+import {
+  componentEntityV1alpha1Validator,
+  Entity,
+  entitySchemaValidator,
+  resourceEntityV1alpha1Validator,
+} from '@backstage/catalog-model';
+import { mlflowInstanceEntities } from './mlflowInstanceEntities';
+import { readMlflowInstance } from './readMlflowInstance';
+import { helmDeployment, managedDeployment } from './testDeployments';
+
+const validate = entitySchemaValidator();
+
+async function expectValid(entities: Entity[]) {
+  for (const entity of entities) {
+    validate(entity);
+    const validator =
+      entity.kind === 'Component'
+        ? componentEntityV1alpha1Validator
+        : resourceEntityV1alpha1Validator;
+    await expect(validator.check(entity)).resolves.toBe(true);
+  }
+}
+
+describe('mlflowInstanceEntities', () => {
+  const options = { defaultOwner: 'group:default/unknown' };
+
+  it('emits the Component and its two Resources with the annotations of DESIGN.md', async () => {
+    const instance = readMlflowInstance('local', managedDeployment('demo'), []);
+    const entities = mlflowInstanceEntities(instance, 'demo', options);
+    await expectValid(entities);
+    const [component, database, artifacts] = entities;
+
+    expect(component).toEqual({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: {
+        name: 'demo',
+        namespace: 'default',
+        title: 'demo',
+        description: 'Tracking server demo',
+        tags: ['mlflow'],
+        annotations: {
+          'backstage.io/managed-by-location':
+            'mlflow-cluster:local/mlflow-demo/demo',
+          'backstage.io/managed-by-origin-location':
+            'mlflow-cluster:local/mlflow-demo/demo',
+          'mlflow.org/kubernetes-cluster': 'local',
+          'mlflow.org/aws-region': 'eu-west-1',
+          'mlflow.org/tracking-url': 'http://demo.mlflow.localhost',
+          'mlflow.org/rds-instance-id': 'demo-db',
+          'mlflow.org/s3-artifact-root': 's3://demo-artifacts/mlflow',
+          'backstage.io/kubernetes-id': 'demo',
+          'backstage.io/kubernetes-namespace': 'mlflow-demo',
+        },
+        links: [{ url: 'http://demo.mlflow.localhost', title: 'MLflow UI' }],
+      },
+      spec: {
+        type: 'service',
+        lifecycle: 'production',
+        owner: 'group:default/ml-team',
+        system: 'system:default/ml-platform',
+        dependsOn: ['resource:default/demo-db', 'resource:default/demo-artifacts'],
+      },
+    });
+    expect(database.metadata.name).toBe('demo-db');
+    expect(database.spec).toEqual({
+      type: 'database',
+      lifecycle: 'production',
+      owner: 'group:default/ml-team',
+      system: 'system:default/ml-platform',
+    });
+    expect(database.metadata.annotations).toMatchObject({
+      'mlflow.org/rds-instance-id': 'demo-db',
+      'mlflow.org/database-name': 'mlflow',
+    });
+    expect(artifacts.metadata.name).toBe('demo-artifacts');
+    expect(artifacts.spec?.type).toBe('s3-bucket');
+    expect(artifacts.metadata.annotations).toMatchObject({
+      'mlflow.org/s3-artifact-root': 's3://demo-artifacts/mlflow',
+    });
+  });
+
+  it('maps every environment other than prod to the experimental lifecycle', () => {
+    for (const environment of ['dev', 'staging']) {
+      const instance = readMlflowInstance(
+        'local',
+        managedDeployment('demo', {
+          annotations: { 'mlflow.org/environment': environment },
+        }),
+        [],
+      );
+      for (const entity of mlflowInstanceEntities(instance, 'demo', options)) {
+        expect(entity.spec?.lifecycle).toBe('experimental');
+      }
+    }
+  });
+
+  it('marks an adopted instance, omits what is unknown and gives it the default owner', async () => {
+    const instance = readMlflowInstance('local', helmDeployment('team-a'), []);
+    const entities = mlflowInstanceEntities(instance, 'team-a', options);
+    await expectValid(entities);
+    const [component, database, artifacts] = entities;
+    expect(component.metadata.annotations).toEqual({
+      'backstage.io/managed-by-location':
+        'mlflow-cluster:local/ml/team-a-mlflow',
+      'backstage.io/managed-by-origin-location':
+        'mlflow-cluster:local/ml/team-a-mlflow',
+      'mlflow.org/kubernetes-cluster': 'local',
+      'mlflow.org/adopted': 'true',
+      'backstage.io/kubernetes-id': 'team-a',
+      'backstage.io/kubernetes-namespace': 'ml',
+      'backstage.io/kubernetes-label-selector':
+        'app.kubernetes.io/name=mlflow,app.kubernetes.io/instance=team-a',
+    });
+    expect(component.metadata.links).toBeUndefined();
+    expect(component.metadata.description).toContain('Adopted');
+    expect(component.spec?.owner).toBe('group:default/unknown');
+    expect(component.spec?.system).toBeUndefined();
+    expect(database.metadata.annotations?.['mlflow.org/adopted']).toBe('true');
+    expect(database.metadata.description).toContain('unknown');
+    expect(artifacts.metadata.description).toContain('unknown');
+  });
+
+  it('uses the default owner when the owner annotation is not an entity ref', () => {
+    const instance = readMlflowInstance(
+      'local',
+      managedDeployment('demo', {
+        annotations: { 'mlflow.org/owner': 'not a valid ref!' },
+      }),
+      [],
+    );
+    const [component] = mlflowInstanceEntities(instance, 'demo', options);
+    expect(component.spec?.owner).toBe('group:default/unknown');
+  });
+
+  it('names the entities after the assigned name, not the instance label', () => {
+    const instance = readMlflowInstance('local', managedDeployment('demo'), []);
+    const [component, database, artifacts] = mlflowInstanceEntities(
+      instance,
+      'demo-team-b',
+      options,
+    );
+    expect(component.metadata.name).toBe('demo-team-b');
+    expect(component.spec?.dependsOn).toEqual([
+      'resource:default/demo-team-b-db',
+      'resource:default/demo-team-b-artifacts',
+    ]);
+    expect(database.metadata.name).toBe('demo-team-b-db');
+    expect(artifacts.metadata.name).toBe('demo-team-b-artifacts');
+  });
+});

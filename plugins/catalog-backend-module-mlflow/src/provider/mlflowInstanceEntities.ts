@@ -1,0 +1,163 @@
+import {
+  ANNOTATION_LOCATION,
+  ANNOTATION_ORIGIN_LOCATION,
+  DEFAULT_NAMESPACE,
+  Entity,
+} from '@backstage/catalog-model';
+import {
+  ANNOTATION_KUBERNETES_ID,
+  ANNOTATION_KUBERNETES_LABEL_SELECTOR,
+  ANNOTATION_KUBERNETES_NAMESPACE,
+  ANNOTATION_MLFLOW_ADOPTED,
+  ANNOTATION_MLFLOW_AWS_REGION,
+  ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
+  ANNOTATION_MLFLOW_RDS_INSTANCE_ID,
+  ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT,
+  ANNOTATION_MLFLOW_TRACKING_URL,
+  DEPLOYMENT_ANNOTATION_DATABASE_NAME,
+  LABEL_APP_INSTANCE,
+  LABEL_APP_NAME,
+  LABEL_APP_NAME_MLFLOW,
+  mlflowResourceNames,
+} from '@stateful-mlflow/plugin-mlflow-common';
+import { MlflowInstance } from './readMlflowInstance';
+import { normalizeEntityRef } from './normalizeEntityRef';
+
+/** The location type of entities emitted by this provider: `mlflow-cluster:<cluster>/<namespace>/<deployment>`. */
+export const MLFLOW_CLUSTER_LOCATION_TYPE = 'mlflow-cluster';
+
+export type MlflowEntityOptions = {
+  /** Owner of instances whose Deployment has no valid owner annotation. */
+  defaultOwner: string;
+};
+
+function lifecycleOf(environment: string | undefined): string {
+  return environment === 'prod' ? 'production' : 'experimental';
+}
+
+/** The annotation value or nothing: unknown facts are omitted rather than guessed. */
+function known(entries: Record<string, string | undefined>) {
+  return Object.fromEntries(
+    Object.entries(entries).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    ),
+  );
+}
+
+/**
+ * The catalog entities of one MLflow instance: the Component (the tracking server) and the two
+ * Resources it depends on, `<name>-db` and `<name>-artifacts`.
+ */
+export function mlflowInstanceEntities(
+  instance: MlflowInstance,
+  entityName: string,
+  options: MlflowEntityOptions,
+): Entity[] {
+  const location = `${MLFLOW_CLUSTER_LOCATION_TYPE}:${instance.cluster}/${instance.namespace}/${instance.deploymentName}`;
+  const owner = normalizeEntityRef(instance.owner, 'group') ?? options.defaultOwner;
+  const system = normalizeEntityRef(instance.system, 'system');
+  const resources = mlflowResourceNames(entityName);
+  const where = `Deployment ${instance.namespace}/${instance.deploymentName} in cluster ${instance.cluster}`;
+  const adoptedNote = instance.adopted
+    ? ' Adopted: installed by other means, so only what its labels and pod spec tell is known.'
+    : '';
+
+  const common = known({
+    [ANNOTATION_LOCATION]: location,
+    [ANNOTATION_ORIGIN_LOCATION]: location,
+    [ANNOTATION_MLFLOW_KUBERNETES_CLUSTER]: instance.cluster,
+    [ANNOTATION_MLFLOW_AWS_REGION]: instance.awsRegion,
+    [ANNOTATION_MLFLOW_ADOPTED]: instance.adopted ? 'true' : undefined,
+  });
+  const ownership = { owner, ...(system ? { system } : {}) };
+  const lifecycle = lifecycleOf(instance.environment);
+
+  const component: Entity = {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name: entityName,
+      namespace: DEFAULT_NAMESPACE,
+      title: instance.instanceName,
+      description:
+        (instance.description ?? `MLflow tracking server (${where}).`) +
+        adoptedNote,
+      tags: ['mlflow'],
+      annotations: {
+        ...common,
+        ...known({
+          [ANNOTATION_MLFLOW_TRACKING_URL]: instance.trackingUrl,
+          [ANNOTATION_MLFLOW_RDS_INSTANCE_ID]: instance.rdsInstanceId,
+          [ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT]: instance.artifactRoot,
+          [ANNOTATION_KUBERNETES_ID]:
+            instance.kubernetesId ?? instance.instanceName,
+          [ANNOTATION_KUBERNETES_NAMESPACE]: instance.namespace,
+          // Without the kubernetes-id label, the core Kubernetes tab finds the objects by these labels.
+          [ANNOTATION_KUBERNETES_LABEL_SELECTOR]:
+            !instance.kubernetesId && instance.hasInstanceLabel
+              ? `${LABEL_APP_NAME}=${LABEL_APP_NAME_MLFLOW},${LABEL_APP_INSTANCE}=${instance.instanceName}`
+              : undefined,
+        }),
+      },
+      ...(instance.trackingUrl
+        ? { links: [{ url: instance.trackingUrl, title: 'MLflow UI' }] }
+        : {}),
+    },
+    spec: {
+      type: 'service',
+      lifecycle,
+      ...ownership,
+      dependsOn: [
+        `resource:${DEFAULT_NAMESPACE}/${resources.database}`,
+        `resource:${DEFAULT_NAMESPACE}/${resources.artifacts}`,
+      ],
+    },
+  };
+
+  const database: Entity = {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Resource',
+    metadata: {
+      name: resources.database,
+      namespace: DEFAULT_NAMESPACE,
+      title: `${instance.instanceName} database`,
+      description: instance.rdsInstanceId
+        ? `PostgreSQL backend store of MLflow ${instance.instanceName}: database ${
+            instance.databaseName ?? '(unknown)'
+          } on RDS instance ${instance.rdsInstanceId}.`
+        : `PostgreSQL backend store of MLflow ${instance.instanceName}; the RDS instance is unknown.`,
+      tags: ['mlflow', 'postgresql'],
+      annotations: {
+        ...common,
+        ...known({
+          [ANNOTATION_MLFLOW_RDS_INSTANCE_ID]: instance.rdsInstanceId,
+          [DEPLOYMENT_ANNOTATION_DATABASE_NAME]: instance.databaseName,
+        }),
+      },
+    },
+    spec: { type: 'database', lifecycle, ...ownership },
+  };
+
+  const artifacts: Entity = {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Resource',
+    metadata: {
+      name: resources.artifacts,
+      namespace: DEFAULT_NAMESPACE,
+      title: `${instance.instanceName} artifacts`,
+      description: instance.artifactRoot
+        ? `S3 artifact store of MLflow ${instance.instanceName}: ${instance.artifactRoot}.`
+        : `S3 artifact store of MLflow ${instance.instanceName}; the bucket is unknown.`,
+      tags: ['mlflow', 's3'],
+      annotations: {
+        ...common,
+        ...known({
+          [ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT]: instance.artifactRoot,
+        }),
+      },
+    },
+    spec: { type: 's3-bucket', lifecycle, ...ownership },
+  };
+
+  return [component, database, artifacts];
+}
