@@ -46,7 +46,7 @@ exec node "$dir/node_modules/@yarnpkg/cli-dist/bin/yarn.js" "\$@"
 SH
   chmod +x "$TOOLS_DIR/bin/yarn"
   export PATH="$TOOLS_DIR/bin:$PATH"
-  YARN_NPM_REGISTRY_SERVER="$(npm config get registry | sed 's#/$##')"
+  YARN_NPM_REGISTRY_SERVER="$(cd / && npm config get registry | sed 's#/$##')"
   export YARN_NPM_REGISTRY_SERVER
   export YARN_GLOBAL_FOLDER="$TOOLS_DIR/yarn-global"
   export YARN_ENABLE_TELEMETRY=0
