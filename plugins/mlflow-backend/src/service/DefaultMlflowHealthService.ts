@@ -17,6 +17,7 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import { JsonObject } from '@backstage/types';
 import { AppsV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import {
+  ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
   MlflowCheckId,
   MlflowEntityInfo,
   MlflowFleetHealthResponse,
@@ -179,6 +180,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
     const kubernetesApisFor =
       overrides.kubernetesApisFor ??
       memoize(cluster => {
+        clusters.get(cluster, ANNOTATION_MLFLOW_KUBERNETES_CLUSTER);
         const kubeConfig = clusters.kubeConfig(cluster);
         return {
           apps: kubeConfig.makeApiClient(AppsV1Api),

@@ -119,18 +119,18 @@ describe('TrackingUrlGuard', () => {
   });
 
   it('refuses a host when any of its addresses is refused', async () => {
-    expect(await refusal(['*.example.com'], 'http://rebind.example.com')).toMatch(
-      /cloud metadata address/,
-    );
+    expect(
+      await refusal(['*.example.com'], 'http://rebind.example.com'),
+    ).toMatch(/cloud metadata address/);
   });
 
   it("refuses the backend's own address: baseUrl, listen port on loopback or a local interface", async () => {
     expect(await refusal(['*'], 'https://backstage.example.com')).toMatch(
       /is this backend \(backend.baseUrl\)/,
     );
-    expect(await refusal(['*.localhost'], 'http://demo.mlflow.localhost:7007')).toMatch(
-      /the backend's own address \(port 7007\)/,
-    );
+    expect(
+      await refusal(['*.localhost'], 'http://demo.mlflow.localhost:7007'),
+    ).toMatch(/the backend's own address \(port 7007\)/);
     expect(await refusal(['*'], 'http://self.example.com:7007')).toMatch(
       /the backend's own address/,
     );
@@ -146,9 +146,9 @@ describe('TrackingUrlGuard', () => {
     await expect(
       guard(['127.0.0.1']).check('http://127.0.0.1:5000'),
     ).resolves.toMatchObject({ address: '127.0.0.1', port: 5000 });
-    await expect(guard(['::1']).check('http://[::1]:5000')).resolves.toMatchObject(
-      { address: '::1', family: 6 },
-    );
+    await expect(
+      guard(['::1']).check('http://[::1]:5000'),
+    ).resolves.toMatchObject({ address: '::1', family: 6 });
     expect(await refusal(['*'], 'http://loop.example.com')).toMatch(
       /a loopback address, allowed only under a pattern naming loopback/,
     );
@@ -176,8 +176,8 @@ describe('TrackingUrlGuard', () => {
     await expect(fromConfig.check('http://127.0.0.1:7008')).rejects.toThrow(
       /own address \(port 7008\)/,
     );
-    await expect(fromConfig.check('http://127.0.0.1:5000')).resolves.toMatchObject(
-      { port: 5000 },
-    );
+    await expect(
+      fromConfig.check('http://127.0.0.1:5000'),
+    ).resolves.toMatchObject({ port: 5000 });
   });
 });
