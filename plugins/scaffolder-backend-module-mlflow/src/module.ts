@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { AwsClientConfigFactory } from '@stateful-mlflow/plugin-mlflow-node';
+import { createRdsCreateAction } from './actions/rdsCreate';
 import { createS3CreateAction } from './actions/s3Create';
 
 /** Registers the MLflow provisioning actions with the scaffolder. */
@@ -18,7 +19,10 @@ export const scaffolderModule = createBackendModule({
       },
       async init({ scaffolderActions, config }) {
         const aws = AwsClientConfigFactory.fromConfig(config);
-        scaffolderActions.addActions(createS3CreateAction({ aws }));
+        scaffolderActions.addActions(
+          createS3CreateAction({ aws }),
+          createRdsCreateAction({ aws }),
+        );
       },
     });
   },
