@@ -2,41 +2,17 @@ import { createBackend } from '@backstage/backend-defaults';
 import { mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 
-// TEMPLATE NOTE:
-// This is the development setup for your plugin that wires up a
-// minimal backend that can use both real and mocked plugins and services.
+// A standalone backend for working on the health API: mocked auth and a catalog holding one
+// MLflow instance. With the local stack up (`eval "$(stack/stack env)"`), try:
 //
-// Start up the backend by running `yarn start` in the package directory.
-// Once it's up and running, try out the following requests:
-//
-// Create a new todo item, standalone or for the sample component:
-//
-//   curl http://localhost:7007/api/mlflow/todos -H 'Content-Type: application/json' -d '{"title": "My Todo"}'
-//   curl http://localhost:7007/api/mlflow/todos -H 'Content-Type: application/json' -d '{"title": "My Todo", "entityRef": "component:default/sample"}'
-//
-// List TODOs:
-//
-//   curl http://localhost:7007/api/mlflow/todos
-//
-// Explicitly make an unauthenticated request, or with service auth:
-//
-//   curl http://localhost:7007/api/mlflow/todos -H 'Authorization: Bearer mock-none-token'
-//   curl http://localhost:7007/api/mlflow/todos -H 'Authorization: Bearer mock-service-token'
+//   curl http://localhost:7007/api/mlflow/v1/health/default/component/demo
+//   curl http://localhost:7007/api/mlflow/v1/health -H 'Content-Type: application/json' \
+//     -d '{"entityRefs": ["component:default/demo"]}'
 
 const backend = createBackend();
 
-// TEMPLATE NOTE:
-// Mocking the auth and httpAuth service allows you to call your plugin API without
-// having to authenticate.
-//
-// If you want to use real auth, you can install the following instead:
-//   backend.add(import('@backstage/plugin-auth-backend'));
-//   backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 backend.add(mockServices.auth.factory());
 backend.add(mockServices.httpAuth.factory());
-
-// TEMPLATE NOTE:
-// Rather than using a real catalog you can use a mock with a fixed set of entities.
 backend.add(
   catalogServiceMock.factory({
     entities: [
@@ -44,12 +20,18 @@ backend.add(
         apiVersion: 'backstage.io/v1alpha1',
         kind: 'Component',
         metadata: {
-          name: 'sample',
-          title: 'Sample Component',
+          name: 'demo',
+          annotations: {
+            'mlflow.org/tracking-url': 'http://demo.mlflow.localhost',
+            'mlflow.org/aws-region': 'eu-west-1',
+            'mlflow.org/rds-instance-id': 'demo-db',
+            'mlflow.org/s3-artifact-root': 's3://demo-artifacts/mlflow',
+            'mlflow.org/kubernetes-cluster': 'local',
+            'backstage.io/kubernetes-id': 'demo',
+            'backstage.io/kubernetes-namespace': 'demo',
+          },
         },
-        spec: {
-          type: 'service',
-        },
+        spec: { type: 'service', lifecycle: 'experimental', owner: 'team-ml' },
       },
     ],
   }),

@@ -38,8 +38,8 @@ const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254']);
 
 function blockList(entries: Array<[string, number, 'ipv4' | 'ipv6']>) {
   const list = new BlockList();
-  for (const [network, prefix, type] of entries) {
-    list.addSubnet(network, prefix, type);
+  for (const [network, prefix, addressType] of entries) {
+    list.addSubnet(network, prefix, addressType);
   }
   return list;
 }

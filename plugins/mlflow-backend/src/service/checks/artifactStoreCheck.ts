@@ -269,12 +269,12 @@ export function createArtifactStoreCheck(
         const status = (
           head.reason as { $metadata?: { httpStatusCode?: number } }
         )?.$metadata?.httpStatusCode;
-        const why =
-          status === 404 || errorName(head.reason) === 'NotFound'
-            ? 'does not exist'
-            : status === 403
-            ? 'is not accessible (access denied)'
-            : `is not reachable (${messageOf(head.reason)})`;
+        let why = `is not reachable (${messageOf(head.reason)})`;
+        if (status === 404 || errorName(head.reason) === 'NotFound') {
+          why = 'does not exist';
+        } else if (status === 403) {
+          why = 'is not accessible (access denied)';
+        }
         return {
           status: 'error',
           summary: `Bucket ${bucket} ${why}.`,

@@ -75,14 +75,10 @@ export function createTrackingServerCheck(
           `redirected to a refused location: ${describeFailure(error)}`,
         );
       }
+      const init = { method: currentMethod, body: currentBody, signal };
       const response = await limiter.run(
         `${target.hostname}:${target.port}`,
-        () =>
-          request(target, {
-            method: currentMethod,
-            body: currentBody,
-            signal,
-          }),
+        () => request(target, init),
       );
       if (response.status < 300 || response.status >= 400) {
         return response;
