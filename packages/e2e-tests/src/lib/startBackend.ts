@@ -22,6 +22,8 @@ export type StartedBackend = {
 export type StartBackendOptions = {
   /** Config files after app-config.yaml (absolute paths), e.g. the stack overlay. */
   configPaths?: string[];
+  /** Serve the built app (packages/app/dist) from the backend, as in production. */
+  appServedByBackend?: boolean;
   /** Config merged last, e.g. to point a plugin at a test fixture. */
   extraConfig?: Record<string, unknown>;
   timeoutMs?: number;
@@ -89,6 +91,7 @@ export async function startBackend(
     overlay,
     stringify({
       backend: { baseUrl, listen: { port, host: '127.0.0.1' } },
+      ...(options.appServedByBackend ? { app: { baseUrl } } : {}),
       ...options.extraConfig,
     }),
   );

@@ -1,0 +1,198 @@
+import { ScaffolderClient } from './lib/scaffolderClient';
+
+/**
+ * Provisions one demo MLflow instance through the production template on the local stack, once the
+ * backend answers, unless the catalog already shows an MLflow instance. Run by scripts/start in the
+ * background (scripts/provision-demo); safe to run again: the actions converge.
+ */
+
+export const DEMO_TEMPLATE_REF = 'template:default/mlflow-production';
+
+/** The values the demo instance is created with. */
+export function demoValues(region: string): Record<string, unknown> {
+  return {
+    name: 'demo',
+    owner: 'group:default/guests',
+    environment: 'dev',
+    description:
+      'Demo MLflow instance provisioned on the local stack by scripts/start.',
+    region,
+    cluster: 'local',
+    replicas: 1,
+    hostname: 'demo.mlflow.localhost',
+  };
+}
+
+type Options = {
+  baseUrl: string;
+  /** The app's URL, for the link to the task page. */
+  appUrl: string;
+  region: string;
+  /** How long to wait for the backend, the template and the first catalog refresh. */
+  readyTimeoutMs: number;
+  /** How long the provider may take to list the clusters after start (one refresh). */
+  catalogSettleMs: number;
+  taskTimeoutMs: number;
+  log: (line: string) => void;
+};
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) {
+        return value;
+      }
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Gave up waiting for ${what} after ${timeoutMs / 1000} s`,
+      );
+    }
+    await sleep(2000);
+  }
+}
+
+async function guestToken(baseUrl: string): Promise<string | undefined> {
+  const res = await fetch(`${baseUrl}/api/auth/guest/refresh?env=development`, {
+    headers: { 'X-Requested-With': 'XMLHttpRequest' },
+  });
+  if (!res.ok) {
+    return undefined;
+  }
+  const body = (await res.json()) as { backstageIdentity?: { token?: string } };
+  return body.backstageIdentity?.token;
+}
+
+/** Names of the MLflow Components in the catalog (tag `mlflow`). */
+export async function mlflowComponents(
+  baseUrl: string,
+  token: string,
+): Promise<string[]> {
+  const res = await fetch(
+    `${baseUrl}/api/catalog/entities/by-query?filter=kind=component,metadata.tags=mlflow&fields=metadata.name`,
+    { headers: { Authorization: `Bearer ${token}` } },
+  );
+  if (!res.ok) {
+    throw new Error(`Catalog query failed: ${res.status}`);
+  }
+  const body = (await res.json()) as {
+    items: Array<{ metadata: { name: string } }>;
+  };
+  return body.items.map(e => e.metadata.name);
+}
+
+export async function provisionDemo(
+  options: Options,
+): Promise<'exists' | 'created'> {
+  const { baseUrl, log } = options;
+  log(`Waiting for the backend at ${baseUrl}`);
+  await waitFor(
+    'the backend',
+    async () => {
+      const res = await fetch(`${baseUrl}/.backstage/health/v1/readiness`);
+      return res.ok ? true : undefined;
+    },
+    options.readyTimeoutMs,
+  );
+  const token = await waitFor(
+    'a guest token',
+    () => guestToken(baseUrl),
+    options.readyTimeoutMs,
+  );
+  const headers = { Authorization: `Bearer ${token}` };
+  await waitFor(
+    `the template ${DEMO_TEMPLATE_REF} in the catalog`,
+    async () => {
+      const res = await fetch(
+        `${baseUrl}/api/catalog/entities/by-name/template/default/mlflow-production`,
+        { headers },
+      );
+      return res.ok ? true : undefined;
+    },
+    options.readyTimeoutMs,
+  );
+
+  // The catalog module lists the clusters shortly after start: give it one refresh before deciding.
+  const settleUntil = Date.now() + options.catalogSettleMs;
+  for (;;) {
+    const existing = await mlflowComponents(baseUrl, token);
+    if (existing.length > 0) {
+      log(
+        `MLflow instance(s) already in the catalog: ${existing.join(
+          ', ',
+        )}; nothing to do`,
+      );
+      return 'exists';
+    }
+    if (Date.now() > settleUntil) {
+      break;
+    }
+    await sleep(3000);
+  }
+
+  log(
+    'No MLflow instance in the catalog; creating "demo" through the mlflow-production template',
+  );
+  const client = new ScaffolderClient(baseUrl, token);
+  const taskId = await client.createTask(
+    DEMO_TEMPLATE_REF,
+    demoValues(options.region),
+  );
+  log(
+    `Task ${taskId} started; follow it at ${options.appUrl}/create/tasks/${taskId}`,
+  );
+  const result = await client.waitForTask(taskId, {
+    timeoutMs: options.taskTimeoutMs,
+    onLog: message => log(`  ${message}`),
+  });
+  if (result.status !== 'completed') {
+    throw new Error(
+      `The demo task ${result.status}: ${result.log.slice(-1)[0] ?? ''}`,
+    );
+  }
+  log(
+    `Demo instance ready in ${Math.round(result.durationMs / 1000)} s: ${
+      (
+        result.output.links as
+          | Array<{ title?: string; url?: string }>
+          | undefined
+      )
+        ?.map(l => `${l.title} ${l.url ?? ''}`.trim())
+        .join(', ') ?? ''
+    }`,
+  );
+  return 'created';
+}
+
+if (require.main === module) {
+  const log = (line: string) =>
+    process.stdout.write(`[provision-demo] ${line}\n`);
+  if (!process.env.AWS_ENDPOINT_URL || !process.env.KUBECONFIG) {
+    log(
+      'The local stack is not running (no AWS_ENDPOINT_URL/KUBECONFIG); no demo instance',
+    );
+  } else {
+    provisionDemo({
+      baseUrl: process.env.BACKSTAGE_BACKEND_URL ?? 'http://localhost:7007',
+      appUrl: process.env.BACKSTAGE_APP_URL ?? 'http://localhost:3000',
+      region: process.env.AWS_REGION ?? 'eu-west-1',
+      readyTimeoutMs: 15 * 60_000,
+      catalogSettleMs: 45_000,
+      taskTimeoutMs: 30 * 60_000,
+      log,
+    }).catch(error => {
+      log(`Failed: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    });
+  }
+}
