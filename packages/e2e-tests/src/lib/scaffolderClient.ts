@@ -140,14 +140,13 @@ export class ScaffolderClient {
         }
         if (event.type === 'completion' || event.type === 'cancelled') {
           const failed = Boolean(event.body.error);
+          let status: TaskResult['status'] = failed ? 'failed' : 'completed';
+          if (event.type === 'cancelled') {
+            status = 'cancelled';
+          }
           return {
             taskId,
-            status:
-              event.type === 'cancelled'
-                ? 'cancelled'
-                : failed
-                ? 'failed'
-                : 'completed',
+            status,
             output: event.body.output ?? {},
             log: failed ? [...log, event.body.error?.message ?? ''] : log,
             durationMs: Date.now() - started,
