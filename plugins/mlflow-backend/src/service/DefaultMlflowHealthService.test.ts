@@ -32,6 +32,7 @@ import {
   startFakeMlflowServer,
 } from '../testUtils/healthFixtures';
 import { DefaultMlflowHealthService } from './DefaultMlflowHealthService';
+import { TrackingUrlGuard } from './TrackingUrlGuard';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
@@ -102,7 +103,7 @@ type Setup = {
   permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
 };
 
-function createService(setup: Setup) {
+function createService(setup: Setup, guard?: TrackingUrlGuard) {
   const config = new ConfigReader({
     backend: { baseUrl: 'http://localhost:7007', listen: { port: 7007 } },
     mlflow: {
@@ -141,6 +142,7 @@ function createService(setup: Setup) {
           region,
           credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
         }),
+      guard,
       kubernetesApisFor: fakeKubernetes({
         deployments: setup.deployments ?? {},
         ingresses: {},
@@ -345,6 +347,37 @@ describe('DefaultMlflowHealthService', () => {
       } finally {
         await target.stop();
       }
+    });
+
+    it('resolves the host once and connects to the checked address (no DNS rebinding)', async () => {
+      const answers = ['127.0.0.1', '169.254.169.254'];
+      const lookup = jest.fn(async () => [
+        { address: answers.shift() ?? '169.254.169.254', family: 4 as const },
+      ]);
+      const guard = new TrackingUrlGuard({
+        allowedHosts: ['*.localhost'],
+        backendPorts: [7007],
+        lookup,
+        localAddresses: () => [],
+      });
+      const { service } = createService(
+        {
+          entities: [
+            prodEntity({
+              'mlflow.org/tracking-url': `http://rebind.localhost:${mlflow.port}`,
+            }),
+          ],
+        },
+        guard,
+      );
+      const report = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(check(report, 'trackingServer').status).toBe('ok');
+      expect(lookup).toHaveBeenCalledTimes(1);
+      expect(mlflow.requests.map(r => r.host)).toEqual(
+        Array(3).fill(`rebind.localhost:${mlflow.port}`),
+      );
     });
 
     it('never puts the credentials of a tracking URL in the report', async () => {

@@ -54,31 +54,23 @@ export function createTrackingServerCheck(
 ): HealthCheck<'trackingServer'> {
   const { guard, limiter, request = pinnedHttpRequest } = options;
 
+  /** Calls `path` on the checked server; every redirect target is checked again before it is called. */
   async function call(
-    url: string,
-    method: 'GET' | 'POST',
-    signal: AbortSignal,
-    body?: string,
+    server: CheckedTarget,
+    path: string,
+    init: { method: 'GET' | 'POST'; body?: string; signal: AbortSignal },
   ): Promise<PinnedResponse> {
-    let current = url;
-    let currentMethod = method;
-    let currentBody = body;
+    let target: CheckedTarget = {
+      ...server,
+      url: new URL(endpoint(server.url.toString(), path)),
+    };
+    let currentInit = init;
     for (let hop = 0; ; hop++) {
-      let target: CheckedTarget;
-      try {
-        target = await guard.check(current);
-      } catch (error) {
-        if (hop === 0) {
-          throw error;
-        }
-        throw new Error(
-          `redirected to a refused location: ${describeFailure(error)}`,
-        );
-      }
-      const init = { method: currentMethod, body: currentBody, signal };
+      const requestInit = currentInit;
+      const pinned = target;
       const response = await limiter.run(
-        `${target.hostname}:${target.port}`,
-        () => request(target, init),
+        `${pinned.hostname}:${pinned.port}`,
+        () => request(pinned, requestInit),
       );
       if (response.status < 300 || response.status >= 400) {
         return response;
@@ -89,10 +81,16 @@ export function createTrackingServerCheck(
       if (hop >= MAX_REDIRECTS) {
         throw new Error(`more than ${MAX_REDIRECTS} redirects`);
       }
-      current = new URL(response.location, target.url).toString();
+      const next = new URL(response.location, pinned.url).toString();
+      try {
+        target = await guard.check(next);
+      } catch (error) {
+        throw new Error(
+          `redirected to a refused location: ${describeFailure(error)}`,
+        );
+      }
       if (response.status === 303) {
-        currentMethod = 'GET';
-        currentBody = undefined;
+        currentInit = { method: 'GET', signal: init.signal };
       }
     }
   }
@@ -104,8 +102,9 @@ export function createTrackingServerCheck(
       if (!raw) {
         return missingAnnotation(ANNOTATION_MLFLOW_TRACKING_URL);
       }
+      let server: CheckedTarget;
       try {
-        await guard.check(raw);
+        server = await guard.check(raw);
       } catch (error) {
         return {
           status: 'unknown',
@@ -119,14 +118,13 @@ export function createTrackingServerCheck(
       };
 
       const [health, version, search] = await Promise.allSettled([
-        call(endpoint(raw, '/health'), 'GET', signal),
-        call(endpoint(raw, '/version'), 'GET', signal),
-        call(
-          endpoint(raw, '/api/2.0/mlflow/experiments/search'),
-          'POST',
+        call(server, '/health', { method: 'GET', signal }),
+        call(server, '/version', { method: 'GET', signal }),
+        call(server, '/api/2.0/mlflow/experiments/search', {
+          method: 'POST',
+          body: JSON.stringify({ max_results: 1 }),
           signal,
-          JSON.stringify({ max_results: 1 }),
-        ),
+        }),
       ]);
 
       if (version.status === 'fulfilled' && version.value.status === 200) {
