@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { AwsClientConfigFactory } from '@stateful-mlflow/plugin-mlflow-node';
+import { createIamCreateRoleAction } from './actions/iamCreateRole';
 import { createRdsCreateAction } from './actions/rdsCreate';
 import { createS3CreateAction } from './actions/s3Create';
 
@@ -22,6 +23,7 @@ export const scaffolderModule = createBackendModule({
         scaffolderActions.addActions(
           createS3CreateAction({ aws }),
           createRdsCreateAction({ aws }),
+          createIamCreateRoleAction({ aws }),
         );
       },
     });

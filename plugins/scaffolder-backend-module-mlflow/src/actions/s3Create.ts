@@ -40,11 +40,14 @@ import { examples } from './s3Create.examples';
 
 /** Checks an artifact key prefix: relative, no empty segments, characters safe in S3 keys and IAM ARNs. */
 export function validateArtifactPrefix(field: string, value: string): string {
-  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(value)) {
+  if (
+    !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(value) ||
+    value.split('/').some(segment => segment === '.' || segment === '..')
+  ) {
     throw new InputError(
       `Invalid ${field}: received ${describeReceived(
         value,
-      )}. Accepted: one or more /-separated segments of letters, digits, dots, hyphens and underscores, without a leading or trailing slash, e.g. artifacts or teams/ml/artifacts.`,
+      )}. Accepted: one or more /-separated segments of letters, digits, dots, hyphens and underscores, without a leading or trailing slash and without . or .. segments, e.g. artifacts or teams/ml/artifacts.`,
     );
   }
   return value;

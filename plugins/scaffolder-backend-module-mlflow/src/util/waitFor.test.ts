@@ -38,7 +38,7 @@ describe('waitFor', () => {
     });
     const failure = done.catch((error: Error) => error);
     await jest.advanceTimersByTimeAsync(6_000);
-    expect((await failure).message).toMatch(
+    expect(String(await failure)).toMatch(
       'Timed out after 5s waiting for the thing; last status: creating',
     );
   });
