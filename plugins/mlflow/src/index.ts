@@ -1,1 +1,14 @@
-export { mlflowPlugin as default } from './plugin';
+/**
+ * The MLflow frontend plugin: an entity card and tab showing the health of an MLflow instance.
+ * This entry point is for the legacy frontend system; the new one imports `./alpha`.
+ *
+ * @packageDocumentation
+ */
+export { mlflowPlugin, EntityMlflowCard, EntityMlflowContent } from './plugin';
+export { mlflowApiRef, MlflowClient, MlflowRequestTimeoutError } from './api';
+export type {
+  MlflowApi,
+  MlflowClientOptions,
+  MlflowGetHealthOptions,
+} from './api';
+export { isMlflowAvailable } from '@stateful-mlflow/plugin-mlflow-common';

@@ -1,0 +1,47 @@
+import {
+  ApiBlueprint,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/frontend-plugin-api';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
+import { isMlflowAvailable } from '@stateful-mlflow/plugin-mlflow-common';
+import { MlflowClient, mlflowApiRef } from '../api';
+
+/** The MLflow API client, over the backend's `mlflow` plugin. */
+export const mlflowApi = ApiBlueprint.make({
+  params: defineParams =>
+    defineParams({
+      api: mlflowApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) =>
+        new MlflowClient({ discoveryApi, fetchApi }),
+    }),
+});
+
+/** The status card on the overview of entities that are MLflow instances, and only those. */
+export const mlflowEntityCard = EntityCardBlueprint.make({
+  name: 'status',
+  params: {
+    filter: isMlflowAvailable,
+    loader: () =>
+      import('../components/EntityMlflowCard').then(m => (
+        <m.EntityMlflowCard />
+      )),
+  },
+});
+
+/** The MLflow tab on entities that are MLflow instances, and only those. */
+export const mlflowEntityContent = EntityContentBlueprint.make({
+  params: {
+    path: '/mlflow',
+    title: 'MLflow',
+    filter: isMlflowAvailable,
+    loader: () =>
+      import('../components/EntityMlflowContent').then(m => (
+        <m.EntityMlflowContent />
+      )),
+  },
+});

@@ -1,0 +1,1 @@
+export { ArtifactStoreDetailsCard } from './ArtifactStoreDetailsCard';

@@ -1,0 +1,1 @@
+export { CheckDetailsCard } from './CheckDetailsCard';

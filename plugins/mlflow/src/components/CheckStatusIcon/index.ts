@@ -1,0 +1,1 @@
+export { CheckStatusIcon } from './CheckStatusIcon';

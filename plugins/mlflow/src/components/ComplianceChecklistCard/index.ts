@@ -1,0 +1,1 @@
+export { ComplianceChecklistCard } from './ComplianceChecklistCard';

@@ -1,0 +1,1 @@
+export { DatabaseDetailsCard } from './DatabaseDetailsCard';

@@ -1,0 +1,67 @@
+import { InfoCard, Progress } from '@backstage/core-components';
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  MissingAnnotationEmptyState,
+  useEntity,
+} from '@backstage/plugin-catalog-react';
+import {
+  ANNOTATION_MLFLOW_TRACKING_URL,
+  getMlflowEntityInfo,
+  isMlflowAvailable,
+} from '@stateful-mlflow/plugin-mlflow-common';
+import { useMlflowHealth } from '../../hooks/useMlflowHealth';
+import { MlflowHealthErrorPanel } from '../MlflowHealthErrorPanel';
+import { MlflowHealthSummary } from '../MlflowHealthSummary';
+import { RefreshHealthButton } from '../RefreshHealthButton';
+
+/** The MLflow status card of an entity page: overall status, one row per check, refresh. */
+export function EntityMlflowCard() {
+  const { entity } = useEntity();
+  if (!isMlflowAvailable(entity)) {
+    return (
+      <InfoCard title="MLflow">
+        <MissingAnnotationEmptyState
+          annotation={ANNOTATION_MLFLOW_TRACKING_URL}
+        />
+      </InfoCard>
+    );
+  }
+  return (
+    <MlflowHealthCard
+      entityRef={stringifyEntityRef(entity)}
+      trackingUrl={getMlflowEntityInfo(entity).trackingUrl}
+    />
+  );
+}
+
+function MlflowHealthCard(props: { entityRef: string; trackingUrl?: string }) {
+  const { report, error, loading, refreshing, refresh } = useMlflowHealth(
+    props.entityRef,
+  );
+  return (
+    <section aria-label="MLflow health" aria-busy={loading || refreshing}>
+      <InfoCard
+        title="MLflow"
+        action={
+          <RefreshHealthButton
+            refreshing={loading || refreshing}
+            onRefresh={refresh}
+          />
+        }
+        deepLink={
+          props.trackingUrl
+            ? { title: 'Open MLflow', link: props.trackingUrl }
+            : undefined
+        }
+      >
+        {loading && <Progress />}
+        {!loading && report && (
+          <MlflowHealthSummary report={report} refreshError={error} />
+        )}
+        {!loading && !report && error && (
+          <MlflowHealthErrorPanel error={error} />
+        )}
+      </InfoCard>
+    </section>
+  );
+}

@@ -1,0 +1,1 @@
+export { EntityMlflowCard } from './EntityMlflowCard';

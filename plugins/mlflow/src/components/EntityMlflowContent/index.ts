@@ -1,0 +1,1 @@
+export { EntityMlflowContent } from './EntityMlflowContent';

@@ -1,0 +1,1 @@
+export { KubernetesRolloutCard } from './KubernetesRolloutCard';

@@ -1,0 +1,3 @@
+export { MlflowHealthErrorPanel } from './MlflowHealthErrorPanel';
+export { describeMlflowHealthError } from './describeMlflowHealthError';
+export type { MlflowHealthErrorDescription } from './describeMlflowHealthError';

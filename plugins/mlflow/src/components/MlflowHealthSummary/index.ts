@@ -1,0 +1,1 @@
+export { MlflowHealthSummary } from './MlflowHealthSummary';

@@ -1,0 +1,6 @@
+export { MlflowLinksCard } from './MlflowLinksCard';
+export {
+  buildMlflowLinks,
+  rdsConsoleUrl,
+  s3ConsoleUrl,
+} from './buildMlflowLinks';

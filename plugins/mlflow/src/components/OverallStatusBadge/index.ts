@@ -1,0 +1,1 @@
+export { OverallStatusBadge } from './OverallStatusBadge';

@@ -1,0 +1,1 @@
+export { RefreshHealthButton } from './RefreshHealthButton';
