@@ -25,6 +25,7 @@ import {
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
+  FakeKubernetesCalls,
   fakeKubernetes,
   mlflowDeployment,
   mlflowEntity,
@@ -101,6 +102,7 @@ type Setup = {
   health?: Record<string, unknown>;
   deployments?: Record<string, V1Deployment[]>;
   permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
+  refuseClusterWide?: boolean;
 };
 
 function createService(setup: Setup, guard?: TrackingUrlGuard) {
@@ -120,7 +122,12 @@ function createService(setup: Setup, guard?: TrackingUrlGuard) {
   });
   const authorize = jest.spyOn(permissions, 'authorize');
   const getEntitiesByRefs = jest.spyOn(catalog, 'getEntitiesByRefs');
-  const kubeCalls = { deployments: 0, ingresses: 0 };
+  const kubeCalls: FakeKubernetesCalls = {
+    listNamespacedDeployment: 0,
+    listDeploymentForAllNamespaces: 0,
+    listNamespacedIngress: 0,
+    listIngressForAllNamespaces: 0,
+  };
   const service = DefaultMlflowHealthService.fromConfig(
     config,
     {
@@ -146,6 +153,7 @@ function createService(setup: Setup, guard?: TrackingUrlGuard) {
       kubernetesApisFor: fakeKubernetes({
         deployments: setup.deployments ?? {},
         ingresses: {},
+        refuseClusterWide: setup.refuseClusterWide,
         calls: kubeCalls,
       }),
     },
@@ -803,6 +811,46 @@ describe('DefaultMlflowHealthService', () => {
       expect(s3Mock.commandCalls(HeadBucketCommand)).toHaveLength(1);
       expect(s3Mock.commandCalls(GetBucketVersioningCommand)).toHaveLength(1);
       expect(mlflow.maxInFlight()).toBeLessThanOrEqual(3);
+    });
+
+    it('reads Kubernetes with two cluster-wide lists for many namespaces, namespaced lists when refused', async () => {
+      const names = ['a', 'b', 'c'];
+      const setup = {
+        entities: names.map(n =>
+          mlflowEntity(n, { 'mlflow.org/tracking-url': mlflow.url }),
+        ),
+        deployments: Object.fromEntries(
+          names.map(n => [n, [mlflowDeployment(n, { desired: 1, ready: 1 })]]),
+        ),
+      };
+      const refs = names.map(n => `component:default/${n}`);
+      const wide = createService(setup);
+      const { items } = await wide.service.getReports(refs, { credentials });
+      expect(
+        items.map(i => 'report' in i && check(i.report, 'kubernetes').summary),
+      ).toEqual([
+        'Deployment a/a: 1 of 1 replicas ready.',
+        'Deployment b/b: 1 of 1 replicas ready.',
+        'Deployment c/c: 1 of 1 replicas ready.',
+      ]);
+      expect(wide.kubeCalls).toEqual({
+        listNamespacedDeployment: 0,
+        listDeploymentForAllNamespaces: 1,
+        listNamespacedIngress: 0,
+        listIngressForAllNamespaces: 1,
+      });
+
+      const narrow = createService({ ...setup, refuseClusterWide: true });
+      const fallback = await narrow.service.getReports(refs, { credentials });
+      expect(
+        fallback.items.every(
+          i => 'report' in i && check(i.report, 'kubernetes').status === 'ok',
+        ),
+      ).toBe(true);
+      expect(narrow.kubeCalls).toMatchObject({
+        listNamespacedDeployment: 3,
+        listNamespacedIngress: 3,
+      });
     });
 
     it('answers per item: unknown and invisible refs are not found, denied ones not allowed', async () => {

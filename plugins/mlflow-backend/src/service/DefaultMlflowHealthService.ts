@@ -35,10 +35,7 @@ import {
 import { createHash } from 'node:crypto';
 import { createArtifactStoreCheck } from './checks/artifactStoreCheck';
 import { createDatabaseCheck } from './checks/databaseCheck';
-import {
-  KubernetesApis,
-  createKubernetesCheck,
-} from './checks/kubernetesCheck';
+import { createKubernetesCheck } from './checks/kubernetesCheck';
 import {
   createTrackingServerCheck,
   displayTrackingUrl,
@@ -50,6 +47,10 @@ import {
   messageOf,
 } from './checks/types';
 import { KeyedConcurrencyLimiter } from './KeyedConcurrencyLimiter';
+import {
+  KubernetesApis,
+  KubernetesWorkloadBatcher,
+} from './KubernetesWorkloadBatcher';
 import {
   MlflowHealthRequestOptions,
   MlflowHealthService,
@@ -206,7 +207,12 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
         storeSettingsTtlSeconds: settings.storeSettingsTtlSeconds,
         timeoutMs: settings.checkTimeoutMs,
       }),
-      createKubernetesCheck({ apisFor: kubernetesApisFor, limiter }),
+      createKubernetesCheck({
+        assertCluster: cluster => {
+          kubernetesApisFor(cluster);
+        },
+        batcher: new KubernetesWorkloadBatcher(kubernetesApisFor, limiter),
+      }),
     ];
     return new DefaultMlflowHealthService(deps, settings, checks);
   }

@@ -52,8 +52,7 @@ describe('TrackingUrlGuard', () => {
     ).resolves.toMatchObject({
       hostname: 'mlflow.example.com',
       port: 443,
-      address: '10.0.3.4',
-      family: 4,
+      addresses: [{ address: '10.0.3.4', family: 4 }],
     });
   });
 
@@ -142,13 +141,21 @@ describe('TrackingUrlGuard', () => {
   it('allows loopback only under a pattern that names loopback', async () => {
     await expect(
       guard(['*.localhost']).check('http://demo.mlflow.localhost'),
-    ).resolves.toMatchObject({ address: '127.0.0.1', port: 80 });
+    ).resolves.toMatchObject({
+      addresses: [{ address: '127.0.0.1', family: 4 }],
+      port: 80,
+    });
     await expect(
       guard(['127.0.0.1']).check('http://127.0.0.1:5000'),
-    ).resolves.toMatchObject({ address: '127.0.0.1', port: 5000 });
+    ).resolves.toMatchObject({
+      addresses: [{ address: '127.0.0.1', family: 4 }],
+      port: 5000,
+    });
     await expect(
       guard(['::1']).check('http://[::1]:5000'),
-    ).resolves.toMatchObject({ address: '::1', family: 6 });
+    ).resolves.toMatchObject({
+      addresses: [{ address: '::1', family: 6 }],
+    });
     expect(await refusal(['*'], 'http://loop.example.com')).toMatch(
       /a loopback address, allowed only under a pattern naming loopback/,
     );

@@ -8,13 +8,12 @@ import { minimatch } from 'minimatch';
 /** One resolved address of a host. */
 export type ResolvedAddress = { address: string; family: 4 | 6 };
 
-/** A URL that passed the guard, with the address to connect to (never resolved again). */
+/** A URL that passed the guard, with the addresses to connect to (never resolved again). */
 export type CheckedTarget = {
   url: URL;
   hostname: string;
   port: number;
-  address: string;
-  family: 4 | 6;
+  addresses: ResolvedAddress[];
 };
 
 export type TrackingUrlGuardOptions = {
@@ -217,13 +216,7 @@ export class TrackingUrlGuard {
         );
       }
     }
-    return {
-      url,
-      hostname,
-      port,
-      address: addresses[0].address,
-      family: addresses[0].family,
-    };
+    return { url, hostname, port, addresses };
   }
 
   private async refusal(

@@ -13,8 +13,8 @@ export type PinnedResponse = {
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**
- * One HTTP request to a target checked by the TrackingUrlGuard, connected to the address the guard
- * checked (the host name is kept for the Host header and TLS) and never following redirects.
+ * One HTTP request to a target checked by the TrackingUrlGuard, connected only to the addresses the
+ * guard checked (the host name is kept for the Host header and TLS) and never following redirects.
  */
 export function pinnedHttpRequest(
   target: CheckedTarget,
@@ -24,7 +24,7 @@ export function pinnedHttpRequest(
     signal: AbortSignal;
   },
 ): Promise<PinnedResponse> {
-  const { url, address, family } = target;
+  const { url, addresses } = target;
   const transport = url.protocol === 'https:' ? https : http;
   const headers: Record<string, string | number> = {
     host: url.host,
@@ -55,9 +55,9 @@ export function pinnedHttpRequest(
           ) => void,
         ) => {
           if (lookupOptions.all) {
-            callback(null, [{ address, family }]);
+            callback(null, addresses);
           } else {
-            callback(null, address, family);
+            callback(null, addresses[0].address, addresses[0].family);
           }
         },
       },

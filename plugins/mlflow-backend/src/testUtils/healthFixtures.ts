@@ -4,7 +4,7 @@ import { InputError } from '@backstage/errors';
 import type { V1Deployment, V1Ingress } from '@kubernetes/client-node';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { KubernetesApis } from '../service/checks/kubernetesCheck';
+import { KubernetesApis } from '../service/KubernetesWorkloadBatcher';
 
 /** A Component carrying every MLflow annotation; `annotations` overrides or removes (undefined) keys. */
 export function mlflowEntity(
@@ -113,15 +113,36 @@ export function mlflowDeployment(
   };
 }
 
-/** Kubernetes APIs of one fake cluster called `local`, answering from `state`. */
+/** Calls made to a fake cluster, by list call. */
+export type FakeKubernetesCalls = Record<
+  | 'listNamespacedDeployment'
+  | 'listDeploymentForAllNamespaces'
+  | 'listNamespacedIngress'
+  | 'listIngressForAllNamespaces',
+  number
+>;
+
+/**
+ * Kubernetes APIs of one fake cluster called `local`, answering from `state` (objects by
+ * namespace); `refuseClusterWide` answers cluster-wide lists with 403 like a namespaced role.
+ */
 export function fakeKubernetes(state: {
   deployments: Record<string, V1Deployment[]>;
   ingresses?: Record<string, V1Ingress[]>;
-  delayMs?: number;
-  calls?: { deployments: number; ingresses: number };
+  refuseClusterWide?: boolean;
+  calls?: FakeKubernetesCalls;
 }): (cluster: string) => KubernetesApis {
-  const wait = () =>
-    new Promise(resolve => setTimeout(resolve, state.delayMs ?? 0));
+  const count = (name: keyof FakeKubernetesCalls) => {
+    if (state.calls) state.calls[name]++;
+  };
+  const clusterWide = <T>(byNamespace: Record<string, T[]> = {}) => {
+    if (state.refuseClusterWide) {
+      throw Object.assign(new Error('forbidden: cluster-wide list'), {
+        code: 403,
+      });
+    }
+    return { items: Object.values(byNamespace).flat() };
+  };
   const apis = {
     apps: {
       listNamespacedDeployment: async ({
@@ -129,16 +150,22 @@ export function fakeKubernetes(state: {
       }: {
         namespace: string;
       }) => {
-        if (state.calls) state.calls.deployments++;
-        await wait();
+        count('listNamespacedDeployment');
         return { items: state.deployments[namespace] ?? [] };
+      },
+      listDeploymentForAllNamespaces: async () => {
+        count('listDeploymentForAllNamespaces');
+        return clusterWide(state.deployments);
       },
     },
     networking: {
       listNamespacedIngress: async ({ namespace }: { namespace: string }) => {
-        if (state.calls) state.calls.ingresses++;
-        await wait();
+        count('listNamespacedIngress');
         return { items: state.ingresses?.[namespace] ?? [] };
+      },
+      listIngressForAllNamespaces: async () => {
+        count('listIngressForAllNamespaces');
+        return clusterWide(state.ingresses);
       },
     },
   } as KubernetesApis;

@@ -1,32 +1,23 @@
-import type {
-  AppsV1Api,
-  NetworkingV1Api,
-  V1Deployment,
-} from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import {
   ANNOTATION_KUBERNETES_ID,
   ANNOTATION_KUBERNETES_NAMESPACE,
   ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
   LABEL_APP_INSTANCE,
-  LABEL_APP_NAME,
-  LABEL_APP_NAME_MLFLOW,
   MlflowKubernetesDetails,
   nameRules,
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
-import { KeyedConcurrencyLimiter } from '../KeyedConcurrencyLimiter';
+import {
+  KubernetesWorkloadBatcher,
+  MlflowWorkload,
+} from '../KubernetesWorkloadBatcher';
 import {
   CheckOutcome,
   HealthCheck,
   messageOf,
   missingAnnotation,
 } from './types';
-
-/** The two Kubernetes APIs the check reads, for one cluster. */
-export type KubernetesApis = {
-  apps: Pick<AppsV1Api, 'listNamespacedDeployment'>;
-  networking: Pick<NetworkingV1Api, 'listNamespacedIngress'>;
-};
 
 function detailsOf(
   cluster: string,
@@ -97,16 +88,16 @@ export function deploymentOutcome(
 }
 
 export type KubernetesCheckOptions = {
-  /** The APIs of a configured cluster; throws an InputError for an unknown cluster. */
-  apisFor: (cluster: string) => KubernetesApis;
-  limiter: KeyedConcurrencyLimiter;
+  /** Throws an InputError naming the configured clusters when `cluster` is not one of them. */
+  assertCluster: (cluster: string) => void;
+  batcher: KubernetesWorkloadBatcher;
 };
 
 /** The tracking server's Deployment (by the standard labels) and the host of its Ingress. */
 export function createKubernetesCheck(
   options: KubernetesCheckOptions,
 ): HealthCheck<'kubernetes'> {
-  const { apisFor, limiter } = options;
+  const { assertCluster, batcher } = options;
   return {
     id: 'kubernetes',
     async run({ info }): Promise<CheckOutcome<'kubernetes'>> {
@@ -119,7 +110,6 @@ export function createKubernetesCheck(
       if (!info.kubernetesId) {
         return missingAnnotation(ANNOTATION_KUBERNETES_ID);
       }
-      let apis: KubernetesApis;
       let namespace: string;
       let instance: string;
       try {
@@ -133,7 +123,7 @@ export function createKubernetesCheck(
           ANNOTATION_KUBERNETES_ID,
           info.kubernetesId,
         );
-        apis = apisFor(info.kubernetesCluster);
+        assertCluster(info.kubernetesCluster);
       } catch (error) {
         return {
           status: 'unknown',
@@ -142,29 +132,18 @@ export function createKubernetesCheck(
       }
       const cluster = info.kubernetesCluster;
 
-      const [deployments, ingresses] = await Promise.allSettled([
-        limiter.run(`kubernetes:${cluster}`, () =>
-          apis.apps.listNamespacedDeployment({
-            namespace,
-            labelSelector: `${LABEL_APP_NAME}=${LABEL_APP_NAME_MLFLOW},${LABEL_APP_INSTANCE}=${instance}`,
-          }),
-        ),
-        limiter.run(`kubernetes:${cluster}`, () =>
-          apis.networking.listNamespacedIngress({
-            namespace,
-            labelSelector: `${LABEL_APP_INSTANCE}=${instance}`,
-          }),
-        ),
-      ]);
-      if (deployments.status === 'rejected') {
+      let workload: MlflowWorkload;
+      try {
+        workload = await batcher.workload(cluster, namespace, instance);
+      } catch (error) {
         return {
           status: 'error',
           summary: `Could not read Deployments in ${cluster}/${namespace} (${messageOf(
-            deployments.reason,
+            error,
           )}).`,
         };
       }
-      const deployment = [...deployments.value.items].sort((a, b) =>
+      const deployment = [...workload.deployments].sort((a, b) =>
         (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
       )[0];
       if (!deployment) {
@@ -174,8 +153,8 @@ export function createKubernetesCheck(
         };
       }
       const details = detailsOf(cluster, namespace, deployment);
-      if (ingresses.status === 'fulfilled') {
-        details.ingressHost = ingresses.value.items
+      if (workload.ingresses) {
+        details.ingressHost = workload.ingresses
           .flatMap(i => i.spec?.rules ?? [])
           .find(rule => rule.host)?.host;
       }

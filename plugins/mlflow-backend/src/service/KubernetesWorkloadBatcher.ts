@@ -1,0 +1,175 @@
+import type {
+  AppsV1Api,
+  NetworkingV1Api,
+  V1Deployment,
+  V1Ingress,
+} from '@kubernetes/client-node';
+import {
+  LABEL_APP_INSTANCE,
+  LABEL_APP_NAME,
+  LABEL_APP_NAME_MLFLOW,
+} from '@stateful-mlflow/plugin-mlflow-common';
+import { KeyedConcurrencyLimiter } from './KeyedConcurrencyLimiter';
+
+/** The Kubernetes APIs the check reads, for one cluster. */
+export type KubernetesApis = {
+  apps: Pick<
+    AppsV1Api,
+    'listNamespacedDeployment' | 'listDeploymentForAllNamespaces'
+  >;
+  networking: Pick<
+    NetworkingV1Api,
+    'listNamespacedIngress' | 'listIngressForAllNamespaces'
+  >;
+};
+
+/** The objects of one MLflow instance; `ingresses` is undefined when they could not be read. */
+export type MlflowWorkload = {
+  deployments: V1Deployment[];
+  ingresses?: V1Ingress[];
+};
+
+type Request = {
+  namespace: string;
+  instance: string;
+  resolve: (workload: MlflowWorkload) => void;
+  reject: (error: unknown) => void;
+};
+
+type Listed = MlflowWorkload | { error: unknown };
+
+const DEPLOYMENT_SELECTOR = `${LABEL_APP_NAME}=${LABEL_APP_NAME_MLFLOW}`;
+const INGRESS_SELECTOR = LABEL_APP_INSTANCE;
+
+/**
+ * Reads the MLflow Deployments and Ingresses asked for in the same turn of the event loop with as
+ * few calls as possible: one namespace costs two namespaced lists; several namespaces of a cluster
+ * cost two cluster-wide lists, falling back to namespaced lists when the cluster-wide ones are
+ * refused (a service account limited to some namespaces).
+ */
+export class KubernetesWorkloadBatcher {
+  private pending = new Map<string, Request[]>();
+  private scheduled = false;
+
+  constructor(
+    private readonly apisFor: (cluster: string) => KubernetesApis,
+    private readonly limiter: KeyedConcurrencyLimiter,
+  ) {}
+
+  workload(
+    cluster: string,
+    namespace: string,
+    instance: string,
+  ): Promise<MlflowWorkload> {
+    return new Promise((resolve, reject) => {
+      const requests = this.pending.get(cluster) ?? [];
+      requests.push({ namespace, instance, resolve, reject });
+      this.pending.set(cluster, requests);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush() {
+    const batch = this.pending;
+    this.pending = new Map();
+    this.scheduled = false;
+    for (const [cluster, requests] of batch) {
+      const namespaces = [...new Set(requests.map(r => r.namespace))];
+      this.list(cluster, namespaces).then(
+        byNamespace => {
+          for (const request of requests) {
+            const listed = byNamespace.get(request.namespace)!;
+            if ('error' in listed) {
+              request.reject(listed.error);
+              continue;
+            }
+            const mine = (labels?: Record<string, string>) =>
+              labels?.[LABEL_APP_INSTANCE] === request.instance;
+            request.resolve({
+              deployments: listed.deployments.filter(d =>
+                mine(d.metadata?.labels),
+              ),
+              ingresses: listed.ingresses?.filter(i =>
+                mine(i.metadata?.labels),
+              ),
+            });
+          }
+        },
+        error => requests.forEach(request => request.reject(error)),
+      );
+    }
+  }
+
+  private async list(
+    cluster: string,
+    namespaces: string[],
+  ): Promise<Map<string, Listed>> {
+    const apis = this.apisFor(cluster);
+    const run = <T>(task: () => Promise<T>) =>
+      this.limiter.run(`kubernetes:${cluster}`, task);
+    const result = new Map<string, Listed>();
+    if (namespaces.length > 1) {
+      const [deployments, ingresses] = await Promise.allSettled([
+        run(() =>
+          apis.apps.listDeploymentForAllNamespaces({
+            labelSelector: DEPLOYMENT_SELECTOR,
+          }),
+        ),
+        run(() =>
+          apis.networking.listIngressForAllNamespaces({
+            labelSelector: INGRESS_SELECTOR,
+          }),
+        ),
+      ]);
+      if (deployments.status === 'fulfilled') {
+        for (const namespace of namespaces) {
+          const inNamespace = <T extends { metadata?: { namespace?: string } }>(
+            items: T[],
+          ) => items.filter(item => item.metadata?.namespace === namespace);
+          result.set(namespace, {
+            deployments: inNamespace(deployments.value.items),
+            ingresses:
+              ingresses.status === 'fulfilled'
+                ? inNamespace(ingresses.value.items)
+                : undefined,
+          });
+        }
+        return result;
+      }
+    }
+    await Promise.all(
+      namespaces.map(async namespace => {
+        const [deployments, ingresses] = await Promise.allSettled([
+          run(() =>
+            apis.apps.listNamespacedDeployment({
+              namespace,
+              labelSelector: DEPLOYMENT_SELECTOR,
+            }),
+          ),
+          run(() =>
+            apis.networking.listNamespacedIngress({
+              namespace,
+              labelSelector: INGRESS_SELECTOR,
+            }),
+          ),
+        ]);
+        result.set(
+          namespace,
+          deployments.status === 'rejected'
+            ? { error: deployments.reason }
+            : {
+                deployments: deployments.value.items,
+                ingresses:
+                  ingresses.status === 'fulfilled'
+                    ? ingresses.value.items
+                    : undefined,
+              },
+        );
+      }),
+    );
+    return result;
+  }
+}
