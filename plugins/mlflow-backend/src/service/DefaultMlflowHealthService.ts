@@ -14,7 +14,6 @@ import { Config } from '@backstage/config';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { JsonObject } from '@backstage/types';
 import { AppsV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import {
   ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
@@ -62,6 +61,7 @@ import {
   MlflowHealthConfig,
   readMlflowHealthConfig,
 } from './readMlflowHealthConfig';
+import { ReportCache } from './ReportCache';
 import { SingleFlight } from './SingleFlight';
 import { TrackingUrlGuard } from './TrackingUrlGuard';
 
@@ -218,12 +218,15 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
   }
 
   private readonly computations = new SingleFlight<MlflowHealthReport>();
+  private readonly reports: ReportCache;
 
   constructor(
     private readonly deps: DefaultMlflowHealthServiceDeps,
     private readonly settings: MlflowHealthConfig,
     private readonly checks: HealthCheck<MlflowCheckId>[],
-  ) {}
+  ) {
+    this.reports = new ReportCache(deps.cache, settings.cacheTtlSeconds * 1000);
+  }
 
   async getReport(
     entityRef: string,
@@ -277,9 +280,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
         return {
           key,
           entity,
-          report: bypass
-            ? undefined
-            : await this.deps.cache.get<JsonObject>(key),
+          report: bypass ? undefined : await this.reports.get(key),
         };
       }),
     );
@@ -289,7 +290,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
         return undefined;
       }
       if (entry.report) {
-        return Promise.resolve(entry.report as unknown as MlflowHealthReport);
+        return Promise.resolve(entry.report);
       }
       return this.computations.run(entry.key, () =>
         this.computeAndStore(entry.key, ref, entry.entity),
@@ -356,11 +357,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
     entity: Entity,
   ): Promise<MlflowHealthReport> {
     const report = await this.compute(ref, entity);
-    if (this.settings.cacheTtlSeconds > 0) {
-      await this.deps.cache.set(key, report as unknown as JsonObject, {
-        ttl: this.settings.cacheTtlSeconds * 1000,
-      });
-    }
+    await this.reports.set(key, report);
     return report;
   }
 
