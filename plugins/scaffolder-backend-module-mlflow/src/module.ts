@@ -3,8 +3,12 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
-import { AwsClientConfigFactory } from '@stateful-mlflow/plugin-mlflow-node';
+import {
+  AwsClientConfigFactory,
+  MlflowClusters,
+} from '@stateful-mlflow/plugin-mlflow-node';
 import { createIamCreateRoleAction } from './actions/iamCreateRole';
+import { createInstancePlanAction } from './actions/instancePlan';
 import { createRdsCreateAction } from './actions/rdsCreate';
 import { createS3CreateAction } from './actions/s3Create';
 
@@ -20,7 +24,9 @@ export const scaffolderModule = createBackendModule({
       },
       async init({ scaffolderActions, config }) {
         const aws = AwsClientConfigFactory.fromConfig(config);
+        const clusters = MlflowClusters.fromConfig(config);
         scaffolderActions.addActions(
+          createInstancePlanAction({ clusters }),
           createS3CreateAction({ aws }),
           createRdsCreateAction({ aws }),
           createIamCreateRoleAction({ aws }),

@@ -1,0 +1,28 @@
+import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
+import yaml from 'yaml';
+import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
+import { createInstancePlanAction } from './instancePlan';
+import { examples } from './instancePlan.examples';
+
+describe('mlflow:instance:plan examples', () => {
+  const action = createInstancePlanAction({
+    clusters: new MlflowClusters([
+      { name: 'local', url: 'https://127.0.0.1:16443', skipTLSVerify: true },
+    ]),
+  });
+
+  it.each(examples.map(e => [e.description, e.example]))(
+    '%s',
+    async (_description, example) => {
+      const step = yaml.parse(example).steps[0];
+      const { ctx, outputs } = createCheckpointingContext(action, {
+        input: step.input,
+      });
+      await action.handler(ctx);
+      expect(outputs.rdsInstanceId).toBe(
+        step.input.rdsInstanceId ?? `mlflow-${step.input.name}`,
+      );
+      expect(outputs.entityRef).toBe(`component:default/${step.input.name}`);
+    },
+  );
+});
