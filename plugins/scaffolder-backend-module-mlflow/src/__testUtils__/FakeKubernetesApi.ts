@@ -1,0 +1,126 @@
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1Job,
+  V1Pod,
+} from '@kubernetes/client-node';
+import { MlflowKubernetesApi, ObjectRef } from '../kubernetes/kubernetesApi';
+
+function key(ref: ObjectRef) {
+  return `${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+}
+
+/**
+ * An in-memory cluster for unit tests: stores applied objects, and plays the controllers just
+ * enough for the waits (Jobs succeed or fail, Deployments become ready).
+ */
+export class FakeKubernetesApi implements MlflowKubernetesApi {
+  readonly objects = new Map<string, KubernetesObject>();
+  readonly applied: Array<{
+    key: string;
+    dryRun: boolean;
+    object: KubernetesObject;
+  }> = [];
+  pods: V1Pod[] = [];
+  jobOutcome: 'succeed' | 'fail' | 'hang' = 'succeed';
+  deploymentBecomesReady = true;
+
+  async apply<T extends KubernetesObject>(
+    object: T,
+    options: { dryRun: boolean },
+  ): Promise<T> {
+    const ref = {
+      apiVersion: object.apiVersion!,
+      kind: object.kind!,
+      name: object.metadata!.name!,
+      namespace: object.metadata?.namespace,
+    };
+    const copy = JSON.parse(JSON.stringify(object));
+    this.applied.push({ key: key(ref), dryRun: options.dryRun, object: copy });
+    if (options.dryRun) {
+      return copy;
+    }
+    const previous = this.objects.get(key(ref));
+    copy.metadata.generation = (previous?.metadata?.generation ?? 0) + 1;
+    if (ref.kind === 'Job') {
+      const job = copy as V1Job;
+      if (this.jobOutcome === 'succeed') {
+        job.status = { succeeded: 1 };
+      } else if (this.jobOutcome === 'fail') {
+        job.status = {
+          failed: 3,
+          conditions: [
+            {
+              type: 'Failed',
+              status: 'True',
+              reason: 'BackoffLimitExceeded',
+              message: 'Job has reached the specified backoff limit',
+            },
+          ],
+        };
+        this.pods.push({
+          metadata: {
+            name: `${ref.name}-abcde`,
+            namespace: ref.namespace,
+            labels: { 'job-name': ref.name },
+          },
+          status: {
+            containerStatuses: [
+              {
+                name: 'db-upgrade',
+                image: 'x',
+                imageID: 'x',
+                ready: false,
+                restartCount: 0,
+                state: {
+                  terminated: {
+                    exitCode: 1,
+                    message: "ModuleNotFoundError: No module named 'psycopg2'",
+                  },
+                },
+              },
+            ],
+          },
+        });
+      } else {
+        job.status = { active: 1 };
+      }
+    }
+    if (ref.kind === 'Deployment' && this.deploymentBecomesReady) {
+      const deployment = copy as V1Deployment;
+      const replicas = deployment.spec?.replicas ?? 1;
+      deployment.status = {
+        observedGeneration: copy.metadata.generation,
+        replicas,
+        updatedReplicas: replicas,
+        readyReplicas: replicas,
+        availableReplicas: replicas,
+      };
+    }
+    this.objects.set(key(ref), copy);
+    return copy;
+  }
+
+  async read<T extends KubernetesObject>(
+    ref: ObjectRef,
+  ): Promise<T | undefined> {
+    return this.objects.get(key(ref)) as T | undefined;
+  }
+
+  async list<T extends KubernetesObject>(options: {
+    namespace: string;
+    labelSelector: string;
+  }): Promise<T[]> {
+    const wanted = options.labelSelector.split(',').map(p => p.split('='));
+    return this.pods.filter(
+      pod =>
+        pod.metadata?.namespace === options.namespace &&
+        wanted.every(([k, v]) => pod.metadata?.labels?.[k] === v),
+    ) as T[];
+  }
+
+  /** Objects stored (applied for real), by kind. */
+  stored(kind: string): KubernetesObject[] {
+    return [...this.objects.values()].filter(o => o.kind === kind);
+  }
+}

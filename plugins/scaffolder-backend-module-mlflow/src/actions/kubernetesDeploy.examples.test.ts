@@ -1,0 +1,44 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yaml from 'yaml';
+import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
+import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
+import { createKubernetesDeployAction } from './kubernetesDeploy';
+import { examples } from './kubernetesDeploy.examples';
+
+describe('mlflow:kubernetes:deploy examples', () => {
+  it.each(examples.map(e => [e.description, e.example]))(
+    '%s',
+    async (_description, example) => {
+      const step = yaml.parse(example).steps[0];
+      const cluster = new FakeKubernetesApi();
+      const namespace = `mlflow-${step.input.name}`;
+      cluster.objects.set(
+        `Secret/${namespace}/${
+          step.input.databaseSecretName ?? `${step.input.name}-db`
+        }`,
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'db', namespace },
+        },
+      );
+      const action = createKubernetesDeployAction({
+        kubernetes: () => cluster,
+        pollIntervalMs: 1,
+      });
+      const { ctx, outputs } = createCheckpointingContext(action, {
+        input: step.input,
+        workspacePath: mkdtempSync(join(tmpdir(), 'mlflow-example-')),
+      });
+      await action.handler(ctx);
+      expect(outputs.trackingUrl).toMatch(
+        new RegExp(`^https?://${step.input.hostname.replace(/\./g, '\\.')}$`),
+      );
+      expect(cluster.stored('Deployment')).toHaveLength(
+        step.input.apply === false ? 0 : 1,
+      );
+    },
+  );
+});

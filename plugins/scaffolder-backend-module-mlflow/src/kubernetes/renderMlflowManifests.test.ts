@@ -1,0 +1,271 @@
+import { dumpYaml } from '@kubernetes/client-node';
+import yaml from 'yaml';
+import {
+  allowedHosts,
+  manifestsInApplyOrder,
+  MlflowManifestOptions,
+  renderMlflowManifests,
+  sizeConnectionPools,
+} from './renderMlflowManifests';
+
+const baseOptions: MlflowManifestOptions = {
+  name: 'demo',
+  namespace: 'mlflow-demo',
+  cluster: 'prod-eu',
+  image: 'ghcr.io/acme/mlflow:3.1.0',
+  hostname: 'demo.mlflow.example.com',
+  environment: 'prod',
+  replicas: 2,
+  workers: 2,
+  serviceAccountName: 'mlflow',
+  roleArn: 'arn:aws:iam::123456789012:role/mlflow-demo',
+  region: 'eu-west-1',
+  owner: 'group:default/ml',
+  system: 'forecasting',
+  description: 'Demo',
+  rdsInstanceId: 'mlflow-demo',
+  databaseName: 'mlflow_demo',
+  backendStore: { kind: 'secret', secretName: 'demo-db' },
+  artifactsDestination: 's3://acme-mlflow-demo/artifacts',
+  dbMaxConnections: 100,
+  cpuRequest: '250m',
+  memoryRequest: '512Mi',
+  memoryLimit: '1Gi',
+  proxyBodySize: '5g',
+  proxyTimeoutSeconds: 600,
+  ingressControllerNamespace: 'ingress-nginx',
+  allowedClientNamespaces: ['training'],
+  extraEnv: {},
+  runAsUser: 1000,
+  migrationTimeoutSeconds: 600,
+};
+
+describe('renderMlflowManifests', () => {
+  const m = renderMlflowManifests(baseOptions);
+  const server = m.deployment.spec!.template.spec!.containers[0];
+
+  it('labels the server for the catalog and the Kubernetes plugin, and the migration apart from it', () => {
+    for (const labels of [
+      m.deployment.metadata!.labels,
+      m.deployment.spec!.template.metadata!.labels,
+      m.service.metadata!.labels,
+    ]) {
+      expect(labels).toMatchObject({
+        'app.kubernetes.io/name': 'mlflow',
+        'app.kubernetes.io/instance': 'demo',
+        'app.kubernetes.io/managed-by': 'backstage-stateful-mlflow',
+        'app.kubernetes.io/part-of': 'forecasting',
+        'backstage.io/kubernetes-id': 'demo',
+      });
+    }
+    const jobPodLabels = m.migrationJob!.spec!.template.metadata!.labels!;
+    expect(jobPodLabels['app.kubernetes.io/name']).toBeUndefined();
+    expect(jobPodLabels['app.kubernetes.io/component']).toBe('migration');
+    const selector = m.deployment.spec!.selector.matchLabels!;
+    expect(
+      Object.entries(selector).every(([k, v]) => jobPodLabels[k] === v),
+    ).toBe(false);
+    expect(m.service.spec!.selector).toEqual(selector);
+    expect(m.podDisruptionBudget.spec!.selector!.matchLabels).toEqual(selector);
+  });
+
+  it('annotates the Deployment with everything the catalog needs', () => {
+    expect(m.deployment.metadata!.annotations).toEqual({
+      'mlflow.org/tracking-url': 'http://demo.mlflow.example.com',
+      'mlflow.org/aws-region': 'eu-west-1',
+      'mlflow.org/rds-instance-id': 'mlflow-demo',
+      'mlflow.org/s3-artifact-root': 's3://acme-mlflow-demo/artifacts',
+      'mlflow.org/kubernetes-cluster': 'prod-eu',
+      'mlflow.org/owner': 'group:default/ml',
+      'mlflow.org/system': 'forecasting',
+      'mlflow.org/description': 'Demo',
+      'mlflow.org/environment': 'prod',
+      'mlflow.org/database-name': 'mlflow_demo',
+    });
+  });
+
+  it('runs mlflow server with the store from the Secret, S3 artifacts and the allowed hosts', () => {
+    expect(server.command).toEqual(['mlflow']);
+    expect(server.args).toEqual([
+      'server',
+      '--backend-store-uri',
+      '$(MLFLOW_BACKEND_STORE_URI)',
+      '--artifacts-destination',
+      's3://acme-mlflow-demo/artifacts',
+      '--serve-artifacts',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '5000',
+      '--workers',
+      '2',
+      '--allowed-hosts',
+      allowedHosts(baseOptions).join(','),
+    ]);
+    expect(allowedHosts(baseOptions)).toEqual(
+      expect.arrayContaining([
+        'demo.mlflow.example.com',
+        'demo',
+        'demo:5000',
+        'demo.mlflow-demo',
+        'demo.mlflow-demo:5000',
+        'demo.mlflow-demo.svc.cluster.local',
+        'demo.mlflow-demo.svc.cluster.local:5000',
+      ]),
+    );
+    expect(server.env).toEqual([
+      {
+        name: 'MLFLOW_BACKEND_STORE_URI',
+        valueFrom: {
+          secretKeyRef: { name: 'demo-db', key: 'MLFLOW_BACKEND_STORE_URI' },
+        },
+      },
+    ]);
+    expect(m.configMap.data).toMatchObject({ AWS_REGION: 'eu-west-1' });
+    expect(m.serviceAccount.metadata!.annotations).toEqual({
+      'eks.amazonaws.com/role-arn':
+        'arn:aws:iam::123456789012:role/mlflow-demo',
+    });
+  });
+
+  it('probes readiness through the database and liveness through /health', () => {
+    expect(server.readinessProbe!.httpGet!.path).toBe(
+      '/api/2.0/mlflow/experiments/search?max_results=1',
+    );
+    expect(server.livenessProbe!.httpGet!.path).toBe('/health');
+    expect(server.startupProbe!.httpGet!.path).toBe('/health');
+  });
+
+  it('hardens the pods and rolls without losing capacity', () => {
+    const pod = m.deployment.spec!.template.spec!;
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(server.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: {} }]);
+    expect(server.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(server.resources).toEqual({
+      requests: { cpu: '250m', memory: '512Mi' },
+      limits: { memory: '1Gi' },
+    });
+    expect(m.deployment.spec!.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+    });
+    expect(m.deployment.spec!.replicas).toBe(2);
+  });
+
+  it('runs the migration Job with the same store, surfacing its logs on failure', () => {
+    const job = m.migrationJob!.spec!.template.spec!;
+    expect(job.containers[0].command).toEqual(['mlflow']);
+    expect(job.containers[0].args).toEqual([
+      'db',
+      'upgrade',
+      '$(MLFLOW_BACKEND_STORE_URI)',
+    ]);
+    expect(job.containers[0].terminationMessagePolicy).toBe(
+      'FallbackToLogsOnError',
+    );
+    expect(job.restartPolicy).toBe('Never');
+    const applyOrder = manifestsInApplyOrder(m).map(o => o.kind);
+    expect(applyOrder.indexOf('Job')).toBeLessThan(
+      applyOrder.indexOf('Deployment'),
+    );
+    const other = renderMlflowManifests({
+      ...baseOptions,
+      image: 'ghcr.io/acme/mlflow:3.2.0',
+    });
+    expect(other.migrationJob!.metadata!.name).not.toBe(
+      m.migrationJob!.metadata!.name,
+    );
+  });
+
+  it('keeps every process at peak under max_connections', () => {
+    for (const [replicas, workers, max] of [
+      [2, 2, 100],
+      [3, 4, 400],
+      [1, 1, 20],
+    ]) {
+      const pool = sizeConnectionPools({
+        replicas,
+        workers,
+        dbMaxConnections: max,
+      })!;
+      const peak =
+        ((replicas + 1) * workers + 1) * (pool.size + pool.maxOverflow);
+      expect(peak).toBeLessThanOrEqual(max - 10);
+      expect(pool.size).toBeGreaterThanOrEqual(1);
+    }
+    expect(
+      sizeConnectionPools({ replicas: 10, workers: 8, dbMaxConnections: 50 }),
+    ).toBeUndefined();
+  });
+
+  it('serves the Ingress for uploads, with TLS and https when a certificate is given', () => {
+    expect(m.ingress.metadata!.annotations).toMatchObject({
+      'nginx.ingress.kubernetes.io/proxy-body-size': '5g',
+      'nginx.ingress.kubernetes.io/proxy-read-timeout': '600',
+    });
+    expect(m.trackingUrl).toBe('http://demo.mlflow.example.com');
+    const tls = renderMlflowManifests({
+      ...baseOptions,
+      tlsSecretName: 'cert',
+    });
+    expect(tls.trackingUrl).toBe('https://demo.mlflow.example.com');
+    expect(tls.ingress.spec!.tls).toEqual([
+      { hosts: ['demo.mlflow.example.com'], secretName: 'cert' },
+    ]);
+  });
+
+  it('writes valid YAML, NetworkPolicy peers included, and never a database URI', () => {
+    const docs = manifestsInApplyOrder(m).map(o => yaml.parse(dumpYaml(o)));
+    const policy = docs.find(d => d.kind === 'NetworkPolicy');
+    expect(policy.spec.ingress[0].from).toEqual(
+      expect.arrayContaining([
+        {
+          namespaceSelector: {
+            matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' },
+          },
+        },
+        {
+          namespaceSelector: {
+            matchLabels: { 'kubernetes.io/metadata.name': 'training' },
+          },
+        },
+      ]),
+    );
+    expect(docs.map(d => d.kind)).toEqual([
+      'Namespace',
+      'ServiceAccount',
+      'ConfigMap',
+      'Service',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'Job',
+      'Deployment',
+      'Ingress',
+    ]);
+    expect(JSON.stringify(docs)).not.toMatch(/postgres(ql)?:\/\//);
+  });
+
+  it('puts an ephemeral sqlite URI inline and runs no migration Job', () => {
+    const e = renderMlflowManifests({
+      ...baseOptions,
+      backendStore: { kind: 'ephemeral', uri: 'sqlite:////tmp/mlflow.db' },
+      artifactsDestination: '/tmp/artifacts',
+    });
+    expect(e.migrationJob).toBeUndefined();
+    expect(e.deployment.spec!.template.spec!.containers[0].env).toEqual([
+      { name: 'MLFLOW_BACKEND_STORE_URI', value: 'sqlite:////tmp/mlflow.db' },
+    ]);
+    expect(
+      e.deployment.metadata!.annotations!['mlflow.org/s3-artifact-root'],
+    ).toBeUndefined();
+  });
+});
