@@ -41,6 +41,10 @@ describe('buildMlflowLinks', () => {
       ),
       links: [
         { title: 'MLflow', url: 'https://mlflow-demo.example.com/' },
+        {
+          title: 'S3 bucket (AWS console)',
+          url: 'https://s3.console.aws.amazon.com/s3/buckets/mlflow-demo-artifacts?region=eu-west-1',
+        },
         { title: 'Runbook', url: 'https://wiki.example.com/mlflow-runbook' },
       ],
     };

@@ -20,8 +20,16 @@ export function s3ConsoleUrl(region: string, bucket: string): string {
   )}?region=${r}`;
 }
 
-/** Trailing slashes do not make a different page. */
+/**
+ * What makes two links the same page: trailing slashes do not count, and the AWS console serves a
+ * page under any of its hosts (`s3.console…`, `eu-west-1.console…`), so only its path counts.
+ */
 function linkKey(url: string): string {
+  const awsConsole =
+    /^https:\/\/(?:[a-z0-9-]+\.)?console\.aws\.amazon\.com(\/.*)$/.exec(url);
+  if (awsConsole) {
+    return `aws-console:${awsConsole[1]}`;
+  }
   return url.replace(/\/+$/, '');
 }
 
