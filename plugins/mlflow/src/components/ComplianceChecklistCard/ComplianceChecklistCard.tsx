@@ -7,11 +7,17 @@ import Typography from '@material-ui/core/Typography';
 import { makeStyles, useTheme } from '@material-ui/core/styles';
 import CheckCircle from '@material-ui/icons/CheckCircle';
 import Cancel from '@material-ui/icons/Cancel';
+import RemoveCircleOutline from '@material-ui/icons/RemoveCircleOutline';
 import { MlflowComplianceFlag } from '@stateful-mlflow/plugin-mlflow-common';
 
 const useStyles = makeStyles(theme => ({
   flagIcon: { minWidth: theme.spacing(5) },
 }));
+
+/** A point the backend does not require (e.g. Multi-AZ outside production) only informs. */
+function isRequired(flag: MlflowComplianceFlag): boolean {
+  return flag.required !== false;
+}
 
 /**
  * The compliance points of the backing stores (encrypted, private, backups, deletion protection,
@@ -25,14 +31,16 @@ export function ComplianceChecklistCard(props: {
     { name: 'Database', flags: props.database },
     { name: 'Artifact store', flags: props.artifactStore },
   ];
-  const flags = groups.flatMap(group => group.flags ?? []);
-  const passed = flags.filter(flag => flag.ok).length;
+  const required = groups
+    .flatMap(group => group.flags ?? [])
+    .filter(isRequired);
+  const passed = required.filter(flag => flag.ok).length;
   return (
     <InfoCard
       title="Compliance"
       subheader={
-        flags.length > 0
-          ? `${passed} of ${flags.length} passed`
+        required.length > 0
+          ? `${passed} of ${required.length} required points pass`
           : 'Not known: the store checks could not run'
       }
     >
@@ -61,19 +69,33 @@ function ComplianceGroup(props: {
         {props.flags.map(flag => (
           <ListItem key={flag.id} disableGutters>
             <ListItemIcon className={classes.flagIcon}>
-              {flag.ok ? (
+              {flag.ok && (
                 <CheckCircle
                   titleAccess="Passed"
                   style={{ color: theme.palette.status.ok }}
                 />
-              ) : (
+              )}
+              {!flag.ok && isRequired(flag) && (
                 <Cancel
                   titleAccess="Failed"
                   style={{ color: theme.palette.status.error }}
                 />
               )}
+              {!flag.ok && !isRequired(flag) && (
+                <RemoveCircleOutline
+                  titleAccess="Off, not required"
+                  style={{ color: theme.palette.status.aborted }}
+                />
+              )}
             </ListItemIcon>
-            <ListItemText primary={flag.label} />
+            <ListItemText
+              primary={flag.label}
+              secondary={
+                !flag.ok && !isRequired(flag)
+                  ? 'Not required for this instance'
+                  : undefined
+              }
+            />
           </ListItem>
         ))}
       </List>

@@ -92,7 +92,7 @@ describe('EntityMlflowContent', () => {
       'Encryption: aws:kms',
     ]);
 
-    expect(screen.getByText('8 of 8 passed')).toBeInTheDocument();
+    expect(screen.getByText('8 of 8 required points pass')).toBeInTheDocument();
     const databaseFlags = screen.getByRole('list', { name: 'Database' });
     expect(
       within(databaseFlags)
@@ -155,7 +155,7 @@ describe('EntityMlflowContent', () => {
     ]);
   });
 
-  it('marks failed compliance points', async () => {
+  it('marks failed compliance points, and the ones not required apart', async () => {
     const report: MlflowHealthReport = {
       ...unhealthyReport,
       checks: unhealthyReport.checks.map(check =>
@@ -164,11 +164,19 @@ describe('EntityMlflowContent', () => {
               ...check,
               details: {
                 ...check.details,
-                compliance: check.details.compliance.map(flag =>
-                  flag.id === 'deletionProtection'
-                    ? { ...flag, ok: false }
-                    : flag,
-                ),
+                compliance: [
+                  ...check.details.compliance.map(flag =>
+                    flag.id === 'deletionProtection'
+                      ? { ...flag, ok: false }
+                      : flag,
+                  ),
+                  {
+                    id: 'multiAz',
+                    label: 'Multi-AZ',
+                    ok: false,
+                    required: false,
+                  },
+                ],
               },
             }
           : check,
@@ -176,11 +184,58 @@ describe('EntityMlflowContent', () => {
     };
     await renderContent(fakeMlflowApi(answering(report)));
 
-    expect(await screen.findByText('7 of 8 passed')).toBeInTheDocument();
+    expect(
+      await screen.findByText('7 of 8 required points pass'),
+    ).toBeInTheDocument();
     const flags = screen.getByRole('list', { name: 'Database' });
     expect(
       within(flags).getByRole('img', { name: 'Failed' }).closest('li'),
     ).toHaveTextContent('Deletion protection');
+    expect(
+      within(flags)
+        .getByRole('img', { name: 'Off, not required' })
+        .closest('li'),
+    ).toHaveTextContent('Multi-AZNot required for this instance');
+  });
+
+  it('links the Kubernetes tab of adopted instances, found by label selector', async () => {
+    const annotations = { ...mlflowEntity.metadata.annotations };
+    delete annotations['backstage.io/kubernetes-id'];
+    const adopted: Entity = {
+      ...mlflowEntity,
+      metadata: {
+        ...mlflowEntity.metadata,
+        annotations: {
+          ...annotations,
+          'backstage.io/kubernetes-label-selector':
+            'app.kubernetes.io/name=mlflow',
+        },
+      },
+    };
+    await renderContent(fakeMlflowApi(answering(healthyReport)), adopted);
+
+    expect(
+      await screen.findByRole('link', { name: 'Kubernetes' }),
+    ).toHaveAttribute(
+      'href',
+      '/catalog/default/component/mlflow-demo/kubernetes',
+    );
+  });
+
+  it('has no Kubernetes link when the core Kubernetes tab would not show', async () => {
+    const annotations = { ...mlflowEntity.metadata.annotations };
+    delete annotations['backstage.io/kubernetes-id'];
+    await renderContent(fakeMlflowApi(answering(healthyReport)), {
+      ...mlflowEntity,
+      metadata: { ...mlflowEntity.metadata, annotations },
+    });
+
+    expect(
+      await screen.findByRole('list', { name: 'MLflow links' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByRole('link', { name: 'Kubernetes' }),
+    ).not.toBeInTheDocument();
   });
 
   it('says why a check has no details instead of leaving a blank card', async () => {

@@ -9,6 +9,7 @@ import {
 } from '@backstage/plugin-catalog-react';
 import Grid from '@material-ui/core/Grid';
 import {
+  ANNOTATION_KUBERNETES_LABEL_SELECTOR,
   ANNOTATION_MLFLOW_TRACKING_URL,
   getMlflowEntityInfo,
   isMlflowAvailable,
@@ -44,8 +45,12 @@ function MlflowInstanceDetails(props: { entity: Entity }) {
   );
   const entityPath = useRouteRef(entityRouteRef)(entityRouteParams(entity));
   const info = getMlflowEntityInfo(entity);
-  // The core Kubernetes tab shows only on entities with its id annotation.
-  const kubernetesTabPath = info.kubernetesId
+  // The core Kubernetes tab shows only on entities with one of its annotations.
+  const hasKubernetesTab = Boolean(
+    info.kubernetesId ||
+      entity.metadata.annotations?.[ANNOTATION_KUBERNETES_LABEL_SELECTOR],
+  );
+  const kubernetesTabPath = hasKubernetesTab
     ? `${entityPath.replace(/\/$/, '')}/kubernetes`
     : undefined;
 
