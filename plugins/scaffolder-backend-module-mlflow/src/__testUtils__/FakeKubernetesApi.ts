@@ -40,6 +40,15 @@ export class FakeKubernetesApi implements MlflowKubernetesApi {
     if (options.dryRun) {
       return copy;
     }
+    if (ref.kind === 'Secret' && copy.stringData) {
+      // Like the API server: stringData is write-only and lands base64-encoded in data.
+      copy.data = Object.fromEntries(
+        Object.entries(copy.stringData as Record<string, string>).map(
+          ([k, v]) => [k, Buffer.from(v).toString('base64')],
+        ),
+      );
+      delete copy.stringData;
+    }
     const previous = this.objects.get(key(ref));
     copy.metadata.generation = (previous?.metadata?.generation ?? 0) + 1;
     if (ref.kind === 'Job') {

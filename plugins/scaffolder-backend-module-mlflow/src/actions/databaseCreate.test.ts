@@ -1,0 +1,314 @@
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { V1Secret } from '@kubernetes/client-node';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ClientConfig } from 'pg';
+import { awsError, fakeAws } from '../__testUtils__/aws';
+import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
+import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
+import { FakeSqlClient } from '../__testUtils__/FakeSqlClient';
+import { backendStoreUri, createDatabaseCreateAction } from './databaseCreate';
+
+const rds = mockClient(RDSClient);
+const secrets = mockClient(SecretsManagerClient);
+
+const MASTER_PASSWORD = 'master-Pa55word-from-rds';
+const MASTER_SECRET_ARN =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-abc';
+const instance = {
+  DBInstanceIdentifier: 'mlflow-demo',
+  DBInstanceStatus: 'available',
+  Endpoint: {
+    Address: 'mlflow-demo.abc.eu-west-1.rds.amazonaws.com',
+    Port: 5432,
+  },
+  MasterUserSecret: { SecretArn: MASTER_SECRET_ARN },
+};
+const input = { name: 'demo', region: 'eu-west-1', cluster: 'local' };
+
+function secretValues(cluster: FakeKubernetesApi) {
+  const secret = cluster.objects.get('Secret/mlflow-demo/demo-db') as V1Secret;
+  return Object.fromEntries(
+    Object.entries(secret.data!).map(([k, v]) => [
+      k,
+      Buffer.from(v, 'base64').toString(),
+    ]),
+  );
+}
+
+describe('mlflow:database:create', () => {
+  let cluster: FakeKubernetesApi;
+  let sql: FakeSqlClient;
+  let connections: ClientConfig[];
+
+  function makeAction(
+    extra: Partial<Parameters<typeof createDatabaseCreateAction>[0]> = {},
+  ) {
+    return createDatabaseCreateAction({
+      aws: fakeAws,
+      kubernetes: () => cluster,
+      connect: async config => {
+        connections.push(config);
+        return sql;
+      },
+      pollIntervalMs: 1,
+      ...extra,
+    });
+  }
+
+  beforeEach(() => {
+    rds.reset();
+    secrets.reset();
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance] });
+    secrets.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({
+        username: 'mlflowadmin',
+        password: MASTER_PASSWORD,
+      }),
+    });
+    cluster = new FakeKubernetesApi();
+    sql = new FakeSqlClient();
+    connections = [];
+  });
+
+  it('creates the role and the database it owns, shuts PUBLIC out and stores the credentials in a Secret', async () => {
+    const action = makeAction();
+    const { ctx, outputs } = createCheckpointingContext(action, { input });
+    await action.handler(ctx);
+
+    expect(connections[0]).toMatchObject({
+      host: 'mlflow-demo.abc.eu-west-1.rds.amazonaws.com',
+      port: 5432,
+      user: 'mlflowadmin',
+      database: 'postgres',
+      ssl: { rejectUnauthorized: false },
+    });
+    expect(sql.statements).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^CREATE ROLE "mlflow" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE/,
+        ),
+        'CREATE DATABASE "mlflow" OWNER "mlflow"',
+        'REVOKE ALL ON DATABASE "mlflow" FROM PUBLIC',
+        'REVOKE CONNECT ON DATABASE "postgres" FROM PUBLIC',
+      ]),
+    );
+    const values = secretValues(cluster);
+    expect(values.PGPASSWORD).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(sql.roles.get('mlflow')!.password).toBe(values.PGPASSWORD);
+    expect(values).toEqual({
+      MLFLOW_BACKEND_STORE_URI: `postgresql://mlflow:${values.PGPASSWORD}@mlflow-demo.abc.eu-west-1.rds.amazonaws.com:5432/mlflow?sslmode=require`,
+      PGUSER: 'mlflow',
+      PGPASSWORD: values.PGPASSWORD,
+      PGDATABASE: 'mlflow',
+      PGHOST: 'mlflow-demo.abc.eu-west-1.rds.amazonaws.com',
+      PGPORT: '5432',
+      PGSSLMODE: 'require',
+    });
+    const secret = cluster.objects.get('Secret/mlflow-demo/demo-db')!;
+    expect(secret.metadata!.labels).toMatchObject({
+      'app.kubernetes.io/instance': 'demo',
+      'app.kubernetes.io/managed-by': 'backstage-stateful-mlflow',
+    });
+    expect(cluster.stored('Namespace')).toHaveLength(1);
+    expect(outputs).toEqual({
+      databaseName: 'mlflow',
+      username: 'mlflow',
+      secretName: 'demo-db',
+      host: 'mlflow-demo.abc.eu-west-1.rds.amazonaws.com',
+      port: 5432,
+    });
+    expect(sql.ended).toBe(1);
+  });
+
+  it('never shows the generated password or the master password in logs, outputs or checkpoint keys', async () => {
+    const action = makeAction();
+    const run = createCheckpointingContext(action, {
+      input: { ...input, storeInSecretsManager: true },
+    });
+    secrets
+      .on(DescribeSecretCommand)
+      .rejects(awsError('ResourceNotFoundException', 400));
+    secrets
+      .on(CreateSecretCommand)
+      .resolves({ ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' });
+    await action.handler(run.ctx);
+    const password = secretValues(cluster).PGPASSWORD;
+    const visible = run.everythingVisible();
+    expect(visible).not.toContain(password);
+    expect(visible).not.toContain(encodeURIComponent(password));
+    expect(visible).not.toContain(MASTER_PASSWORD);
+    expect(run.outputs.secretArn).toBe(
+      'arn:aws:secretsmanager:eu-west-1:1:secret:x',
+    );
+  });
+
+  it('connects through the configured override and writes its host and port into the URI', async () => {
+    const action = makeAction({
+      connectionOverride: {
+        host: '127.0.0.1',
+        port: 55432,
+        sslMode: 'disable',
+      },
+    });
+    const { ctx, outputs } = createCheckpointingContext(action, { input });
+    await action.handler(ctx);
+    expect(connections[0]).toMatchObject({
+      host: '127.0.0.1',
+      port: 55432,
+      ssl: false,
+    });
+    expect(secretValues(cluster).MLFLOW_BACKEND_STORE_URI).toMatch(
+      /^postgresql:\/\/mlflow:[^@]+@127\.0\.0\.1:55432\/mlflow\?sslmode=disable$/,
+    );
+    expect(outputs).toMatchObject({ host: '127.0.0.1', port: 55432 });
+  });
+
+  it('URL-encodes user and password in the backend store URI', () => {
+    expect(
+      backendStoreUri({
+        username: 'a@b',
+        password: 'p:w/d@#?',
+        host: 'h',
+        port: 5432,
+        databaseName: 'db',
+        sslMode: 'require',
+      }),
+    ).toBe('postgresql://a%40b:p%3Aw%2Fd%40%23%3F@h:5432/db?sslmode=require');
+  });
+
+  it('keeps the password of an earlier run and converges without creating anything twice', async () => {
+    const action = makeAction();
+    await action.handler(createCheckpointingContext(action, { input }).ctx);
+    const password = secretValues(cluster).PGPASSWORD;
+    await action.handler(createCheckpointingContext(action, { input }).ctx);
+    expect(secretValues(cluster).PGPASSWORD).toBe(password);
+    expect(
+      sql.statements.filter(s => s.startsWith('CREATE ROLE')),
+    ).toHaveLength(1);
+    expect(
+      sql.statements.filter(s => s.startsWith('CREATE DATABASE')),
+    ).toHaveLength(1);
+    expect(sql.statements).toContainEqual(
+      expect.stringMatching(/^ALTER ROLE "mlflow" WITH LOGIN PASSWORD/),
+    );
+    expect(sql.roles.get('mlflow')!.password).toBe(password);
+  });
+
+  it('replays on task recovery without touching the database again', async () => {
+    const action = makeAction();
+    const first = createCheckpointingContext(action, { input });
+    await action.handler(first.ctx);
+    const statements = sql.statements.length;
+    const recovered = createCheckpointingContext(action, {
+      input,
+      store: first.store,
+    });
+    await action.handler(recovered.ctx);
+    expect(recovered.executed).toEqual([]);
+    expect(sql.statements).toHaveLength(statements);
+  });
+
+  it('refuses a database or role that exists but is not ours, before writing the Secret', async () => {
+    sql.databases.set('mlflow', { owner: 'someone' });
+    const action = makeAction();
+    const { ctx } = createCheckpointingContext(action, { input });
+    await expect(action.handler(ctx)).rejects.toThrow(
+      /a database with that name already exists and was not created for MLflow instance "demo"/,
+    );
+    expect(
+      sql.statements.some(s => s.startsWith('CREATE') || s.startsWith('ALTER')),
+    ).toBe(false);
+  });
+
+  it.each([
+    ['databaseName', 'mlflow; DROP DATABASE postgres', /Invalid databaseName/],
+    ['databaseName', 'pg_mlflow', /prefixes pg_ and rds_ are reserved/],
+    ['username', 'Robert"); DROP ROLE x; --', /Invalid username/],
+    ['username', 'public', /"public" is reserved/],
+    ['instanceId', 'bad--id', /Invalid instanceId/],
+    ['secretName', 'Bad_Name', /Invalid secretName/],
+    ['namespace', 'kube-system', /Invalid namespace/],
+    ['masterSecretArn', 'not-an-arn', /Invalid masterSecretArn/],
+  ])('rejects %s %j before any call', async (field, value, message) => {
+    const action = makeAction();
+    const { ctx } = createCheckpointingContext(action, {
+      input: { ...input, [field]: value },
+    });
+    await expect(action.handler(ctx)).rejects.toThrow(message);
+    expect(rds.calls()).toHaveLength(0);
+    expect(sql.statements).toHaveLength(0);
+    expect(cluster.applied).toHaveLength(0);
+  });
+
+  it('only checks names during a dry-run', async () => {
+    const action = makeAction();
+    const { ctx, outputs } = createCheckpointingContext(action, {
+      input,
+      isDryRun: true,
+    });
+    await action.handler(ctx);
+    expect(sql.statements.every(s => s.startsWith('SELECT'))).toBe(true);
+    expect(sql.statements.length).toBeGreaterThan(0);
+    expect(cluster.applied).toHaveLength(0);
+    expect(outputs.secretName).toBe('demo-db');
+  });
+
+  it('waits for an instance that is still being created', async () => {
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolvesOnce({
+        DBInstances: [{ ...instance, DBInstanceStatus: 'creating' }],
+      })
+      .resolvesOnce({
+        DBInstances: [{ ...instance, DBInstanceStatus: 'backing-up' }],
+      })
+      .resolves({ DBInstances: [instance] });
+    const action = makeAction();
+    const { ctx, logs } = createCheckpointingContext(action, { input });
+    await action.handler(ctx);
+    expect(
+      logs.some(l =>
+        /Done waiting for RDS instance mlflow-demo/.test(l.message),
+      ),
+    ).toBe(true);
+    expect(rds.commandCalls(DescribeDBInstancesCommand)).toHaveLength(3);
+  });
+
+  it('explains an unreachable database without leaking credentials', async () => {
+    const action = createDatabaseCreateAction({
+      aws: fakeAws,
+      kubernetes: () => cluster,
+      connect: async () => {
+        throw Object.assign(new Error('connect ECONNREFUSED'), {
+          code: 'ECONNREFUSED',
+        });
+      },
+    });
+    const { ctx } = createCheckpointingContext(action, { input });
+    const error = await action.handler(ctx).catch(e => e);
+    expect(error.message).toMatch(
+      /Cannot reach PostgreSQL at mlflow-demo.abc.eu-west-1.rds.amazonaws.com:5432.*security group/,
+    );
+    expect(error.message).not.toContain(MASTER_PASSWORD);
+  });
+
+  it('refuses a Secret of the same name that is not ours', async () => {
+    cluster.objects.set('Secret/mlflow-demo/demo-db', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'demo-db', namespace: 'mlflow-demo' },
+    });
+    const action = makeAction();
+    const { ctx } = createCheckpointingContext(action, { input });
+    await expect(action.handler(ctx)).rejects.toThrow(
+      /is not managed by Backstage's MLflow actions/,
+    );
+    expect(sql.statements).toHaveLength(0);
+  });
+});

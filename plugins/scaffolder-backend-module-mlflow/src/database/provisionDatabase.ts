@@ -1,0 +1,173 @@
+import { InputError, NotAllowedError, isError } from '@backstage/errors';
+import { Client, ClientConfig, escapeIdentifier, escapeLiteral } from 'pg';
+
+/** The part of a PostgreSQL client the database step uses; tests pass a fake. */
+export interface SqlClient {
+  query(
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: Array<Record<string, unknown>> }>;
+  end(): Promise<void>;
+}
+
+export type SqlConnector = (config: ClientConfig) => Promise<SqlClient>;
+
+export type SslMode = 'disable' | 'require' | 'verify-full';
+
+/** Connects with node-postgres. */
+export const connectWithPg: SqlConnector = async config => {
+  const client = new Client(config);
+  await client.connect();
+  return client;
+};
+
+/** node-postgres TLS options for a libpq-style sslmode. */
+export function sslOptions(sslMode: SslMode): ClientConfig['ssl'] {
+  if (sslMode === 'disable') {
+    return false;
+  }
+  return { rejectUnauthorized: sslMode === 'verify-full' };
+}
+
+/** The comment marking a database or role as created for an MLflow instance. */
+export function ownershipComment(instance: string) {
+  return `managed-by=backstage-stateful-mlflow instance=${instance}`;
+}
+
+/** Turns PostgreSQL failures into messages a template user can act on; never includes a password. */
+export function explainPostgresError(error: unknown, target: string): Error {
+  if (!isError(error)) {
+    return new Error(String(error));
+  }
+  const code = (error as { code?: unknown }).code;
+  switch (code) {
+    case '28P01':
+    case '28000':
+      return new NotAllowedError(
+        `PostgreSQL at ${target} refused the master credentials from the RDS managed secret (${code}): the secret may have been rotated while the instance was modified; retry, or check the instance's master user.`,
+      );
+    case '42501':
+      return new NotAllowedError(
+        `The master user may not do this on ${target}: ${error.message}. It needs CREATEDB and CREATEROLE (RDS grants both to the master user).`,
+      );
+    case 'ECONNREFUSED':
+    case 'ETIMEDOUT':
+    case 'ENOTFOUND':
+    case 'EHOSTUNREACH':
+      return new Error(
+        `Cannot reach PostgreSQL at ${target} (${code}): Backstage must be allowed in by the instance's security group (allowedSecurityGroupIds of mlflow:rds:create) or reach it through mlflow.database.connectionOverride.`,
+      );
+    default:
+      return new Error(`PostgreSQL at ${target} failed: ${error.message}`);
+  }
+}
+
+/** What the role and database look like now; read-only. */
+export async function inspectDatabase(
+  client: SqlClient,
+  databaseName: string,
+  username: string,
+): Promise<{
+  role?: { comment?: string };
+  database?: { owner: string; comment?: string };
+}> {
+  const roles = await client.query(
+    `SELECT r.rolname, shobj_description(r.oid, 'pg_authid') AS comment FROM pg_roles r WHERE r.rolname = $1`,
+    [username],
+  );
+  const databases = await client.query(
+    `SELECT d.datname, pg_get_userbyid(d.datdba) AS owner, shobj_description(d.oid, 'pg_database') AS comment FROM pg_database d WHERE d.datname = $1`,
+    [databaseName],
+  );
+  const role = roles.rows[0];
+  const database = databases.rows[0];
+  return {
+    role: role
+      ? { comment: (role.comment as string | null) ?? undefined }
+      : undefined,
+    database: database
+      ? {
+          owner: String(database.owner),
+          comment: (database.comment as string | null) ?? undefined,
+        }
+      : undefined,
+  };
+}
+
+/** Throws unless the existing role and database (if any) were created for this instance. */
+export function assertOurs(
+  state: Awaited<ReturnType<typeof inspectDatabase>>,
+  instance: string,
+  databaseName: string,
+  username: string,
+) {
+  const marker = ownershipComment(instance);
+  if (state.role && state.role.comment !== marker) {
+    throw new InputError(
+      `Invalid username: received "${username}", but a PostgreSQL role with that name already exists and was not created for MLflow instance "${instance}". It is not taken over silently: choose another username.`,
+    );
+  }
+  if (state.database && state.database.comment !== marker) {
+    throw new InputError(
+      `Invalid databaseName: received "${databaseName}", but a database with that name already exists and was not created for MLflow instance "${instance}". It is not taken over silently: choose another databaseName.`,
+    );
+  }
+}
+
+/**
+ * Seed step 2: a database owned by a dedicated login role, PUBLIC shut out of it, and the role
+ * kept out of the instance's built-in databases. Idempotent: re-running sets the same state.
+ * Names were validated against the PostgreSQL rules and are quoted again here.
+ *
+ * @returns databases other than its own that the role can still connect to (owned by others)
+ */
+export async function provisionDatabase(
+  client: SqlClient,
+  options: {
+    instance: string;
+    databaseName: string;
+    username: string;
+    password: string;
+  },
+): Promise<string[]> {
+  const { instance, databaseName, username, password } = options;
+  const db = escapeIdentifier(databaseName);
+  const role = escapeIdentifier(username);
+  const marker = escapeLiteral(ownershipComment(instance));
+  const state = await inspectDatabase(client, databaseName, username);
+  assertOurs(state, instance, databaseName, username);
+
+  if (state.role) {
+    await client.query(
+      `ALTER ROLE ${role} WITH LOGIN PASSWORD ${escapeLiteral(password)}`,
+    );
+  } else {
+    await client.query(
+      `CREATE ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD ${escapeLiteral(
+        password,
+      )}`,
+    );
+    await client.query(`COMMENT ON ROLE ${role} IS ${marker}`);
+  }
+  // A non-superuser master (RDS) must be a member of a role to make it a database owner.
+  await client.query(`GRANT ${role} TO CURRENT_USER`);
+  if (state.database) {
+    await client.query(`ALTER DATABASE ${db} OWNER TO ${role}`);
+  } else {
+    await client.query(`CREATE DATABASE ${db} OWNER ${role}`);
+    await client.query(`COMMENT ON DATABASE ${db} IS ${marker}`);
+  }
+  await client.query(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+  await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${role}`);
+  // The instance is dedicated to MLflow: nobody but owners needs its built-in databases.
+  for (const builtIn of ['postgres', 'template1']) {
+    await client.query(
+      `REVOKE CONNECT ON DATABASE ${escapeIdentifier(builtIn)} FROM PUBLIC`,
+    );
+  }
+  const reachable = await client.query(
+    `SELECT datname FROM pg_database WHERE datallowconn AND datname <> $1 AND has_database_privilege($2, datname, 'CONNECT') ORDER BY datname`,
+    [databaseName, username],
+  );
+  return reachable.rows.map(r => String(r.datname));
+}
