@@ -1,0 +1,330 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
+import { MlflowHealthReport } from '@stateful-mlflow/plugin-mlflow-common';
+import { Browser, Locator, Page } from 'playwright-core';
+import {
+  ensureAppBuilt,
+  launchChromium,
+  screenshot,
+  signInAsGuest,
+} from './lib/browser';
+import { eventually } from './lib/eventually';
+import { StartedBackend, startBackend } from './lib/startBackend';
+import { mlflowComponents, provisionDemo } from './provisionDemo';
+import { readStackEnv } from './stackEnv';
+
+/*
+ * The MLflow card on the demo instance's entity page, in Debian's Chromium, against the real backend,
+ * the local stack and a live MLflow server: the card shows the live status, stopping the server
+ * (scaling its Deployment to 0) turns it unhealthy after a refresh, starting it turns it healthy.
+ *
+ * Uses the Backstage that `scripts/start` runs (app :3000, backend :7007) when it answers
+ * (BACKSTAGE_APP_URL / BACKSTAGE_BACKEND_URL override them); otherwise starts the backend with the
+ * stack's overlay and serves the built app from it. The demo instance is provisioned through the
+ * template if the catalog has no MLflow instance yet (as scripts/provision-demo does).
+ * E2E_SCREENSHOT_DIR=docs saves the screenshots used in the plugin README.
+ */
+
+jest.setTimeout(40 * 60_000);
+
+const RUNNING_BACKEND_URL =
+  process.env.BACKSTAGE_BACKEND_URL ?? 'http://localhost:7007';
+const RUNNING_APP_URL =
+  process.env.BACKSTAGE_APP_URL ?? 'http://localhost:3000';
+const DEMO_INSTANCE = 'demo';
+/** The backend refreshes one entity at most this often (mlflow.health.refreshMinIntervalSeconds). */
+const REFRESH_MIN_INTERVAL_MS = 10_000;
+
+type Backstage = {
+  appUrl: string;
+  backendUrl: string;
+  guestToken(): Promise<string>;
+  stop(): Promise<void>;
+};
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url)).ok;
+  } catch {
+    return false;
+  }
+}
+
+async function guestTokenOf(backendUrl: string): Promise<string> {
+  const res = await fetch(
+    `${backendUrl}/api/auth/guest/refresh?env=development`,
+    { headers: { 'X-Requested-With': 'XMLHttpRequest' } },
+  );
+  const body = (await res.json()) as {
+    backstageIdentity?: { token?: string };
+  };
+  if (!res.ok || !body.backstageIdentity?.token) {
+    throw new Error(`Guest sign-in failed: ${res.status}`);
+  }
+  return body.backstageIdentity.token;
+}
+
+/** The running Backstage when there is one, else a backend of our own that serves the built app. */
+async function useBackstage(stackAppConfig: string): Promise<Backstage> {
+  if (
+    (await answers(`${RUNNING_BACKEND_URL}/.backstage/health/v1/readiness`)) &&
+    (await answers(RUNNING_APP_URL))
+  ) {
+    return {
+      appUrl: RUNNING_APP_URL,
+      backendUrl: RUNNING_BACKEND_URL,
+      guestToken: () => guestTokenOf(RUNNING_BACKEND_URL),
+      stop: async () => {},
+    };
+  }
+  ensureAppBuilt();
+  const backend: StartedBackend = await startBackend({
+    appServedByBackend: true,
+    configPaths: [stackAppConfig],
+  });
+  return {
+    appUrl: backend.baseUrl,
+    backendUrl: backend.baseUrl,
+    guestToken: () => backend.guestToken(),
+    stop: () => backend.stop(),
+  };
+}
+
+/** The Deployment of the instance's tracking server, scaled as an operator would. */
+class TrackingServerDeployment {
+  private readonly apps: AppsV1Api;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    readonly namespace: string,
+    readonly name: string,
+  ) {
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+  }
+
+  async replicas(): Promise<{ desired: number; ready: number }> {
+    const deployment = await this.apps.readNamespacedDeployment({
+      name: this.name,
+      namespace: this.namespace,
+    });
+    return {
+      desired: deployment.spec?.replicas ?? 0,
+      ready: deployment.status?.readyReplicas ?? 0,
+    };
+  }
+
+  /** Scales to `replicas` and waits until exactly that many pods are ready. */
+  async scale(replicas: number, timeoutMs: number): Promise<void> {
+    await this.apps.replaceNamespacedDeploymentScale({
+      name: this.name,
+      namespace: this.namespace,
+      body: {
+        metadata: { name: this.name, namespace: this.namespace },
+        spec: { replicas },
+      },
+    });
+    await eventually(
+      async () => {
+        const { ready } = await this.replicas();
+        if (ready !== replicas) {
+          throw new Error(
+            `${this.namespace}/${this.name}: ${ready} ready replicas, waiting for ${replicas}`,
+          );
+        }
+      },
+      { timeoutMs, intervalMs: 1000 },
+    );
+  }
+}
+
+function healthCard(page: Page): Locator {
+  return page.getByRole('region', { name: 'MLflow health' });
+}
+
+async function overallStatus(card: Locator): Promise<string> {
+  return (
+    (await card
+      .getByRole('status', { name: 'Overall status' })
+      .textContent()) ?? ''
+  ).trim();
+}
+
+/**
+ * Presses the card's refresh button until the overall status reads `word`. The backend refreshes one
+ * entity at most every 10 s and answers from its cache in between, so tries are spaced by that.
+ */
+async function refreshUntil(card: Locator, word: string, timeoutMs: number) {
+  const button = card.getByRole('button', { name: 'Refresh health' });
+  await eventually(
+    async () => {
+      await button.click();
+      await eventually(
+        async () => {
+          if (!(await button.isEnabled())) {
+            throw new Error('The refresh is still running');
+          }
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      const status = await overallStatus(card);
+      if (status !== word) {
+        throw new Error(
+          `The card says ${status} after a refresh; waiting for ${word}`,
+        );
+      }
+    },
+    { timeoutMs, intervalMs: REFRESH_MIN_INTERVAL_MS + 1000 },
+  );
+}
+
+/** Saves a picture of just the card when E2E_SCREENSHOT_DIR is set. */
+async function screenshotCard(card: Locator, name: string) {
+  const dir = process.env.E2E_SCREENSHOT_DIR;
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    await card.screenshot({ path: join(dir, `${name}.png`) });
+  }
+}
+
+describe('the MLflow card on the demo instance entity page, in a real browser', () => {
+  let backstage: Backstage;
+  let browser: Browser;
+  let page: Page;
+  let instance: string;
+  let deployment: TrackingServerDeployment;
+  let originalReplicas = 0;
+
+  beforeAll(async () => {
+    const stack = readStackEnv();
+    const stackAppConfig = process.env.STACK_APP_CONFIG;
+    if (!stackAppConfig || !existsSync(stackAppConfig)) {
+      throw new Error(
+        'STACK_APP_CONFIG is not set: run through scripts/test, or eval "$(stack/stack env)" after stack/stack up',
+      );
+    }
+    backstage = await useBackstage(stackAppConfig);
+
+    await provisionDemo({
+      baseUrl: backstage.backendUrl,
+      appUrl: backstage.appUrl,
+      region: stack.awsRegion,
+      readyTimeoutMs: 5 * 60_000,
+      catalogSettleMs: 45_000,
+      taskTimeoutMs: 20 * 60_000,
+      log: line => process.stdout.write(`[provision-demo] ${line}\n`),
+    });
+    const token = await backstage.guestToken();
+    const instances = await mlflowComponents(backstage.backendUrl, token);
+    instance = instances.includes(DEMO_INSTANCE)
+      ? DEMO_INSTANCE
+      : instances.sort()[0];
+
+    // Where its server runs, as the health API itself reports it.
+    const report = await eventually(async () => {
+      const res = await fetch(
+        `${backstage.backendUrl}/api/mlflow/v1/health/default/component/${instance}`,
+        { headers: { Authorization: `Bearer ${token}` } },
+      );
+      if (!res.ok) {
+        throw new Error(`Health API answered ${res.status}`);
+      }
+      return (await res.json()) as MlflowHealthReport;
+    });
+    const kubernetes = report.checks.find(c => c.id === 'kubernetes');
+    if (kubernetes?.id !== 'kubernetes' || !kubernetes.details) {
+      throw new Error(
+        `The health report of ${instance} has no Kubernetes details: ${JSON.stringify(
+          kubernetes,
+        )}`,
+      );
+    }
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(stack.kubeconfig);
+    deployment = new TrackingServerDeployment(
+      kubeConfig,
+      kubernetes.details.namespace,
+      kubernetes.details.deployment,
+    );
+    originalReplicas = Math.max(1, (await deployment.replicas()).desired);
+
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await signInAsGuest(page, backstage.appUrl);
+    await page.getByRole('link', { name: 'Create' }).first().waitFor();
+  });
+
+  afterAll(async () => {
+    // Leave the demo instance running whatever happened above.
+    if (deployment && originalReplicas > 0) {
+      await deployment.scale(originalReplicas, 180_000);
+    }
+    await browser?.close();
+    await backstage?.stop();
+  });
+
+  it('shows the card with the live status of the running instance', async () => {
+    await page.goto(
+      `${backstage.appUrl}/catalog/default/component/${instance}`,
+    );
+    const card = healthCard(page);
+    await card.getByRole('status', { name: 'Overall status' }).waitFor();
+
+    const rows = card
+      .getByRole('list', { name: 'Health checks' })
+      .getByRole('listitem');
+    expect(await rows.count()).toBe(4);
+    expect(await card.getByText(/^MLflow \d+\.\d+/).count()).toBe(1);
+    expect(await card.getByText(/^checked \d+ (s|min) ago$/).count()).toBe(1);
+    await refreshUntil(card, 'Healthy', 180_000);
+    await screenshotCard(card, 'mlflow-card');
+    await screenshot(page, 'mlflow-entity-page');
+  });
+
+  it('turns unhealthy after a refresh once the MLflow server is stopped', async () => {
+    await deployment.scale(0, 120_000);
+
+    const card = healthCard(page);
+    await refreshUntil(card, 'Unhealthy', 120_000);
+    const trackingRow = card
+      .getByRole('list', { name: 'Health checks' })
+      .getByRole('listitem')
+      .first();
+    expect(await trackingRow.textContent()).toMatch(/^ErrorTracking server/);
+    await screenshotCard(card, 'mlflow-card-unhealthy');
+  });
+
+  it('turns healthy again once the server is started', async () => {
+    await deployment.scale(originalReplicas, 300_000);
+
+    const card = healthCard(page);
+    await refreshUntil(card, 'Healthy', 180_000);
+    const trackingRow = card
+      .getByRole('list', { name: 'Health checks' })
+      .getByRole('listitem')
+      .first();
+    expect(await trackingRow.textContent()).toMatch(/^OKTracking server/);
+  });
+
+  it('shows the stores, the compliance checklist, the rollout and the links on the MLflow tab', async () => {
+    await page.getByRole('link', { name: 'MLflow', exact: true }).click();
+    await page.getByText('Database (Amazon RDS)').waitFor();
+    await page.getByText('Artifact store (Amazon S3)').waitFor();
+    await page.getByText('Kubernetes rollout').waitFor();
+    await page.getByText(/required points pass$/).waitFor();
+
+    const links = page.getByRole('list', { name: 'MLflow links' });
+    const rdsHref = await links
+      .getByRole('link', { name: /^RDS instance/ })
+      .getAttribute('href');
+    expect(rdsHref).toMatch(
+      /^https:\/\/([a-z0-9-]+)\.console\.aws\.amazon\.com\/rds\/home\?region=\1#database:id=/,
+    );
+    expect(
+      await links
+        .getByRole('link', { name: 'Kubernetes' })
+        .getAttribute('href'),
+    ).toBe(`/catalog/default/component/${instance}/kubernetes`);
+    await screenshot(page, 'mlflow-tab');
+  });
+});
