@@ -21,6 +21,8 @@ export type {
 } from './kubernetes/renderMlflowManifests';
 export { createS3CreateAction } from './actions/s3Create';
 export { createRdsCreateAction } from './actions/rdsCreate';
+export { createDatabaseCreateAction } from './actions/databaseCreate';
+export type { DatabaseConnectionOverride } from './actions/databaseCreate';
 export { createIamCreateRoleAction } from './actions/iamCreateRole';
 export { createKubernetesDeployAction } from './actions/kubernetesDeploy';
 export {
