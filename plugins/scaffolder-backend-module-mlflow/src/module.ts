@@ -2,17 +2,48 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import {
   AwsClientConfigFactory,
   MlflowClusters,
 } from '@stateful-mlflow/plugin-mlflow-node';
+import {
+  createDatabaseCreateAction,
+  DatabaseConnectionOverride,
+} from './actions/databaseCreate';
 import { createIamCreateRoleAction } from './actions/iamCreateRole';
 import { createInstancePlanAction } from './actions/instancePlan';
 import { createKubernetesDeployAction } from './actions/kubernetesDeploy';
 import { createRdsCreateAction } from './actions/rdsCreate';
 import { createS3CreateAction } from './actions/s3Create';
+import { withInputDefaults } from './actions/withInputDefaults';
+import { SslMode } from './database/provisionDatabase';
 import { kubernetesApiFromClusters } from './kubernetes/kubernetesApi';
+
+function readConnectionOverride(
+  config: Config,
+): DatabaseConnectionOverride | undefined {
+  const override = config.getOptionalConfig(
+    'mlflow.database.connectionOverride',
+  );
+  if (!override) {
+    return undefined;
+  }
+  const sslMode = override.getOptionalString('sslMode') ?? 'require';
+  if (!['disable', 'require', 'verify-full'].includes(sslMode)) {
+    throw new Error(
+      `Invalid mlflow.database.connectionOverride.sslMode: received ${JSON.stringify(
+        sslMode,
+      )}. Accepted: disable, require, verify-full.`,
+    );
+  }
+  return {
+    host: override.getString('host'),
+    port: override.getNumber('port'),
+    sslMode: sslMode as SslMode,
+  };
+}
 
 /** Registers the MLflow provisioning actions with the scaffolder. */
 export const scaffolderModule = createBackendModule({
@@ -28,12 +59,20 @@ export const scaffolderModule = createBackendModule({
         const aws = AwsClientConfigFactory.fromConfig(config);
         const clusters = MlflowClusters.fromConfig(config);
         const kubernetes = kubernetesApiFromClusters(clusters);
+        // The scaffolder checks inputs against the schema but does not apply its defaults.
         scaffolderActions.addActions(
-          createInstancePlanAction({ clusters }),
-          createS3CreateAction({ aws }),
-          createRdsCreateAction({ aws }),
-          createIamCreateRoleAction({ aws }),
-          createKubernetesDeployAction({ kubernetes }),
+          withInputDefaults(createInstancePlanAction({ clusters })),
+          withInputDefaults(createS3CreateAction({ aws })),
+          withInputDefaults(createRdsCreateAction({ aws })),
+          withInputDefaults(
+            createDatabaseCreateAction({
+              aws,
+              kubernetes,
+              connectionOverride: readConnectionOverride(config),
+            }),
+          ),
+          withInputDefaults(createIamCreateRoleAction({ aws })),
+          withInputDefaults(createKubernetesDeployAction({ kubernetes })),
         );
       },
     });

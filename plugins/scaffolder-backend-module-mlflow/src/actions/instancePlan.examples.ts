@@ -18,6 +18,7 @@ export const examples: TemplateExample[] = [
             replicas: 1,
             image: 'ghcr.io/acme/mlflow-server:3.1.0',
             hostname: 'demo.mlflow.example.com',
+            trustType: 'podIdentity',
           },
         },
       ],

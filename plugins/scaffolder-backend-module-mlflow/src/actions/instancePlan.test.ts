@@ -14,6 +14,7 @@ const input = {
   replicas: 1,
   image: 'ghcr.io/acme/mlflow-server:3.1.0',
   hostname: 'demo.mlflow.localhost',
+  trustType: 'podIdentity',
 };
 
 async function run(overrides: Record<string, unknown>) {

@@ -109,7 +109,7 @@ export function createInstancePlanAction(options: {
         trustType: z =>
           z
             .enum(['irsa', 'podIdentity'])
-            .default('podIdentity')
+            .default('irsa')
             .describe('How the ServiceAccount assumes the role.'),
         oidcProviderArn: z =>
           z
