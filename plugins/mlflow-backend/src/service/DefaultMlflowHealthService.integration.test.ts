@@ -1,0 +1,529 @@
+import {
+  CreateDBInstanceCommand,
+  DeleteDBInstanceCommand,
+  RDSClient,
+  StopDBInstanceCommand,
+} from '@aws-sdk/client-rds';
+import {
+  BucketLocationConstraint,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { CacheManager } from '@backstage/backend-defaults/cache';
+import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { ConfigReader } from '@backstage/config';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  V1Deployment,
+} from '@kubernetes/client-node';
+import {
+  MlflowCheckId,
+  MlflowHealthCheck,
+} from '@stateful-mlflow/plugin-mlflow-common';
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { Client } from 'pg';
+import { parse as parseYaml } from 'yaml';
+import { DefaultMlflowHealthService } from './DefaultMlflowHealthService';
+
+/*
+ * Against the local real stack (stack/README.md): a real MLflow server, RDS and S3 on the AWS
+ * endpoint (moto), and Deployments on the stack's kube-apiserver, all checked through the real
+ * service with the stack's Backstage config overlay.
+ */
+
+const STACK_ENV = [
+  'AWS_ENDPOINT_URL',
+  'AWS_REGION',
+  'PGHOST',
+  'PGPORT',
+  'PGUSER',
+  'PGPASSWORD',
+  'MLFLOW_BIN',
+  'MLFLOW_S3_ENDPOINT_URL',
+  'KUBECONFIG',
+  'STACK_APP_CONFIG',
+] as const;
+
+function stackEnv(): Record<(typeof STACK_ENV)[number], string> {
+  const missing = STACK_ENV.filter(name => !process.env[name]);
+  if (missing.length > 0) {
+    throw new Error(
+      `The local stack's environment is missing (${missing.join(
+        ', ',
+      )}): run these tests with scripts/test, or after \`stack/stack up && eval "$(stack/stack env)"\`.`,
+    );
+  }
+  return Object.fromEntries(
+    STACK_ENV.map(name => [name, process.env[name]!]),
+  ) as Record<(typeof STACK_ENV)[number], string>;
+}
+
+const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296)
+  .toString(36)
+  .padStart(2, '0')}`;
+const credentials = mockCredentials.user();
+
+function entity(name: string, annotations: Record<string, string>): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name, namespace: 'default', annotations },
+    spec: { type: 'service', lifecycle: 'experimental', owner: 'team-ml' },
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function until<T>(
+  what: string,
+  timeoutMs: number,
+  attempt: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await attempt();
+      if (value !== undefined) {
+        return value;
+      }
+    } catch (error) {
+      last = error;
+    }
+    await new Promise(r => setTimeout(r, 500));
+  }
+  throw new Error(`Timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+}
+
+describe('DefaultMlflowHealthService against the local stack', () => {
+  let env: ReturnType<typeof stackEnv>;
+  let overlay: Record<string, unknown>;
+
+  beforeAll(() => {
+    env = stackEnv();
+    overlay = parseYaml(readFileSync(env.STACK_APP_CONFIG, 'utf8'));
+  });
+
+  /** The real service (real AWS, Kubernetes and HTTP clients), nothing cached between calls. */
+  function serviceFor(entities: Entity[]) {
+    const config = ConfigReader.fromConfigs([
+      { context: 'stack', data: overlay as never },
+      {
+        context: 'test',
+        data: {
+          backend: { baseUrl: 'http://localhost:7007' },
+          mlflow: {
+            health: {
+              allowedTrackingHosts: ['127.0.0.1', '*.localhost'],
+              cacheTtlSeconds: 0,
+              storeSettingsTtlSeconds: 0,
+              checkTimeoutMs: 10_000,
+            },
+          },
+        },
+      },
+    ]);
+    return DefaultMlflowHealthService.fromConfig(config, {
+      catalog: catalogServiceMock({ entities }),
+      permissions: mockServices.permissions({ result: AuthorizeResult.ALLOW }),
+      cache: CacheManager.fromConfig(mockServices.rootConfig()).forPlugin(
+        'mlflow',
+      ),
+      logger: mockServices.logger.mock(),
+    });
+  }
+
+  async function check<K extends MlflowCheckId>(
+    service: DefaultMlflowHealthService,
+    name: string,
+    id: K,
+  ): Promise<Extract<MlflowHealthCheck, { id: K }>> {
+    const report = await service.getReport(`component:default/${name}`, {
+      credentials,
+    });
+    return report.checks.find(c => c.id === id) as Extract<
+      MlflowHealthCheck,
+      { id: K }
+    >;
+  }
+
+  it('sees a real MLflow server up, then stopped', async () => {
+    const database = `it_health_${run}`;
+    const bucket = `it-health-${run}-tracking`;
+    const s3 = new S3Client({ region: env.AWS_REGION, forcePathStyle: true });
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: {
+          LocationConstraint: env.AWS_REGION as BucketLocationConstraint,
+        },
+      }),
+    );
+    const admin = new Client({ database: 'postgres' });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    const port = await freePort();
+    let server: ChildProcess | undefined;
+    let output = '';
+    try {
+      server = spawn(
+        env.MLFLOW_BIN,
+        [
+          'server',
+          '--backend-store-uri',
+          `postgresql://${encodeURIComponent(env.PGUSER)}:${encodeURIComponent(
+            env.PGPASSWORD,
+          )}@${env.PGHOST}:${env.PGPORT}/${database}`,
+          '--artifacts-destination',
+          `s3://${bucket}/mlflow`,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--workers',
+          '1',
+        ],
+        // Its own process group: `mlflow server` runs the web server as a child process.
+        { env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+      );
+      server.stdout!.on('data', chunk => (output += chunk));
+      server.stderr!.on('data', chunk => (output += chunk));
+      const url = `http://127.0.0.1:${port}`;
+      // MLflow opens its backend store on the first call that needs it; wait until it has.
+      await until(`MLflow on ${url}`, 120_000, async () => {
+        const search = await fetch(`${url}/api/2.0/mlflow/experiments/search`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ max_results: 1 }),
+        });
+        return search.ok ? true : undefined;
+      }).catch(error => {
+        throw new Error(`${error.message}\n${output.slice(-2000)}`);
+      });
+
+      const service = serviceFor([
+        entity('tracking', { 'mlflow.org/tracking-url': url }),
+      ]);
+      const up = await check(service, 'tracking', 'trackingServer');
+      expect({ summary: up.summary }).toEqual({
+        summary: expect.stringMatching(/answers and reads its backend store/),
+      });
+      expect(up).toMatchObject({
+        status: 'ok',
+        details: {
+          url,
+          live: true,
+          backendStoreReachable: true,
+          version: expect.stringMatching(/^\d+\.\d+/),
+        },
+      });
+
+      const exited = new Promise(resolve => server!.once('exit', resolve));
+      process.kill(-server.pid!, 'SIGTERM');
+      await exited;
+      server = undefined;
+      await until('the MLflow server to stop', 30_000, () =>
+        fetch(`${url}/health`).then(
+          () => undefined,
+          () => true,
+        ),
+      );
+      expect(await check(service, 'tracking', 'trackingServer')).toMatchObject({
+        status: 'error',
+        summary: expect.stringMatching(/does not answer \/health/),
+      });
+    } finally {
+      if (server?.pid) {
+        process.kill(-server.pid, 'SIGKILL');
+      }
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+      await s3
+        .send(new DeleteBucketCommand({ Bucket: bucket }))
+        .catch(() => {});
+    }
+  }, 180_000);
+
+  it('sees an RDS instance available, then stopped', async () => {
+    const instanceId = `it-health-${run}`;
+    const rds = new RDSClient({ region: env.AWS_REGION });
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: instanceId,
+        Engine: 'postgres',
+        EngineVersion: '16.4',
+        DBInstanceClass: 'db.t4g.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'mlflowadmin',
+        ManageMasterUserPassword: true,
+        StorageEncrypted: true,
+        PubliclyAccessible: false,
+        BackupRetentionPeriod: 7,
+      }),
+    );
+    try {
+      const service = serviceFor([
+        entity('database', {
+          'mlflow.org/aws-region': env.AWS_REGION,
+          'mlflow.org/rds-instance-id': instanceId,
+        }),
+      ]);
+      const available = await until(
+        'the instance to be available',
+        30_000,
+        async () => {
+          const result = await check(service, 'database', 'database');
+          return result.details?.status === 'available' ? result : undefined;
+        },
+      );
+      expect(available).toMatchObject({
+        status: 'ok',
+        details: {
+          instanceId,
+          engine: 'postgres',
+          storageEncrypted: true,
+          publiclyAccessible: false,
+        },
+      });
+
+      await rds.send(
+        new StopDBInstanceCommand({ DBInstanceIdentifier: instanceId }),
+      );
+      const stopped = await until('the instance to stop', 30_000, async () => {
+        const result = await check(service, 'database', 'database');
+        return result.details?.status === 'stopped' ? result : undefined;
+      });
+      expect(stopped).toMatchObject({
+        status: 'error',
+        summary: `RDS instance ${instanceId} is stopped, not available.`,
+      });
+    } finally {
+      await rds
+        .send(
+          new DeleteDBInstanceCommand({
+            DBInstanceIdentifier: instanceId,
+            SkipFinalSnapshot: true,
+          }),
+        )
+        .catch(() => {});
+    }
+  }, 90_000);
+
+  it('sees bucket versioning enabled, then suspended', async () => {
+    const bucket = `it-health-${run}-artifacts`;
+    const s3 = new S3Client({ region: env.AWS_REGION, forcePathStyle: true });
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: {
+          LocationConstraint: env.AWS_REGION as BucketLocationConstraint,
+        },
+      }),
+    );
+    try {
+      await s3.send(
+        new PutPublicAccessBlockCommand({
+          Bucket: bucket,
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+        }),
+      );
+      await s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: bucket,
+          ServerSideEncryptionConfiguration: {
+            Rules: [
+              {
+                ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' },
+              },
+            ],
+          },
+        }),
+      );
+      await s3.send(
+        new PutBucketPolicyCommand({
+          Bucket: bucket,
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'DenyInsecureTransport',
+                Effect: 'Deny',
+                Principal: '*',
+                Action: 's3:*',
+                Resource: [
+                  `arn:aws:s3:::${bucket}`,
+                  `arn:aws:s3:::${bucket}/*`,
+                ],
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              },
+            ],
+          }),
+        }),
+      );
+      await s3.send(
+        new PutBucketVersioningCommand({
+          Bucket: bucket,
+          VersioningConfiguration: { Status: 'Enabled' },
+        }),
+      );
+      const service = serviceFor([
+        entity('artifacts', {
+          'mlflow.org/aws-region': env.AWS_REGION,
+          'mlflow.org/s3-artifact-root': `s3://${bucket}/mlflow`,
+        }),
+      ]);
+      expect(await check(service, 'artifacts', 'artifactStore')).toMatchObject({
+        status: 'ok',
+        details: {
+          bucket,
+          versioning: 'Enabled',
+          encryption: 'AES256',
+          publicAccessBlocked: true,
+          tlsOnlyPolicy: true,
+        },
+      });
+
+      await s3.send(
+        new PutBucketVersioningCommand({
+          Bucket: bucket,
+          VersioningConfiguration: { Status: 'Suspended' },
+        }),
+      );
+      expect(await check(service, 'artifacts', 'artifactStore')).toMatchObject({
+        status: 'warning',
+        details: { versioning: 'Suspended' },
+      });
+    } finally {
+      await s3
+        .send(new DeleteBucketCommand({ Bucket: bucket }))
+        .catch(() => {});
+    }
+  }, 60_000);
+
+  it('sees a Deployment ready, then short of ready replicas', async () => {
+    const namespace = `it-health-${run}`;
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(env.KUBECONFIG);
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const labels = {
+      'app.kubernetes.io/name': 'mlflow',
+      'app.kubernetes.io/instance': 'server',
+    };
+    const deployment: V1Deployment = {
+      metadata: { name: 'mlflow', namespace, labels },
+      spec: {
+        replicas: 1,
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: 'mlflow',
+                image: 'ghcr.io/mlflow/mlflow:v3.1.0',
+                command: ['mlflow'],
+                args: [
+                  'server',
+                  '--backend-store-uri',
+                  'sqlite:///mlflow.db',
+                  '--host',
+                  '0.0.0.0',
+                  '--port',
+                  '5000',
+                ],
+                ports: [{ containerPort: 5000 }],
+              },
+            ],
+          },
+        },
+      },
+    };
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    try {
+      await apps.createNamespacedDeployment({ namespace, body: deployment });
+      const service = serviceFor([
+        entity('server', {
+          'mlflow.org/kubernetes-cluster': 'local',
+          'backstage.io/kubernetes-id': 'server',
+          'backstage.io/kubernetes-namespace': namespace,
+        }),
+      ]);
+      const ready = await until(
+        'the Deployment to be ready',
+        60_000,
+        async () => {
+          const result = await check(service, 'server', 'kubernetes');
+          return result.status === 'ok' ? result : undefined;
+        },
+      );
+      expect(ready.details).toMatchObject({
+        cluster: 'local',
+        namespace,
+        deployment: 'mlflow',
+        replicas: { desired: 1, ready: 1 },
+        image: 'ghcr.io/mlflow/mlflow:v3.1.0',
+      });
+
+      // Two replicas whose readiness probe can never pass: none of them becomes ready.
+      const current = await apps.readNamespacedDeployment({
+        name: 'mlflow',
+        namespace,
+      });
+      current.spec!.replicas = 2;
+      current.spec!.template.spec!.containers[0].readinessProbe = {
+        httpGet: { path: '/no-such-path', port: 5000 },
+        periodSeconds: 1,
+      };
+      await apps.replaceNamespacedDeployment({
+        name: 'mlflow',
+        namespace,
+        body: current,
+      });
+      const short = await until(
+        'the Deployment to fall short',
+        60_000,
+        async () => {
+          const result = await check(service, 'server', 'kubernetes');
+          return result.status !== 'ok' &&
+            result.details?.replicas.desired === 2
+            ? result
+            : undefined;
+        },
+      );
+      expect(short).toMatchObject({
+        status: 'error',
+        summary: `Deployment ${namespace}/mlflow has no ready replica (0 of 2).`,
+      });
+    } finally {
+      await core.deleteNamespace({ name: namespace }).catch(() => {});
+    }
+  }, 150_000);
+});
