@@ -9,7 +9,10 @@ export interface Config {
       connectionOverride?: {
         host: string;
         port: number;
-        /** TLS mode for these connections; `require` when unset. */
+        /**
+         * TLS mode for these connections (and in the URI the server uses); `disable` when unset,
+         * which RDS (TLS forced by the parameter group) refuses: set `require` for a tunnel to RDS.
+         */
         sslMode?: 'disable' | 'require' | 'verify-full';
       };
     };

@@ -30,7 +30,7 @@ function readConnectionOverride(
   if (!override) {
     return undefined;
   }
-  const sslMode = override.getOptionalString('sslMode') ?? 'require';
+  const sslMode = override.getOptionalString('sslMode') ?? 'disable';
   if (!['disable', 'require', 'verify-full'].includes(sslMode)) {
     throw new Error(
       `Invalid mlflow.database.connectionOverride.sslMode: received ${JSON.stringify(

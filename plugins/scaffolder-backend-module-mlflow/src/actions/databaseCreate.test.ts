@@ -169,6 +169,15 @@ describe('mlflow:database:create', () => {
     expect(outputs).toMatchObject({ host: '127.0.0.1', port: 55432 });
   });
 
+  it('connects without TLS through an override that names no sslMode', async () => {
+    const local = makeAction({
+      connectionOverride: { host: '127.0.0.1', port: 55432 },
+    });
+    await local.handler(createCheckpointingContext(local, { input }).ctx);
+    expect(connections[0].ssl).toBe(false);
+    expect(secretValues(cluster).PGSSLMODE).toBe('disable');
+  });
+
   it('URL-encodes user and password in the backend store URI', () => {
     expect(
       backendStoreUri({

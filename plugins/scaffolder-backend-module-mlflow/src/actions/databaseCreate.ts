@@ -301,7 +301,10 @@ export function createDatabaseCreateAction(options: {
       const endpointPort = instance?.Endpoint?.Port ?? 5432;
       const host = override?.host ?? endpointHost ?? `${instanceId}.dry-run`;
       const port = override?.port ?? endpointPort;
-      const sslMode: SslMode = override?.sslMode ?? 'require';
+      // RDS forces TLS (rds.force_ssl=1), so a plain connection through an override fails closed.
+      const sslMode: SslMode = override
+        ? override.sslMode ?? 'disable'
+        : 'require';
       if (override) {
         ctx.logger.info(
           `Connecting through mlflow.database.connectionOverride (${host}:${port}, sslmode=${sslMode}) instead of the RDS endpoint`,
