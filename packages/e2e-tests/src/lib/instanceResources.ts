@@ -1,0 +1,128 @@
+import {
+  GetRoleCommand,
+  IAMClient,
+  ListRolesCommand,
+} from '@aws-sdk/client-iam';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  HeadBucketCommand,
+  ListBucketsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { readStackEnv } from '../stackEnv';
+
+/** The names the template derives from an instance name when the form leaves them empty. */
+export function defaultResourceNames(name: string) {
+  return {
+    rdsInstanceId: `mlflow-${name}`,
+    bucket: `mlflow-${name}-artifacts`,
+    roleName: `mlflow-${name}`,
+    namespace: `mlflow-${name}`,
+  };
+}
+
+/** What of one instance exists on the local stack: AWS resources on moto, objects on the apiserver. */
+export type InstanceResources = {
+  rdsInstances: string[];
+  buckets: string[];
+  roles: string[];
+  namespaces: string[];
+  deployments: string[];
+};
+
+function isNotFound(error: unknown): boolean {
+  const e = error as {
+    name?: string;
+    code?: number;
+    $metadata?: { httpStatusCode?: number };
+  };
+  return (
+    e.name === 'NotFound' ||
+    e.name === 'NoSuchEntity' ||
+    e.name === 'NoSuchEntityException' ||
+    e.name === 'DBInstanceNotFound' ||
+    e.name === 'DBInstanceNotFoundFault' ||
+    e.$metadata?.httpStatusCode === 404 ||
+    e.code === 404
+  );
+}
+
+async function exists(probe: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await probe();
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) {
+      return false;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Looks up, by name, every resource the template would create for an instance. Other engineers'
+ * instances live on the same stack, so this checks the instance's own names rather than the
+ * whole inventory.
+ */
+export async function instanceResources(
+  names: ReturnType<typeof defaultResourceNames>,
+): Promise<InstanceResources> {
+  const env = readStackEnv();
+  const region = env.awsRegion;
+  const rds = new RDSClient({ region });
+  const s3 = new S3Client({ region, forcePathStyle: true });
+  const iam = new IAMClient({ region });
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+
+  const [rdsInstance, bucket, role, namespace] = await Promise.all([
+    exists(() =>
+      rds.send(
+        new DescribeDBInstancesCommand({
+          DBInstanceIdentifier: names.rdsInstanceId,
+        }),
+      ),
+    ),
+    exists(() => s3.send(new HeadBucketCommand({ Bucket: names.bucket }))),
+    exists(() => iam.send(new GetRoleCommand({ RoleName: names.roleName }))),
+    exists(() => core.readNamespace({ name: names.namespace })),
+  ]);
+  const deployments = namespace
+    ? (
+        await apps.listNamespacedDeployment({ namespace: names.namespace })
+      ).items.map(d => `${names.namespace}/${d.metadata?.name}`)
+    : [];
+  return {
+    rdsInstances: rdsInstance ? [names.rdsInstanceId] : [],
+    buckets: bucket ? [names.bucket] : [],
+    roles: role ? [names.roleName] : [],
+    namespaces: namespace ? [names.namespace] : [],
+    deployments,
+  };
+}
+
+/** Every RDS instance, bucket and IAM role on the stack, for counting duplicates. */
+export async function awsInventory(): Promise<{
+  rdsInstances: string[];
+  buckets: string[];
+  roles: string[];
+}> {
+  const { awsRegion: region } = readStackEnv();
+  const [instances, buckets, roles] = await Promise.all([
+    new RDSClient({ region }).send(new DescribeDBInstancesCommand({})),
+    new S3Client({ region, forcePathStyle: true }).send(
+      new ListBucketsCommand({}),
+    ),
+    new IAMClient({ region }).send(new ListRolesCommand({ MaxItems: 1000 })),
+  ]);
+  return {
+    rdsInstances: (instances.DBInstances ?? []).map(
+      i => i.DBInstanceIdentifier ?? '',
+    ),
+    buckets: (buckets.Buckets ?? []).map(b => b.Name ?? ''),
+    roles: (roles.Roles ?? []).map(r => r.RoleName ?? ''),
+  };
+}

@@ -1,0 +1,213 @@
+import { loadTemplate, ScaffolderClient } from './lib/scaffolderClient';
+import {
+  defaultResourceNames,
+  InstanceResources,
+  instanceResources,
+} from './lib/instanceResources';
+import { REPO_ROOT, StartedBackend, startBackend } from './lib/startBackend';
+import { readStackEnv } from './stackEnv';
+
+jest.setTimeout(600_000);
+
+const nothing: InstanceResources = {
+  rdsInstances: [],
+  buckets: [],
+  roles: [],
+  namespaces: [],
+  deployments: [],
+};
+
+/** Good values for the dry-run: everything the Create form would send. */
+function goodValues(name: string): Record<string, unknown> {
+  return {
+    name,
+    owner: 'group:default/guests',
+    environment: 'dev',
+    description: 'Dry-run test instance',
+    region: 'eu-west-1',
+    instanceClass: 'db.t4g.small',
+    allocatedStorageGiB: 20,
+    engineVersion: '17',
+    databaseName: 'mlflow',
+    databaseUsername: 'mlflow',
+    noncurrentVersionExpirationDays: 30,
+    cluster: 'local',
+    replicas: 1,
+    image: 'ghcr.io/acme/mlflow-server:3.1.0',
+    hostname: `${name}.mlflow.localhost`,
+    trustType: 'podIdentity',
+    publish: false,
+  };
+}
+
+/**
+ * Bad values, each with the field the error must name. The form (the template's parameter schema)
+ * catches all but the unknown cluster; the actions catch every one of them.
+ */
+const badValues: Array<[string, Record<string, unknown>, RegExp, RegExp]> = [
+  [
+    'an invalid instance name',
+    { name: 'Bad_Name' },
+    /name/,
+    /Invalid name \(instance name\): received "Bad_Name"/,
+  ],
+  [
+    'a too long instance name',
+    { name: `a${'b'.repeat(40)}` },
+    /name/,
+    /Invalid name \(instance name\): received "ab+", but it is 41 characters long, the maximum is 40/,
+  ],
+  [
+    'a reserved bucket prefix',
+    { bucketName: 'xn--mlflow-artifacts' },
+    /bucketName/,
+    /Invalid bucket \(S3 bucket name\): received "xn--mlflow-artifacts", but the prefix xn-- is reserved by S3/,
+  ],
+  [
+    'SQL injection in the database name',
+    { databaseName: 'mlflow; DROP DATABASE postgres' },
+    /databaseName/,
+    /Invalid databaseName \(PostgreSQL database name\): received "mlflow; DROP DATABASE postgres"/,
+  ],
+  [
+    'SQL injection in the database role',
+    { databaseUsername: "x' OR '1'='1" },
+    /databaseUsername/,
+    /Invalid databaseUsername \(PostgreSQL role name\)/,
+  ],
+  [
+    'YAML injection in the hostname',
+    { hostname: 'demo.example.com\nkind: Secret' },
+    /hostname/,
+    /Invalid hostname \(hostname\): received "demo\.example\.com\\nkind: Secret"/,
+  ],
+  [
+    'YAML injection in the namespace',
+    { namespace: 'ns\n---\nkind: ClusterRoleBinding' },
+    /namespace/,
+    /Invalid namespace \(Kubernetes namespace\)/,
+  ],
+];
+
+/** The template with its form constraints removed, as an API caller bypassing the form sees it. */
+function withoutFormConstraints(
+  template: ReturnType<typeof loadTemplate>,
+): ReturnType<typeof loadTemplate> {
+  const copy = structuredClone(template);
+  for (const page of copy.spec.parameters) {
+    for (const property of Object.values(page.properties)) {
+      delete property.pattern;
+      delete property.minLength;
+      delete property.maxLength;
+    }
+  }
+  return copy;
+}
+
+describe('the mlflow-production dry-run through the real scaffolder backend', () => {
+  const template = loadTemplate(REPO_ROOT, 'mlflow-production');
+  const name = `dry-${Date.now().toString(36)}`;
+  const names = defaultResourceNames(name);
+  let backend: StartedBackend;
+  let scaffolder: ScaffolderClient;
+
+  beforeAll(async () => {
+    const env = readStackEnv();
+    const overlay = process.env.STACK_APP_CONFIG;
+    if (!overlay) {
+      throw new Error(
+        `STACK_APP_CONFIG is not set (stack at ${env.awsEndpointUrl}): run eval "$(stack/stack env)"`,
+      );
+    }
+    backend = await startBackend({ configPaths: [overlay] });
+    scaffolder = new ScaffolderClient(
+      backend.baseUrl,
+      await backend.guestToken(),
+    );
+    expect(await instanceResources(names)).toEqual(nothing);
+  });
+
+  afterAll(async () => {
+    await backend?.stop();
+  });
+
+  it('logs the plan of every step, gives deterministic outputs and creates nothing', async () => {
+    const first = await scaffolder.dryRun({
+      template,
+      values: goodValues(name),
+    });
+    expect(first.status).toBe(200);
+    const log = first.body.log.map(l => l.body.message).join('\n');
+    expect(log).toMatch(
+      new RegExp(`Plan for MLflow instance ${name} \\(dev\\)`),
+    );
+    expect(log).toMatch(/Plan for bucket mlflow-dry-/);
+    expect(log).toMatch(/Dry-run: the cluster accepts Namespace/);
+    expect(first.body.output).toEqual({
+      links: [
+        { title: 'MLflow UI', url: `http://${name}.mlflow.localhost` },
+        {
+          title: 'Open in catalog',
+          icon: 'catalog',
+          entityRef: `component:default/${name}`,
+        },
+      ],
+      text: [
+        expect.objectContaining({
+          content: expect.stringContaining(
+            `MLFLOW_TRACKING_URI=http://${name}.mlflow.localhost`,
+          ),
+        }),
+      ],
+    });
+
+    const second = await scaffolder.dryRun({
+      template,
+      values: goodValues(name),
+    });
+    expect(second.body.output).toEqual(first.body.output);
+    expect(await instanceResources(names)).toEqual(nothing);
+  });
+
+  it.each(badValues)(
+    'rejects %s in the form, naming the field, and creates nothing',
+    async (_what, values, field) => {
+      const res = await scaffolder.dryRun({
+        template,
+        values: { ...goodValues(name), ...values },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.errors?.map(e => e.property).join(' ')).toMatch(field);
+      expect(await instanceResources(names)).toEqual(nothing);
+    },
+  );
+
+  it.each(badValues)(
+    'fails the dry-run on %s when the form is bypassed, naming the field and the value',
+    async (_what, values, _field, message) => {
+      const res = await scaffolder.dryRun({
+        template: withoutFormConstraints(template),
+        values: { ...goodValues(name), ...values },
+      });
+      expect(res.status).toBe(400);
+      expect(
+        (res.body as { error?: { message?: string } }).error?.message,
+      ).toMatch(message);
+      expect(await instanceResources(names)).toEqual(nothing);
+    },
+  );
+
+  it('fails on an unknown cluster with the list of configured clusters, and creates nothing', async () => {
+    const res = await scaffolder.dryRun({
+      template,
+      values: { ...goodValues(name), cluster: 'no-such-cluster' },
+    });
+    expect(res.status).toBe(400);
+    expect(
+      (res.body as { error?: { message?: string } }).error?.message,
+    ).toMatch(
+      /Invalid cluster: received "no-such-cluster", but no such cluster is configured\. Accepted: local/,
+    );
+    expect(await instanceResources(names)).toEqual(nothing);
+  });
+});
