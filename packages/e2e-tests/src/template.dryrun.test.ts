@@ -124,11 +124,14 @@ describe('the mlflow-production dry-run through the real scaffolder backend', ()
       backend.baseUrl,
       await backend.guestToken(),
     );
-    expect(await instanceResources(names)).toEqual(nothing);
   });
 
   afterAll(async () => {
     await backend?.stop();
+  });
+
+  it('starts from a stack without the instance', async () => {
+    expect(await instanceResources(names)).toEqual(nothing);
   });
 
   it('logs the plan of every step, gives deterministic outputs and creates nothing', async () => {
