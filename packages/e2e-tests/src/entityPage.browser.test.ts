@@ -11,7 +11,12 @@ import {
 } from './lib/browser';
 import { eventually } from './lib/eventually';
 import { StartedBackend, startBackend } from './lib/startBackend';
-import { mlflowComponents, provisionDemo } from './provisionDemo';
+import { ScaffolderClient } from './lib/scaffolderClient';
+import {
+  DEMO_TEMPLATE_REF,
+  demoValues,
+  mlflowComponents,
+} from './provisionDemo';
 import { readStackEnv } from './stackEnv';
 
 /*
@@ -21,8 +26,9 @@ import { readStackEnv } from './stackEnv';
  *
  * Uses the Backstage that `scripts/start` runs (app :3000, backend :7007) when it answers
  * (BACKSTAGE_APP_URL / BACKSTAGE_BACKEND_URL override them); otherwise starts the backend with the
- * stack's overlay and serves the built app from it. The demo instance is provisioned through the
- * template if the catalog has no MLflow instance yet (as scripts/provision-demo does).
+ * stack's overlay and serves the built app from it. The demo instance ("demo", the one
+ * scripts/provision-demo makes) is created through the template when the catalog lacks it; other
+ * MLflow instances, e.g. those of other tests, are never touched.
  * E2E_SCREENSHOT_DIR=docs saves the screenshots used in the plugin README.
  */
 
@@ -89,6 +95,42 @@ async function useBackstage(stackAppConfig: string): Promise<Backstage> {
     guestToken: () => backend.guestToken(),
     stop: () => backend.stop(),
   };
+}
+
+/** Creates the demo instance through the template unless the catalog already has it. */
+async function ensureDemoInstance(
+  backstage: Backstage,
+  region: string,
+): Promise<void> {
+  const token = await backstage.guestToken();
+  const inCatalog = async () =>
+    (await mlflowComponents(backstage.backendUrl, token)).includes(
+      DEMO_INSTANCE,
+    );
+  if (await inCatalog()) {
+    return;
+  }
+  const result = await new ScaffolderClient(
+    backstage.backendUrl,
+    token,
+  ).runTemplate(DEMO_TEMPLATE_REF, demoValues(region), {
+    timeoutMs: 20 * 60_000,
+    onLog: line => process.stdout.write(`[demo] ${line}\n`),
+  });
+  if (result.status !== 'completed') {
+    throw new Error(
+      `Creating the demo instance ${result.status}: ${result.log.slice(-1)[0]}`,
+    );
+  }
+  // The catalog module finds the new Deployment on its next pass over the clusters.
+  await eventually(
+    async () => {
+      if (!(await inCatalog())) {
+        throw new Error(`${DEMO_INSTANCE} is not in the catalog yet`);
+      }
+    },
+    { timeoutMs: 5 * 60_000, intervalMs: 3000 },
+  );
 }
 
 /** The Deployment of the instance's tracking server, scaled as an operator would. */
@@ -191,7 +233,7 @@ describe('the MLflow card on the demo instance entity page, in a real browser', 
   let backstage: Backstage;
   let browser: Browser;
   let page: Page;
-  let instance: string;
+  const instance = DEMO_INSTANCE;
   let deployment: TrackingServerDeployment;
   let originalReplicas = 0;
 
@@ -205,20 +247,8 @@ describe('the MLflow card on the demo instance entity page, in a real browser', 
     }
     backstage = await useBackstage(stackAppConfig);
 
-    await provisionDemo({
-      baseUrl: backstage.backendUrl,
-      appUrl: backstage.appUrl,
-      region: stack.awsRegion,
-      readyTimeoutMs: 5 * 60_000,
-      catalogSettleMs: 45_000,
-      taskTimeoutMs: 20 * 60_000,
-      log: line => process.stdout.write(`[provision-demo] ${line}\n`),
-    });
+    await ensureDemoInstance(backstage, stack.awsRegion);
     const token = await backstage.guestToken();
-    const instances = await mlflowComponents(backstage.backendUrl, token);
-    instance = instances.includes(DEMO_INSTANCE)
-      ? DEMO_INSTANCE
-      : instances.sort()[0];
 
     // Where its server runs, as the health API itself reports it.
     const report = await eventually(async () => {
