@@ -55,7 +55,6 @@ import {
   MlflowHealthService,
 } from './MlflowHealthService';
 import { overallStatus } from './overallStatus';
-import { pinnedHttpRequest } from './pinnedHttpRequest';
 import { RdsInstanceBatcher } from './RdsInstanceBatcher';
 import {
   MlflowHealthConfig,
@@ -66,7 +65,7 @@ import { SingleFlight } from './SingleFlight';
 import { TrackingUrlGuard } from './TrackingUrlGuard';
 
 /** Most refs one fleet request may ask for. */
-export const MAX_FLEET_ENTITY_REFS = 1000;
+const MAX_FLEET_ENTITY_REFS = 1000;
 
 export type DefaultMlflowHealthServiceDeps = {
   catalog: CatalogService;
@@ -81,7 +80,6 @@ export type DefaultMlflowHealthServiceOverrides = {
   s3ClientFor?: (region: string) => Promise<S3Client>;
   kubernetesApisFor?: (cluster: string) => KubernetesApis;
   guard?: TrackingUrlGuard;
-  trackingRequest?: typeof pinnedHttpRequest;
 };
 
 function memoize<T>(create: (key: string) => T): (key: string) => T {
@@ -196,7 +194,6 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
             allowedHosts: settings.allowedTrackingHosts,
           }),
         limiter,
-        request: overrides.trackingRequest,
       }),
       createDatabaseCheck({
         batcher: new RdsInstanceBatcher(rdsClientFor, settings.checkTimeoutMs),

@@ -34,7 +34,7 @@ const SERVING_STATES = new Set([
 ]);
 
 /** The production-only points follow the deploy defaults: Multi-AZ and deletion protection in prod. */
-export function databaseCompliance(
+function databaseCompliance(
   instance: DBInstance,
   production: boolean,
 ): MlflowComplianceFlag[] {

@@ -47,7 +47,7 @@ function detailsOf(
 }
 
 /** Status of a Deployment from its replica counts and conditions. */
-export function deploymentOutcome(
+function deploymentOutcome(
   details: MlflowKubernetesDetails,
 ): Pick<CheckOutcome<'kubernetes'>, 'status' | 'summary'> {
   const { desired, ready, updated, available } = details.replicas;

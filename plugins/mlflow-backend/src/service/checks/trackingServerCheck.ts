@@ -42,7 +42,6 @@ function describeFailure(error: unknown): string {
 export type TrackingServerCheckOptions = {
   guard: TrackingUrlGuard;
   limiter: KeyedConcurrencyLimiter;
-  request?: typeof pinnedHttpRequest;
 };
 
 /**
@@ -52,7 +51,7 @@ export type TrackingServerCheckOptions = {
 export function createTrackingServerCheck(
   options: TrackingServerCheckOptions,
 ): HealthCheck<'trackingServer'> {
-  const { guard, limiter, request = pinnedHttpRequest } = options;
+  const { guard, limiter } = options;
 
   /** Calls `path` on the checked server; every redirect target is checked again before it is called. */
   async function call(
@@ -70,7 +69,7 @@ export function createTrackingServerCheck(
       const pinned = target;
       const response = await limiter.run(
         `${pinned.hostname}:${pinned.port}`,
-        () => request(pinned, requestInit),
+        () => pinnedHttpRequest(pinned, requestInit),
       );
       if (response.status < 300 || response.status >= 400) {
         return response;
