@@ -1,9 +1,10 @@
 import { createBackend } from '@backstage/backend-defaults';
 import { mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 
-// A standalone backend for working on the health API: mocked auth and a catalog holding one
-// MLflow instance. With the local stack up (`eval "$(stack/stack env)"`), try:
+// A standalone backend for working on the health API: mocked auth and permissions and a catalog
+// holding one MLflow instance. With the local stack up (`eval "$(stack/stack env)"`), try:
 //
 //   curl http://localhost:7007/api/mlflow/v1/health/default/component/demo
 //   curl http://localhost:7007/api/mlflow/v1/health -H 'Content-Type: application/json' \
@@ -13,6 +14,9 @@ const backend = createBackend();
 
 backend.add(mockServices.auth.factory());
 backend.add(mockServices.httpAuth.factory());
+backend.add(
+  mockServices.permissions.factory({ result: AuthorizeResult.ALLOW }),
+);
 backend.add(
   catalogServiceMock.factory({
     entities: [

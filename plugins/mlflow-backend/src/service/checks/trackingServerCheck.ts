@@ -1,4 +1,3 @@
-import { isError } from '@backstage/errors';
 import {
   ANNOTATION_MLFLOW_TRACKING_URL,
   MlflowTrackingServerDetails,
@@ -6,7 +5,12 @@ import {
 import { KeyedConcurrencyLimiter } from '../KeyedConcurrencyLimiter';
 import { PinnedResponse, pinnedHttpRequest } from '../pinnedHttpRequest';
 import { CheckedTarget, TrackingUrlGuard } from '../TrackingUrlGuard';
-import { CheckOutcome, HealthCheck, missingAnnotation } from './types';
+import {
+  CheckOutcome,
+  HealthCheck,
+  messageOf,
+  missingAnnotation,
+} from './types';
 
 const MAX_REDIRECTS = 3;
 
@@ -32,11 +36,11 @@ function endpoint(trackingUrl: string, path: string): string {
 }
 
 function describeFailure(error: unknown): string {
-  if (!isError(error)) {
-    return String(error);
-  }
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+  const code = (error as { code?: unknown })?.code;
+  const message = messageOf(error);
+  return typeof code === 'string' && !message.startsWith(code)
+    ? `${code}: ${message}`
+    : message;
 }
 
 export type TrackingServerCheckOptions = {

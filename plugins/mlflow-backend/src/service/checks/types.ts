@@ -35,7 +35,21 @@ export function missingAnnotation(annotation: string): {
   };
 }
 
-/** The message of a caught error, for a summary. */
+/**
+ * The message of a caught error, for a summary. Network errors often say little themselves
+ * ("fetch failed", or nothing for a refused connection to several addresses): their code,
+ * cause or inner errors say what happened.
+ */
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) {
+    return String(error);
+  }
+  const code = (error as { code?: unknown }).code;
+  const inner =
+    error instanceof AggregateError
+      ? error.errors.map(messageOf).find(Boolean)
+      : undefined;
+  const message =
+    error.message || inner || (typeof code === 'string' ? code : error.name);
+  return error.cause ? `${message} (${messageOf(error.cause)})` : message;
 }
