@@ -161,6 +161,25 @@ describe('mlflow:rds:create', () => {
     });
   });
 
+  it('creates the parameter group when describing it lists none, and reuses an existing one', async () => {
+    rds
+      .on(DescribeDBParameterGroupsCommand)
+      .resolves({ DBParameterGroups: [] });
+    await action.handler(createCheckpointingContext(action, { input }).ctx);
+    expect(rds.commandCalls(CreateDBParameterGroupCommand)).toHaveLength(1);
+
+    rds.on(DescribeDBParameterGroupsCommand).resolves({
+      DBParameterGroups: [{ DBParameterGroupName: 'mlflow-demo-postgres17' }],
+    });
+    rds
+      .on(DescribeDBInstancesCommand)
+      .rejectsOnce(awsError('DBInstanceNotFoundFault', 404))
+      .resolves({ DBInstances: [available] });
+    await action.handler(createCheckpointingContext(action, { input }).ctx);
+    expect(rds.commandCalls(CreateDBParameterGroupCommand)).toHaveLength(1);
+    expect(rds.commandCalls(ModifyDBParameterGroupCommand)).toHaveLength(2);
+  });
+
   it('counts an existing identical ingress rule as success', async () => {
     ec2
       .on(AuthorizeSecurityGroupIngressCommand)

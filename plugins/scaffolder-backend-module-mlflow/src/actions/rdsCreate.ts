@@ -492,7 +492,7 @@ export function createRdsCreateAction(options: {
               }),
             )
             .then(
-              () => true,
+              found => (found.DBParameterGroups ?? []).length > 0,
               error => {
                 if (
                   awsErrorName(error) === 'DBParameterGroupNotFound' ||

@@ -143,7 +143,7 @@ export async function provisionDatabase(
     );
   } else {
     await client.query(
-      `CREATE ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD ${escapeLiteral(
+      `CREATE ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${escapeLiteral(
         password,
       )}`,
     );

@@ -1,0 +1,438 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import {
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateBucketCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketPolicyCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { ConfigReader } from '@backstage/config';
+import { TemplateAction } from '@backstage/plugin-scaffolder-node';
+import { JsonObject, JsonValue } from '@backstage/types';
+import {
+  KubernetesObjectApi,
+  V1Deployment,
+  V1Secret,
+} from '@kubernetes/client-node';
+import {
+  AwsClientConfigFactory,
+  MlflowClusters,
+} from '@stateful-mlflow/plugin-mlflow-node';
+import { Client } from 'pg';
+import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
+import { loadStack, uniqueSuffix } from '../__testUtils__/stack';
+import {
+  kubernetesApiFromClusters,
+  MlflowKubernetesApi,
+} from '../kubernetes/kubernetesApi';
+import { createDatabaseCreateAction } from './databaseCreate';
+import { createIamCreateRoleAction } from './iamCreateRole';
+import { createKubernetesDeployAction } from './kubernetesDeploy';
+import { createRdsCreateAction } from './rdsCreate';
+import { createS3CreateAction } from './s3Create';
+
+jest.setTimeout(300_000);
+
+const REGION = 'eu-west-1';
+const suffix = uniqueSuffix();
+const name = `it-${suffix}`;
+const bucket = `mlflow-it-${suffix}`;
+const databaseName = `mlflow_it_${suffix}`;
+const username = `mlflow_it_${suffix}`;
+const namespace = `mlflow-it-${suffix}`;
+
+/** Runs an action twice on fresh contexts (a second task run): both must succeed. */
+async function runTwice<TInput extends JsonObject, TOutput extends JsonObject>(
+  action: TemplateAction<TInput, TOutput, 'v2'>,
+  input: JsonObject,
+) {
+  const first = createCheckpointingContext(action, { input });
+  await action.handler(first.ctx);
+  const second = createCheckpointingContext(action, { input });
+  await action.handler(second.ctx);
+  expect(second.outputs).toEqual(first.outputs);
+  return { first, second };
+}
+
+describe('provisioning actions against the local stack', () => {
+  let stack: ReturnType<typeof loadStack>;
+  let aws: AwsClientConfigFactory;
+  let clusters: MlflowClusters;
+  let kube: MlflowKubernetesApi;
+  const outputs: Record<string, Record<string, JsonValue>> = {};
+  const visible: string[] = [];
+
+  beforeAll(() => {
+    stack = loadStack();
+    aws = AwsClientConfigFactory.fromConfig(new ConfigReader({}));
+    clusters = MlflowClusters.fromConfig(stack.config);
+    kube = kubernetesApiFromClusters(clusters)('local');
+  });
+
+  afterAll(async () => {
+    // Stop the tracking server processes; the AWS and database state is cheap and stays.
+    if (clusters) {
+      await KubernetesObjectApi.makeApiClient(clusters.kubeConfig('local'))
+        .delete({
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: namespace },
+        })
+        .catch(() => undefined);
+    }
+  });
+
+  it('mlflow:s3:create makes a private, encrypted, versioned, TLS-only bucket and converges', async () => {
+    const action = createS3CreateAction({ aws });
+    const { first, second } = await runTwice(action, {
+      name,
+      bucket,
+      region: REGION,
+    });
+    visible.push(first.everythingVisible(), second.everythingVisible());
+    outputs.s3 = first.outputs;
+    expect(first.outputs.artifactRoot).toBe(`s3://${bucket}/artifacts`);
+
+    const s3 = new S3Client(await aws.forRegion({ region: REGION }));
+    expect(
+      (await s3.send(new GetBucketVersioningCommand({ Bucket: bucket })))
+        .Status,
+    ).toBe('Enabled');
+    expect(
+      (await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })))
+        .PublicAccessBlockConfiguration,
+    ).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    });
+    const encryption = await s3.send(
+      new GetBucketEncryptionCommand({ Bucket: bucket }),
+    );
+    expect(
+      encryption.ServerSideEncryptionConfiguration!.Rules![0]
+        .ApplyServerSideEncryptionByDefault!.SSEAlgorithm,
+    ).toBe('AES256');
+    const policy = await s3.send(
+      new GetBucketPolicyCommand({ Bucket: bucket }),
+    );
+    expect(policy.Policy).toContain('aws:SecureTransport');
+    const lifecycle = await s3.send(
+      new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }),
+    );
+    expect(
+      lifecycle.Rules![0].NoncurrentVersionExpiration!.NoncurrentDays,
+    ).toBe(30);
+  });
+
+  it('mlflow:s3:create refuses a bucket that exists without our tag', async () => {
+    const s3 = new S3Client(await aws.forRegion({ region: REGION }));
+    const foreign = `${bucket}-foreign`;
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: foreign,
+        CreateBucketConfiguration: { LocationConstraint: REGION },
+      }),
+    );
+    const action = createS3CreateAction({ aws });
+    const { ctx } = createCheckpointingContext(action, {
+      input: { name, bucket: foreign, region: REGION },
+    });
+    await expect(action.handler(ctx)).rejects.toThrow(
+      /was not created for MLflow instance/,
+    );
+  });
+
+  it('mlflow:rds:create makes an encrypted instance with a managed master secret and a 5432-only security group, and converges', async () => {
+    const config = await aws.forRegion({ region: REGION });
+    const ec2 = new EC2Client(config);
+    const vpcs = await ec2.send(
+      new DescribeVpcsCommand({
+        Filters: [{ Name: 'is-default', Values: ['true'] }],
+      }),
+    );
+    const clientGroup = await ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: `cluster-${suffix}`,
+        Description: 'stands in for the cluster nodes',
+        VpcId: vpcs.Vpcs![0].VpcId,
+      }),
+    );
+    const action = createRdsCreateAction({ aws, pollIntervalMs: 200 });
+    const input = {
+      name,
+      region: REGION,
+      allowedSecurityGroupIds: [clientGroup.GroupId!],
+      owner: 'group:default/ml',
+    };
+    const { first, second } = await runTwice(action, input);
+    visible.push(first.everythingVisible(), second.everythingVisible());
+    outputs.rds = first.outputs;
+    expect(first.outputs).toMatchObject({
+      instanceId: `mlflow-${name}`,
+      status: 'available',
+      port: 5432,
+    });
+    expect(first.outputs.masterSecretArn).toMatch(/^arn:aws:secretsmanager:/);
+
+    const rds = new RDSClient(config);
+    const instance = (
+      await rds.send(
+        new DescribeDBInstancesCommand({
+          DBInstanceIdentifier: `mlflow-${name}`,
+        }),
+      )
+    ).DBInstances![0];
+    expect(instance.StorageEncrypted).toBe(true);
+    expect(instance.PubliclyAccessible).not.toBe(true);
+    expect(instance.StorageType).toBe('gp3');
+    expect(instance.BackupRetentionPeriod).toBe(7);
+    expect(instance.TagList).toContainEqual({
+      Key: 'stateful-mlflow/instance',
+      Value: name,
+    });
+
+    const group = (
+      await ec2.send(
+        new DescribeSecurityGroupsCommand({
+          GroupIds: [first.outputs.securityGroupId as string],
+        }),
+      )
+    ).SecurityGroups![0];
+    expect(group.IpPermissions).toEqual([
+      expect.objectContaining({
+        IpProtocol: 'tcp',
+        FromPort: 5432,
+        ToPort: 5432,
+        UserIdGroupPairs: [
+          expect.objectContaining({ GroupId: clientGroup.GroupId }),
+        ],
+      }),
+    ]);
+
+    // An identical rule added behind our back still counts as success.
+    await ec2
+      .send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: first.outputs.securityGroupId as string,
+          IpPermissions: [
+            {
+              IpProtocol: 'tcp',
+              FromPort: 5432,
+              ToPort: 5432,
+              UserIdGroupPairs: [{ GroupId: clientGroup.GroupId }],
+            },
+          ],
+        }),
+      )
+      .catch(() => undefined);
+    const third = createCheckpointingContext(action, { input });
+    await action.handler(third.ctx);
+  });
+
+  it('mlflow:database:create makes a role that logs in to its own database only, and converges', async () => {
+    const override = stack.config.getConfig(
+      'mlflow.database.connectionOverride',
+    );
+    const action = createDatabaseCreateAction({
+      aws,
+      kubernetes: () => kube,
+      connectionOverride: {
+        host: override.getString('host'),
+        port: override.getNumber('port'),
+      },
+      pollIntervalMs: 200,
+    });
+    const input = {
+      name,
+      region: REGION,
+      instanceId: outputs.rds.instanceId as string,
+      masterSecretArn: outputs.rds.masterSecretArn as string,
+      databaseName,
+      username,
+      cluster: 'local',
+    };
+    const { first, second } = await runTwice(action, input);
+    visible.push(first.everythingVisible(), second.everythingVisible());
+    outputs.database = first.outputs;
+
+    const secret = await kube.read<V1Secret>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      name: first.outputs.secretName as string,
+      namespace,
+    });
+    const value = (key: string) =>
+      Buffer.from(secret!.data![key], 'base64').toString();
+    expect(value('PGUSER')).toBe(username);
+    expect(value('MLFLOW_BACKEND_STORE_URI')).toBe(
+      `postgresql://${username}:${encodeURIComponent(
+        value('PGPASSWORD'),
+      )}@${value('PGHOST')}:${value('PGPORT')}/${databaseName}?sslmode=disable`,
+    );
+
+    const connectAs = async (database: string) => {
+      const client = new Client({
+        host: value('PGHOST'),
+        port: Number(value('PGPORT')),
+        user: username,
+        password: value('PGPASSWORD'),
+        database,
+      });
+      await client.connect();
+      return client;
+    };
+    const own = await connectAs(databaseName);
+    try {
+      const result = await own.query(
+        'SELECT current_user AS me, pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = current_database()',
+      );
+      expect(result.rows[0]).toEqual({ me: username, owner: username });
+      await own.query('CREATE TABLE probe (id int)');
+    } finally {
+      await own.end();
+    }
+
+    // A second instance's database on the same server stays closed to this role.
+    const otherDatabase = `${databaseName}_b`;
+    const other = createCheckpointingContext(action, {
+      input: {
+        ...input,
+        name: `${name}-b`,
+        databaseName: otherDatabase,
+        username: `${username}_b`,
+        namespace,
+        secretName: `${name}-b-db`,
+      },
+    });
+    await action.handler(other.ctx);
+    visible.push(other.everythingVisible());
+    await expect(connectAs(otherDatabase)).rejects.toThrow(
+      /permission denied|CONNECT privilege/,
+    );
+  });
+
+  it('mlflow:iam:createRole trusts the ServiceAccount and scopes the policy to the prefix, and converges', async () => {
+    const action = createIamCreateRoleAction({ aws });
+    const { first } = await runTwice(action, {
+      name,
+      region: REGION,
+      bucket,
+      oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/oidc.eks.${REGION}.amazonaws.com/id/LOCAL`,
+    });
+    outputs.iam = first.outputs;
+    const iam = new IAMClient(await aws.forRegion({ region: REGION }));
+    const role = await iam.send(
+      new GetRoleCommand({ RoleName: first.outputs.roleName as string }),
+    );
+    expect(decodeURIComponent(role.Role!.AssumeRolePolicyDocument!)).toContain(
+      `system:serviceaccount:${namespace}:mlflow`,
+    );
+    const policy = await iam.send(
+      new GetRolePolicyCommand({
+        RoleName: first.outputs.roleName as string,
+        PolicyName: 'mlflow-artifacts',
+      }),
+    );
+    expect(decodeURIComponent(policy.PolicyDocument!)).toContain(
+      `arn:aws:s3:::${bucket}/artifacts/*`,
+    );
+  });
+
+  it('mlflow:kubernetes:deploy migrates, rolls out ready pods behind a working tracking URL, and converges', async () => {
+    const action = createKubernetesDeployAction({
+      kubernetes: () => kube,
+      pollIntervalMs: 1000,
+    });
+    const input = {
+      name,
+      cluster: 'local',
+      image: 'ghcr.io/acme/mlflow-server:3.17.2',
+      hostname: `${name}.mlflow.localhost`,
+      region: REGION,
+      roleArn: outputs.iam.roleArn as string,
+      artifactsDestination: outputs.s3.artifactRoot as string,
+      databaseSecretName: outputs.database.secretName as string,
+      rdsInstanceId: outputs.rds.instanceId as string,
+      databaseName,
+      workers: 1,
+      timeoutSeconds: 240,
+    };
+
+    const dryRun = createCheckpointingContext(action, {
+      input,
+      isDryRun: true,
+    });
+    await action.handler(dryRun.ctx);
+    expect(dryRun.logs.map(l => l.message).join('\n')).toContain(
+      'Dry-run: the cluster accepts Deployment',
+    );
+    expect(
+      await kube.read({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name,
+        namespace,
+      }),
+    ).toBeUndefined();
+
+    const first = createCheckpointingContext(action, { input });
+    await action.handler(first.ctx);
+    visible.push(first.everythingVisible());
+    expect(first.outputs.trackingUrl).toBe(`http://${name}.mlflow.localhost`);
+
+    const trackingUrl = first.outputs.trackingUrl as string;
+    const created = await fetch(
+      `${trackingUrl}/api/2.0/mlflow/experiments/create`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `probe-${suffix}` }),
+      },
+    );
+    expect(created.status).toBe(200);
+    const search = await fetch(
+      `${trackingUrl}/api/2.0/mlflow/experiments/get-by-name?experiment_name=probe-${suffix}`,
+    );
+    expect(search.status).toBe(200);
+
+    const before = await kube.read<V1Deployment>({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name,
+      namespace,
+    });
+    expect(before!.status!.readyReplicas).toBe(2);
+    const second = createCheckpointingContext(action, { input });
+    await action.handler(second.ctx);
+    const after = await kube.read<V1Deployment>({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name,
+      namespace,
+    });
+    expect(after!.metadata!.generation).toBe(before!.metadata!.generation);
+  });
+
+  it('showed no password in any log line, output or checkpoint key', () => {
+    expect(visible.length).toBeGreaterThan(0);
+    const all = visible.join('\n');
+    expect(all).not.toContain('P@55w0rd!');
+    expect(all).not.toMatch(/postgresql:\/\/[^@\s]+:[^@\s]+@/);
+  });
+});
