@@ -1,0 +1,92 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { ConfigReader } from '@backstage/config';
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
+import { JsonObject, JsonValue } from '@backstage/types';
+import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
+import {
+  createKubernetesDeployAction,
+  kubernetesApiFromClusters,
+} from '@stateful-mlflow/plugin-scaffolder-backend-module-mlflow';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+type DeployAction = ReturnType<typeof createKubernetesDeployAction>;
+
+/** What one in-process run of the deploy action produced. */
+export type DeployRun = {
+  output: Record<string, JsonValue>;
+  log: Array<{ level: string; message: string }>;
+};
+
+function recordingLogger(
+  log: DeployRun['log'],
+  print: (line: string) => void,
+): LoggerService {
+  const record = (level: string) => (message: string) => {
+    log.push({ level, message });
+    print(`[deploy ${level}] ${message}`);
+  };
+  const logger: LoggerService = {
+    error: record('error'),
+    warn: record('warn'),
+    info: record('info'),
+    debug: () => {},
+    child: () => logger,
+  };
+  return logger;
+}
+
+/**
+ * The `mlflow:kubernetes:deploy` action built the way the backend module builds it (clusters from
+ * the same Backstage config), with its handler called in this process. For configurations the
+ * production template never sends, such as the ephemeral demonstration.
+ */
+export class DeployActionInProcess {
+  private readonly action: DeployAction;
+
+  constructor(configPaths: string[], private readonly print = console.log) {
+    const config = ConfigReader.fromConfigs(
+      configPaths.map(path => ({
+        context: path,
+        data: parse(readFileSync(path, 'utf8')) as JsonObject,
+      })),
+    );
+    this.action = createKubernetesDeployAction({
+      kubernetes: kubernetesApiFromClusters(MlflowClusters.fromConfig(config)),
+      pollIntervalMs: 1_000,
+    });
+  }
+
+  /** The input as the scaffolder hands it over: schema defaults filled in for absent fields. */
+  private withDefaults(input: JsonObject): JsonObject {
+    const properties = (this.action.schema?.input?.properties ?? {}) as Record<
+      string,
+      { default?: JsonValue }
+    >;
+    const filled: JsonObject = { ...input };
+    for (const [key, property] of Object.entries(properties)) {
+      if (filled[key] === undefined && property.default !== undefined) {
+        filled[key] = structuredClone(property.default);
+      }
+    }
+    return filled;
+  }
+
+  async run(input: JsonObject): Promise<DeployRun> {
+    const run: DeployRun = { output: {}, log: [] };
+    const ctx = {
+      ...createMockActionContext({
+        input: this.withDefaults(input),
+        logger: recordingLogger(run.log, this.print),
+      }),
+      // the mock context ignores an `output` option
+      output: (name: string, value: JsonValue) => {
+        run.output[name] = value;
+      },
+    };
+    await this.action.handler(
+      ctx as unknown as Parameters<DeployAction['handler']>[0],
+    );
+    return run;
+  }
+}

@@ -1,0 +1,26 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { readStackEnv } from './stackEnv';
+
+/**
+ * The Backstage config overlay that `stack/stack up` writes (the `local` cluster, the database
+ * connection override, the allowed tracking hosts), from STACK_APP_CONFIG of `stack/stack env`.
+ */
+export function stackAppConfigPath(env: NodeJS.ProcessEnv = process.env) {
+  const path = env.STACK_APP_CONFIG;
+  if (!path || !existsSync(path)) {
+    throw new Error(
+      `The local stack's Backstage overlay is missing (STACK_APP_CONFIG=${
+        path ?? 'unset'
+      }): run the tests through scripts/test, or stack/stack up and eval "$(stack/stack env)" first`,
+    );
+  }
+  return path;
+}
+
+/** The stack's cluster as its administrator sees it (KUBECONFIG): the operator's view. */
+export function stackKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(readStackEnv().kubeconfig);
+  return kubeConfig;
+}
