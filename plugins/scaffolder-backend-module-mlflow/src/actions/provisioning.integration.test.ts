@@ -303,7 +303,9 @@ describe('provisioning actions against the local stack', () => {
         'SELECT current_user AS me, pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = current_database()',
       );
       expect(result.rows[0]).toEqual({ me: username, owner: username });
+      // MLflow creates its tables as this role; dropped again so the migration sees an empty database.
       await own.query('CREATE TABLE probe (id int)');
+      await own.query('DROP TABLE probe');
     } finally {
       await own.end();
     }
