@@ -426,7 +426,7 @@ describe('DefaultMlflowHealthService against the local stack', () => {
     }
   }, 60_000);
 
-  it('sees a Deployment ready, then short of ready replicas', async () => {
+  it('sees a Deployment ready, then a stuck rollout, then scaled short', async () => {
     const namespace = `it-health-${run}`;
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(env.KUBECONFIG);
@@ -440,7 +440,10 @@ describe('DefaultMlflowHealthService against the local stack', () => {
       metadata: { name: 'mlflow', namespace, labels },
       spec: {
         replicas: 1,
-        strategy: { type: 'Recreate' },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+        },
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
@@ -492,36 +495,57 @@ describe('DefaultMlflowHealthService against the local stack', () => {
         image: 'ghcr.io/mlflow/mlflow:v3.1.0',
       });
 
-      // Two replicas whose readiness probe can never pass: none of them becomes ready.
-      const current = await apps.readNamespacedDeployment({
+      // A rollout whose new pod can never pass its readiness probe: the old replica keeps serving.
+      const rollout = await apps.readNamespacedDeployment({
         name: 'mlflow',
         namespace,
       });
-      current.spec!.replicas = 2;
-      current.spec!.template.spec!.containers[0].readinessProbe = {
+      rollout.spec!.template.spec!.containers[0].readinessProbe = {
         httpGet: { path: '/no-such-path', port: 5000 },
         periodSeconds: 1,
       };
       await apps.replaceNamespacedDeployment({
         name: 'mlflow',
         namespace,
-        body: current,
+        body: rollout,
+      });
+      const stuck = await until(
+        'the rollout to get stuck',
+        60_000,
+        async () => {
+          const result = await check(service, 'server', 'kubernetes');
+          return result.status === 'warning' ? result : undefined;
+        },
+      );
+      expect(stuck).toMatchObject({
+        summary: `Deployment ${namespace}/mlflow: 1 unavailable.`,
+        details: { replicas: { desired: 1, ready: 1 } },
+      });
+
+      // Scaled to three while the rollout is stuck: the new pods of the new template never get ready.
+      const scaled = await apps.readNamespacedDeployment({
+        name: 'mlflow',
+        namespace,
+      });
+      scaled.spec!.replicas = 3;
+      await apps.replaceNamespacedDeployment({
+        name: 'mlflow',
+        namespace,
+        body: scaled,
       });
       const short = await until(
         'the Deployment to fall short',
         60_000,
         async () => {
           const result = await check(service, 'server', 'kubernetes');
-          return result.status !== 'ok' &&
-            result.details?.replicas.desired === 2
-            ? result
-            : undefined;
+          return result.details?.replicas.desired === 3 ? result : undefined;
         },
       );
       expect(short).toMatchObject({
-        status: 'error',
-        summary: `Deployment ${namespace}/mlflow has no ready replica (0 of 2).`,
+        status: 'warning',
+        summary: expect.stringMatching(/ of 3 replicas ready/),
       });
+      expect(short.details!.replicas.ready).toBeLessThan(3);
     } finally {
       await core.deleteNamespace({ name: namespace }).catch(() => {});
     }

@@ -632,6 +632,25 @@ describe('DefaultMlflowHealthService', () => {
       ).toBe('Deployment prod/prod: 1 of 2 replicas updated.');
     });
 
+    it('is a warning while a surged pod of a rollout stays unavailable', async () => {
+      expect(
+        (
+          await kubernetesCheck({
+            prod: [
+              mlflowDeployment('prod', {
+                desired: 1,
+                ready: 1,
+                unavailable: 1,
+              }),
+            ],
+          })
+        ).kubernetes,
+      ).toMatchObject({
+        status: 'warning',
+        summary: 'Deployment prod/prod: 1 unavailable.',
+      });
+    });
+
     it('is unknown for a cluster that is not configured', async () => {
       expect(
         (

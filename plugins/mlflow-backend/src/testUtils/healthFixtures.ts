@@ -71,7 +71,12 @@ export function rdsInstance(
 /** A Deployment as the deploy action writes it, with the given replica counts. */
 export function mlflowDeployment(
   name: string,
-  replicas: { desired: number; ready: number; updated?: number },
+  replicas: {
+    desired: number;
+    ready: number;
+    updated?: number;
+    unavailable?: number;
+  },
 ): V1Deployment {
   return {
     metadata: {
@@ -98,6 +103,7 @@ export function mlflowDeployment(
       readyReplicas: replicas.ready,
       availableReplicas: replicas.ready,
       updatedReplicas: replicas.updated ?? replicas.desired,
+      unavailableReplicas: replicas.unavailable,
       conditions: [
         {
           type: 'Available',

@@ -46,9 +46,14 @@ function detailsOf(
   };
 }
 
-/** Status of a Deployment from its replica counts and conditions. */
+/**
+ * Status of a Deployment from its replica counts and conditions. `unavailable` counts pods of a
+ * rollout that are not available yet: a rollout that surged a pod which never becomes ready keeps
+ * the old replicas ready and would otherwise look complete.
+ */
 function deploymentOutcome(
   details: MlflowKubernetesDetails,
+  unavailable: number,
 ): Pick<CheckOutcome<'kubernetes'>, 'status' | 'summary'> {
   const { desired, ready, updated, available } = details.replicas;
   const name = `Deployment ${details.namespace}/${details.deployment}`;
@@ -69,6 +74,9 @@ function deploymentOutcome(
   }
   if (updated < desired) {
     problems.push(`${updated} of ${desired} replicas updated`);
+  }
+  if (unavailable > 0) {
+    problems.push(`${unavailable} unavailable`);
   }
   const progressing = condition('Progressing');
   if (progressing?.status === 'False') {
@@ -158,7 +166,13 @@ export function createKubernetesCheck(
           .flatMap(i => i.spec?.rules ?? [])
           .find(rule => rule.host)?.host;
       }
-      return { ...deploymentOutcome(details), details };
+      return {
+        ...deploymentOutcome(
+          details,
+          deployment.status?.unavailableReplicas ?? 0,
+        ),
+        details,
+      };
     },
   };
 }
