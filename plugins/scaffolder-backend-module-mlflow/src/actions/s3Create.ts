@@ -392,7 +392,6 @@ async function bucketState(
         `Invalid bucket: received ${describeReceived(
           bucket,
         )}, but that name is taken by another AWS account (or Backstage may not call s3:ListBucket on it). Bucket names are global; choose another name.`,
-        error,
       );
     }
     if (status === 301) {
@@ -400,7 +399,6 @@ async function bucketState(
         `Invalid bucket: received ${describeReceived(
           bucket,
         )}, but a bucket of that name exists in a region other than ${region}. Choose another name or region.`,
-        error,
       );
     }
     return callAws('s3:ListBucket', `bucket "${bucket}"`, () =>

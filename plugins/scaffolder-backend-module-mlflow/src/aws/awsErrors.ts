@@ -56,13 +56,11 @@ export async function callAws<T>(
     if (name && ACCESS_DENIED.has(name)) {
       throw new NotAllowedError(
         `AWS denied ${permission} on ${target}: Backstage's AWS identity needs the ${permission} permission (see the IAM policy in the plugin README). AWS said: ${message}`,
-        error,
       );
     }
     if (name && NAME_TAKEN.has(name)) {
       throw new InputError(
         `The name of ${target} is already taken (${name}); choose another name. AWS said: ${message}`,
-        error,
       );
     }
     if (
@@ -73,7 +71,6 @@ export async function callAws<T>(
     ) {
       throw new InputError(
         `AWS rejected ${permission} on ${target} (${name}): ${message}`,
-        error,
       );
     }
     if (isError(error)) {

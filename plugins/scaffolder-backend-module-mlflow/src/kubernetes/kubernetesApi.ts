@@ -69,6 +69,13 @@ function kubernetesMessage(error: ApiException<unknown>): string {
   return typeof message === 'string' ? message : error.message;
 }
 
+function rbacVerbs(verb: string) {
+  if (verb.endsWith('apply')) {
+    return 'get, create and patch';
+  }
+  return verb === 'read' ? 'get' : verb;
+}
+
 /**
  * Turns a Kubernetes API failure into a message a template user can act on: which permission the
  * Backstage service account lacks, that another field manager owns a field, or what was invalid.
@@ -88,23 +95,20 @@ export function explainKubernetesError(
     case 401:
     case 403:
       return new NotAllowedError(
-        `Kubernetes cluster ${cluster} refused to let Backstage ${verb} ${what}: its service account needs RBAC permission to ${verb} ${
-          ref.kind
-        } objects${
+        `Kubernetes cluster ${cluster} refused to let Backstage ${verb} ${what}: its service account needs RBAC permission to ${rbacVerbs(
+          verb,
+        )} ${ref.kind} objects${
           ref.namespace ? ` in namespace ${ref.namespace}` : ''
         } (see the plugin README). Kubernetes said: ${message}`,
-        error,
       );
     case 409:
       return new InputError(
         `Cannot ${verb} ${what} on cluster ${cluster}: fields of it are managed by someone else (server-side apply conflict). Remove the other manager's fields or choose another instance name. Kubernetes said: ${message}`,
-        error,
       );
     case 400:
     case 422:
       return new InputError(
         `Kubernetes cluster ${cluster} rejected ${what}: ${message}`,
-        error,
       );
     default:
       return new Error(

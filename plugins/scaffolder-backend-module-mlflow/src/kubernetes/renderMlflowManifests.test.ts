@@ -161,7 +161,7 @@ describe('renderMlflowManifests', () => {
     expect(m.deployment.spec!.replicas).toBe(2);
   });
 
-  it('runs the migration Job with the same store, surfacing its logs on failure', () => {
+  it('runs the migration Job with the same store, surfacing its logs on failure, under a name that changes with its template', () => {
     const job = m.migrationJob!.spec!.template.spec!;
     expect(job.containers[0].command).toEqual(['mlflow']);
     expect(job.containers[0].args).toEqual([
@@ -184,6 +184,16 @@ describe('renderMlflowManifests', () => {
     expect(other.migrationJob!.metadata!.name).not.toBe(
       m.migrationJob!.metadata!.name,
     );
+    const resized = renderMlflowManifests({
+      ...baseOptions,
+      memoryLimit: '2Gi',
+    });
+    expect(resized.migrationJob!.metadata!.name).not.toBe(
+      m.migrationJob!.metadata!.name,
+    );
+    expect(
+      renderMlflowManifests(baseOptions).migrationJob!.metadata!.name,
+    ).toBe(m.migrationJob!.metadata!.name);
   });
 
   it('keeps every process at peak under max_connections', () => {

@@ -9,6 +9,7 @@ import type {
   V1NetworkPolicy,
   V1PodDisruptionBudget,
   V1PodSpec,
+  V1PodTemplateSpec,
   V1Probe,
   V1SecurityContext,
   V1Service,
@@ -325,50 +326,48 @@ export function renderMlflowManifests(
     spec: { maxUnavailable: 1, selector: { matchLabels: serverSelector } },
   };
 
+  const migrationTemplate: V1PodTemplateSpec = {
+    metadata: { labels: migrationLabels },
+    spec: {
+      restartPolicy: 'Never',
+      serviceAccountName: o.serviceAccountName,
+      automountServiceAccountToken: false,
+      securityContext: podSecurity,
+      volumes: [tmpVolume],
+      containers: [
+        {
+          name: 'db-upgrade',
+          image: o.image,
+          command: ['mlflow'],
+          args: ['db', 'upgrade', `$(${BACKEND_STORE_URI_KEY})`],
+          env: [backendStoreEnv],
+          envFrom: [{ configMapRef: { name: configMapName } }],
+          securityContext: containerSecurity,
+          volumeMounts: [tmpMount],
+          terminationMessagePolicy: 'FallbackToLogsOnError',
+          resources: {
+            requests: { cpu: '100m', memory: '256Mi' },
+            limits: { memory: o.memoryLimit },
+          },
+        },
+      ],
+    },
+  };
   const migrationJob: V1Job | undefined =
     o.backendStore.kind === 'secret'
       ? {
           apiVersion: 'batch/v1',
           kind: 'Job',
+          // A Job's pod template is immutable: a changed template (a new image) gets a new Job.
           metadata: meta(
-            // The pod template of a Job is immutable: a new image or Secret gets a new Job.
-            `${o.name}-db-upgrade-${hash([
-              o.image,
-              o.backendStore.secretName,
-            ])}`,
+            `${o.name}-db-upgrade-${hash(migrationTemplate)}`,
             migrationLabels,
           ),
           spec: {
             backoffLimit: 2,
             activeDeadlineSeconds: o.migrationTimeoutSeconds,
             ttlSecondsAfterFinished: 86400,
-            template: {
-              metadata: { labels: migrationLabels },
-              spec: {
-                restartPolicy: 'Never',
-                serviceAccountName: o.serviceAccountName,
-                automountServiceAccountToken: false,
-                securityContext: podSecurity,
-                volumes: [tmpVolume],
-                containers: [
-                  {
-                    name: 'db-upgrade',
-                    image: o.image,
-                    command: ['mlflow'],
-                    args: ['db', 'upgrade', `$(${BACKEND_STORE_URI_KEY})`],
-                    env: [backendStoreEnv],
-                    envFrom: [{ configMapRef: { name: configMapName } }],
-                    securityContext: containerSecurity,
-                    volumeMounts: [tmpMount],
-                    terminationMessagePolicy: 'FallbackToLogsOnError',
-                    resources: {
-                      requests: { cpu: '100m', memory: '256Mi' },
-                      limits: { memory: o.memoryLimit },
-                    },
-                  },
-                ],
-              },
-            },
+            template: migrationTemplate,
           },
         }
       : undefined;

@@ -1,0 +1,70 @@
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  scaffolderActionsExtensionPoint,
+  TemplateAction,
+} from '@backstage/plugin-scaffolder-node';
+import { scaffolderModule } from './module';
+
+describe('scaffolderModule', () => {
+  it('registers every MLflow action with the scaffolder', async () => {
+    const added: TemplateAction<any, any, any>[] = [];
+    await startTestBackend({
+      extensionPoints: [
+        [
+          scaffolderActionsExtensionPoint,
+          {
+            addActions: (...actions: TemplateAction<any, any, any>[]) =>
+              added.push(...actions),
+          },
+        ],
+      ],
+      features: [
+        scaffolderModule,
+        mockServices.rootConfig.factory({
+          data: {
+            mlflow: {
+              database: {
+                connectionOverride: { host: '127.0.0.1', port: 55432 },
+              },
+            },
+          },
+        }),
+      ],
+    });
+    expect(added.map(a => a.id).sort()).toEqual(
+      expect.arrayContaining([
+        'mlflow:database:create',
+        'mlflow:iam:createRole',
+        'mlflow:kubernetes:deploy',
+        'mlflow:rds:create',
+        'mlflow:s3:create',
+      ]),
+    );
+    expect(added.every(a => a.supportsDryRun)).toBe(true);
+    expect(added.every(a => a.schema?.output)).toBe(true);
+  });
+
+  it('refuses an sslMode it does not know', async () => {
+    await expect(
+      startTestBackend({
+        extensionPoints: [
+          [scaffolderActionsExtensionPoint, { addActions: () => {} }],
+        ],
+        features: [
+          scaffolderModule,
+          mockServices.rootConfig.factory({
+            data: {
+              mlflow: {
+                database: {
+                  connectionOverride: { host: 'h', port: 1, sslMode: 'prefer' },
+                },
+              },
+            },
+          }),
+        ],
+      }),
+    ).rejects.toThrow(
+      /Invalid mlflow.database.connectionOverride.sslMode: received "prefer"/,
+    );
+  });
+});
