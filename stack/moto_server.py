@@ -1,0 +1,38 @@
+"""moto's server for the local stack, with one fidelity fix for S3 bucket policies.
+
+Clients reach real S3 over TLS but reach moto over plain HTTP on loopback, and moto 5 evaluates
+neither the Bool condition operator nor a failed condition of a Deny statement correctly: the
+TLS-only bucket policy of mlflow:s3:create (Deny when aws:SecureTransport is false) would deny
+every object request. Here every request counts as TLS, so statements that apply only to non-TLS
+requests are left out of the bucket policy evaluation; the rest is moto's own.
+"""
+import json
+import sys
+
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.s3.models import FakeBucket
+from moto.server import main
+
+
+def _only_for_insecure_transport(statement):
+    values = statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")
+    values = values if isinstance(values, list) else [values]
+    return [str(v).lower() for v in values] == ["false"]
+
+
+def _get_permission(self, action, resource):
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    policy = json.loads(self.policy)
+    statements = policy["Statement"]
+    statements = statements if isinstance(statements, list) else [statements]
+    kept = [s for s in statements if not _only_for_insecure_transport(s)]
+    if not kept:
+        return PermissionResult.NEUTRAL
+    return IAMPolicy(json.dumps({**policy, "Statement": kept})).is_action_permitted(action, resource)
+
+
+FakeBucket.get_permission = _get_permission
+
+if __name__ == "__main__":
+    sys.exit(main())
