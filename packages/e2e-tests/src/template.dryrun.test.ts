@@ -28,8 +28,6 @@ function goodValues(name: string): Record<string, unknown> {
     instanceClass: 'db.t4g.small',
     allocatedStorageGiB: 20,
     engineVersion: '17',
-    databaseName: 'mlflow',
-    databaseUsername: 'mlflow',
     noncurrentVersionExpirationDays: 30,
     cluster: 'local',
     replicas: 1,

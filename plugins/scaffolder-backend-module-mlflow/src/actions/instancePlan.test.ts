@@ -35,6 +35,8 @@ describe('mlflow:instance:plan', () => {
       artifactRoot: 's3://mlflow-demo-artifacts/artifacts',
       namespace: 'mlflow-demo',
       roleName: 'mlflow-demo',
+      databaseName: 'mlflow_demo',
+      databaseUsername: 'mlflow_demo',
       databaseSecretName: 'demo-db',
       trackingUrl: 'http://demo.mlflow.localhost',
       entityRef: 'component:default/demo',
@@ -47,6 +49,8 @@ describe('mlflow:instance:plan', () => {
 
   it('keeps explicit names and uses https with a TLS Secret', async () => {
     const { outputs } = await run({
+      databaseName: 'forecasting',
+      databaseUsername: 'forecasting_app',
       rdsInstanceId: 'forecasting-db',
       bucket: 'acme-forecasting',
       namespace: 'forecasting',
@@ -54,6 +58,8 @@ describe('mlflow:instance:plan', () => {
       tlsSecretName: 'tls',
     });
     expect(outputs).toMatchObject({
+      databaseName: 'forecasting',
+      databaseUsername: 'forecasting_app',
       rdsInstanceId: 'forecasting-db',
       bucket: 'acme-forecasting',
       namespace: 'forecasting',

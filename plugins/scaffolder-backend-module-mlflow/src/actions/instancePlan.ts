@@ -20,6 +20,13 @@ import { validateArtifactPrefix, validateKmsKey } from './s3Create';
 /** Default bucket of an instance when the template leaves it empty. */
 export const defaultBucketName = (name: string) => `mlflow-${name}-artifacts`;
 
+/**
+ * Default PostgreSQL database and role of an instance: unique per instance, so that instances
+ * sharing one PostgreSQL server (or an RDS instance) never collide.
+ */
+export const defaultDatabaseIdentifier = (name: string) =>
+  `mlflow_${name.replace(/-/g, '_')}`;
+
 const OIDC_PROVIDER_ARN = /^arn:aws[\w-]*:iam::\d{12}:oidc-provider\/[\w./-]+$/;
 
 /**
@@ -46,12 +53,17 @@ export function createInstancePlanAction(options: {
             .optional()
             .describe('RDS DB instance identifier; mlflow-<name> when empty.'),
         databaseName: z =>
-          z.string().default('mlflow').describe('PostgreSQL database name.'),
+          z
+            .string()
+            .optional()
+            .describe('PostgreSQL database name; mlflow_<name> when empty.'),
         databaseUsername: z =>
           z
             .string()
-            .default('mlflow')
-            .describe('PostgreSQL login role of the tracking server.'),
+            .optional()
+            .describe(
+              'PostgreSQL login role of the tracking server; mlflow_<name> when empty.',
+            ),
         allowedSecurityGroupIds: z =>
           z
             .array(z.string())
@@ -123,6 +135,9 @@ export function createInstancePlanAction(options: {
         artifactRoot: z => z.string().describe('s3://<bucket>/<prefix>.'),
         namespace: z => z.string().describe('Kubernetes namespace.'),
         roleName: z => z.string().describe('IAM role name.'),
+        databaseName: z => z.string().describe('PostgreSQL database name.'),
+        databaseUsername: z =>
+          z.string().describe('PostgreSQL login role of the tracking server.'),
         databaseSecretName: z =>
           z.string().describe('Kubernetes Secret with the database URI.'),
         trackingUrl: z =>
@@ -143,12 +158,12 @@ export function createInstancePlanAction(options: {
       const databaseName = validateName(
         nameRules.postgresDatabaseName,
         'databaseName',
-        input.databaseName,
+        input.databaseName || defaultDatabaseIdentifier(name),
       );
       const databaseUsername = validateName(
         nameRules.postgresRoleName,
         'databaseUsername',
-        input.databaseUsername,
+        input.databaseUsername || defaultDatabaseIdentifier(name),
       );
       input.allowedSecurityGroupIds.forEach((id, i) =>
         validateName(
@@ -233,6 +248,8 @@ export function createInstancePlanAction(options: {
       ctx.output('artifactRoot', artifactRoot);
       ctx.output('namespace', namespace);
       ctx.output('roleName', roleName);
+      ctx.output('databaseName', databaseName);
+      ctx.output('databaseUsername', databaseUsername);
       ctx.output('databaseSecretName', databaseSecretName);
       ctx.output('trackingUrl', trackingUrl);
       ctx.output('entityRef', `component:default/${name}`);
