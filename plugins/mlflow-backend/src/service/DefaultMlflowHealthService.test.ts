@@ -103,6 +103,7 @@ type Setup = {
   deployments?: Record<string, V1Deployment[]>;
   permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
   refuseClusterWide?: boolean;
+  hangingKubernetesCalls?: number;
 };
 
 function createService(setup: Setup, guard?: TrackingUrlGuard) {
@@ -154,6 +155,7 @@ function createService(setup: Setup, guard?: TrackingUrlGuard) {
         deployments: setup.deployments ?? {},
         ingresses: {},
         refuseClusterWide: setup.refuseClusterWide,
+        hangingCalls: setup.hangingKubernetesCalls,
         calls: kubeCalls,
       }),
     },
@@ -456,6 +458,30 @@ describe('DefaultMlflowHealthService', () => {
       });
       expect(check(report, 'trackingServer').status).toBe('ok');
       expect(report.overall).toBe('unhealthy');
+    });
+    it('gives a hanging Kubernetes call its slot back after the timeout', async () => {
+      const { service } = createService({
+        entities: [prodEntity()],
+        deployments: readyDeployment,
+        hangingKubernetesCalls: 1,
+        health: {
+          checkTimeoutMs: 300,
+          maxConcurrencyPerHost: 1,
+          refreshMinIntervalSeconds: 0,
+        },
+      });
+      const first = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(check(first, 'kubernetes').summary).toBe(
+        'No answer within 300 ms.',
+      );
+      await new Promise(r => setTimeout(r, 50));
+      const second = await service.getReport('component:default/prod', {
+        credentials,
+        refresh: true,
+      });
+      expect(check(second, 'kubernetes').status).toBe('ok');
     });
   });
 

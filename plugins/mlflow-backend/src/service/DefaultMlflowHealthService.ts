@@ -208,7 +208,11 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
         assertCluster: cluster => {
           kubernetesApisFor(cluster);
         },
-        batcher: new KubernetesWorkloadBatcher(kubernetesApisFor, limiter),
+        batcher: new KubernetesWorkloadBatcher(
+          kubernetesApisFor,
+          limiter,
+          settings.checkTimeoutMs,
+        ),
       }),
     ];
     return new DefaultMlflowHealthService(deps, settings, checks);

@@ -38,6 +38,17 @@ type Request = {
 
 type Listed = MlflowWorkload | { error: unknown };
 
+function withDeadline<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 const DEPLOYMENT_SELECTOR = `${LABEL_APP_NAME}=${LABEL_APP_NAME_MLFLOW}`;
 const INGRESS_SELECTOR = LABEL_APP_INSTANCE;
 
@@ -54,6 +65,7 @@ export class KubernetesWorkloadBatcher {
   constructor(
     private readonly apisFor: (cluster: string) => KubernetesApis,
     private readonly limiter: KeyedConcurrencyLimiter,
+    private readonly timeoutMs: number,
   ) {}
 
   workload(
@@ -108,8 +120,11 @@ export class KubernetesWorkloadBatcher {
     namespaces: string[],
   ): Promise<Map<string, Listed>> {
     const apis = this.apisFor(cluster);
+    // The client takes no deadline: a call that hangs gives its slot back after the timeout.
     const run = <T>(task: () => Promise<T>) =>
-      this.limiter.run(`kubernetes:${cluster}`, task);
+      this.limiter.run(`kubernetes:${cluster}`, () =>
+        withDeadline(task(), this.timeoutMs),
+      );
     const result = new Map<string, Listed>();
     if (namespaces.length > 1) {
       const [deployments, ingresses] = await Promise.allSettled([

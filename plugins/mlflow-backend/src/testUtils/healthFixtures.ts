@@ -136,8 +136,11 @@ export function fakeKubernetes(state: {
   deployments: Record<string, V1Deployment[]>;
   ingresses?: Record<string, V1Ingress[]>;
   refuseClusterWide?: boolean;
+  /** How many of the first namespaced Deployment lists never answer. */
+  hangingCalls?: number;
   calls?: FakeKubernetesCalls;
 }): (cluster: string) => KubernetesApis {
+  let hanging = state.hangingCalls ?? 0;
   const count = (name: keyof FakeKubernetesCalls) => {
     if (state.calls) state.calls[name]++;
   };
@@ -157,6 +160,10 @@ export function fakeKubernetes(state: {
         namespace: string;
       }) => {
         count('listNamespacedDeployment');
+        if (hanging > 0) {
+          hanging--;
+          await new Promise(() => {});
+        }
         return { items: state.deployments[namespace] ?? [] };
       },
       listDeploymentForAllNamespaces: async () => {
