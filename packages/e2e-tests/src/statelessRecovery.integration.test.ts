@@ -22,7 +22,11 @@ import {
 import { ScaffolderClient } from './lib/scaffolderClient';
 import { StartedBackend, startBackend } from './lib/startBackend';
 import { readStackEnv } from './stackEnv';
-import { stackAppConfigPath, stackKubeConfig } from './statelessRecoveryStack';
+import {
+  dropStackDatabase,
+  stackAppConfigPath,
+  stackKubeConfig,
+} from './statelessRecoveryStack';
 import {
   expectedTrackingState,
   readTrackingState,
@@ -112,6 +116,7 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
     }
     if (kubeConfig) {
       await deleteNamespace(kubeConfig, namespace);
+      await dropStackDatabase(values.databaseName);
     }
     await backend?.stop();
   });

@@ -1,5 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
+import { Client, escapeIdentifier } from 'pg';
 import { readStackEnv } from './stackEnv';
 
 /**
@@ -23,4 +24,28 @@ export function stackKubeConfig(): KubeConfig {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(readStackEnv().kubeconfig);
   return kubeConfig;
+}
+
+/**
+ * Drops a database and its login role from the stack's PostgreSQL, which stands in for every RDS
+ * instance: a run's instance leaves nothing behind there. FORCE ends the connections of pods that
+ * are still shutting down.
+ */
+export async function dropStackDatabase(name: string): Promise<void> {
+  const env = readStackEnv();
+  const client = new Client({
+    host: env.pgHost,
+    port: env.pgPort,
+    user: env.pgUser,
+    password: env.pgPassword,
+    database: 'postgres',
+  });
+  await client.connect();
+  try {
+    const id = escapeIdentifier(name);
+    await client.query(`DROP DATABASE IF EXISTS ${id} WITH (FORCE)`);
+    await client.query(`DROP ROLE IF EXISTS ${id}`);
+  } finally {
+    await client.end();
+  }
 }

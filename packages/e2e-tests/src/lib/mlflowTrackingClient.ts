@@ -221,23 +221,6 @@ export class MlflowTrackingClient {
     return new Uint8Array(await res.arrayBuffer());
   }
 
-  /** The run's artifacts as the tracking API lists them (relative paths and sizes). */
-  async listArtifacts(
-    runId: string,
-  ): Promise<Array<{ path: string; is_dir: boolean; file_size?: number }>> {
-    const res = await this.call<{
-      files?: Array<{
-        path: string;
-        is_dir: boolean;
-        file_size?: number | string;
-      }>;
-    }>('GET', 'artifacts/list', { run_id: runId });
-    return (res.files ?? []).map(f => ({
-      ...f,
-      file_size: f.file_size === undefined ? undefined : Number(f.file_size),
-    }));
-  }
-
   async createRegisteredModel(name: string): Promise<void> {
     await this.call('POST', 'registered-models/create', { name });
   }
