@@ -212,7 +212,7 @@ export function createDatabaseCreateAction(options: {
       const instanceId = validateName(
         nameRules.rdsInstanceIdentifier,
         'instanceId',
-        input.instanceId ?? `mlflow-${name}`,
+        input.instanceId || `mlflow-${name}`,
       );
       const databaseName = validateName(
         nameRules.postgresDatabaseName,
@@ -227,14 +227,14 @@ export function createDatabaseCreateAction(options: {
       const namespace = validateName(
         nameRules.kubernetesNamespace,
         'namespace',
-        input.namespace ?? defaultNamespace(name),
+        input.namespace || defaultNamespace(name),
       );
       const secretName = validateName(
         nameRules.kubernetesName,
         'secretName',
-        input.secretName ?? defaultDatabaseSecretName(name),
+        input.secretName || defaultDatabaseSecretName(name),
       );
-      const smName = input.secretsManagerName ?? `mlflow/${name}/database`;
+      const smName = input.secretsManagerName || `mlflow/${name}/database`;
       if (!/^[\w/+=.@-]{1,512}$/.test(smName)) {
         throw new InputError(
           `Invalid secretsManagerName: received ${JSON.stringify(
@@ -243,7 +243,7 @@ export function createDatabaseCreateAction(options: {
         );
       }
       if (
-        input.masterSecretArn !== undefined &&
+        input.masterSecretArn &&
         !/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+$/.test(
           input.masterSecretArn,
         )
@@ -311,7 +311,7 @@ export function createDatabaseCreateAction(options: {
         );
       }
       const masterSecretArn =
-        input.masterSecretArn ?? instance?.MasterUserSecret?.SecretArn;
+        input.masterSecretArn || instance?.MasterUserSecret?.SecretArn;
 
       const existingSecret = await kube.read<V1Secret>({
         apiVersion: 'v1',

@@ -250,7 +250,7 @@ export function createIamCreateRoleAction(options: {
       const roleName = validateName(
         nameRules.iamRoleName,
         'roleName',
-        ctx.input.roleName ?? `mlflow-${name}`,
+        ctx.input.roleName || `mlflow-${name}`,
       );
       const bucket = validateName(
         nameRules.s3BucketName,
@@ -264,7 +264,7 @@ export function createIamCreateRoleAction(options: {
       const namespace = validateName(
         nameRules.kubernetesNamespace,
         'namespace',
-        ctx.input.namespace ?? defaultNamespace(name),
+        ctx.input.namespace || defaultNamespace(name),
       );
       validateName(
         nameRules.kubernetesName,

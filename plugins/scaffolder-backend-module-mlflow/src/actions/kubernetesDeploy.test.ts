@@ -72,6 +72,28 @@ describe('mlflow:kubernetes:deploy', () => {
     });
   });
 
+  it('treats blank optional inputs (an empty form field) as absent', async () => {
+    const { ctx, outputs } = createCheckpointingContext(action, {
+      input: {
+        ...input,
+        namespace: '',
+        tlsSecretName: '',
+        ingressClassName: '',
+        roleArn: '',
+        system: '',
+        databaseSecretName: '',
+        backendStoreUri: '',
+        manifestsPath: '',
+      },
+    });
+    await action.handler(ctx);
+    expect(outputs).toMatchObject({
+      namespace: 'mlflow-demo',
+      trackingUrl: 'http://demo.mlflow.localhost',
+    });
+    expect(outputs.manifestsPath).toBeUndefined();
+  });
+
   it('surfaces a failed migration with its termination message and the image hint', async () => {
     cluster.jobOutcome = 'fail';
     const { ctx } = createCheckpointingContext(action, { input });

@@ -322,7 +322,7 @@ export function createKubernetesDeployAction(options: {
       const namespace = validateName(
         nameRules.kubernetesNamespace,
         'namespace',
-        input.namespace ?? defaultNamespace(name),
+        input.namespace || defaultNamespace(name),
       );
       const cluster = input.cluster;
       // Resolving the cluster first turns an unknown cluster name into an InputError up front.
@@ -343,7 +343,7 @@ export function createKubernetesDeployAction(options: {
         ['serviceAccountName', input.serviceAccountName],
         ['databaseSecretName', input.databaseSecretName],
       ] as const) {
-        if (value !== undefined) {
+        if (value) {
           validateName(nameRules.kubernetesName, field, value);
         }
       }
@@ -359,24 +359,24 @@ export function createKubernetesDeployAction(options: {
         'ingressControllerNamespace',
         input.ingressControllerNamespace,
       );
-      if (input.region !== undefined) {
+      if (input.region) {
         validateName(nameRules.awsRegion, 'region', input.region);
       }
-      if (input.rdsInstanceId !== undefined) {
+      if (input.rdsInstanceId) {
         validateName(
           nameRules.rdsInstanceIdentifier,
           'rdsInstanceId',
           input.rdsInstanceId,
         );
       }
-      if (input.databaseName !== undefined) {
+      if (input.databaseName) {
         validateName(
           nameRules.postgresDatabaseName,
           'databaseName',
           input.databaseName,
         );
       }
-      if (input.system !== undefined && !LABEL_VALUE.test(input.system)) {
+      if (input.system && !LABEL_VALUE.test(input.system)) {
         invalid(
           'system',
           input.system,
@@ -384,7 +384,7 @@ export function createKubernetesDeployAction(options: {
         );
       }
       if (
-        input.roleArn !== undefined &&
+        input.roleArn &&
         !/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(input.roleArn)
       ) {
         invalid(
@@ -464,7 +464,7 @@ export function createKubernetesDeployAction(options: {
         );
       }
       let backendStore: BackendStore;
-      if (input.backendStoreUri !== undefined) {
+      if (input.backendStoreUri) {
         if (!isEphemeralStoreUri(input.backendStoreUri)) {
           throw new InputError(
             `Invalid backendStoreUri: received a ${
@@ -482,7 +482,7 @@ export function createKubernetesDeployAction(options: {
         backendStore = {
           kind: 'secret',
           secretName:
-            input.databaseSecretName ?? defaultDatabaseSecretName(name),
+            input.databaseSecretName || defaultDatabaseSecretName(name),
         };
       }
       if (ephemeralReasons.length > 0 && !input.allowEphemeralStorage) {
@@ -535,7 +535,7 @@ export function createKubernetesDeployAction(options: {
       });
       const objects = manifestsInApplyOrder(manifests);
 
-      if (input.manifestsPath !== undefined) {
+      if (input.manifestsPath) {
         const target = resolveSafeChildPath(
           ctx.workspacePath,
           input.manifestsPath,

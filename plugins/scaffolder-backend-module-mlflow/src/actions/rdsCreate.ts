@@ -249,7 +249,7 @@ export function createRdsCreateAction(options: {
       const instanceId = validateName(
         nameRules.rdsInstanceIdentifier,
         'instanceId',
-        ctx.input.instanceId ?? `mlflow-${name}`,
+        ctx.input.instanceId || `mlflow-${name}`,
       );
       const masterUsername = validateName(
         nameRules.postgresRoleName,
@@ -272,10 +272,7 @@ export function createRdsCreateAction(options: {
           'masterUserSecretKmsKeyId',
           ctx.input.masterUserSecretKmsKeyId,
         );
-      if (
-        ctx.input.vpcId !== undefined &&
-        !/^vpc-[0-9a-f]{8,17}$/.test(ctx.input.vpcId)
-      ) {
+      if (ctx.input.vpcId && !/^vpc-[0-9a-f]{8,17}$/.test(ctx.input.vpcId)) {
         throw new InputError(
           `Invalid vpcId: received ${describeReceived(
             ctx.input.vpcId,
@@ -363,7 +360,7 @@ export function createRdsCreateAction(options: {
         );
       }
 
-      const vpcId = ctx.input.vpcId ?? (await defaultVpcId(ec2, region));
+      const vpcId = ctx.input.vpcId || (await defaultVpcId(ec2, region));
       const existingGroup = await findSecurityGroup(
         ec2,
         securityGroupName,
@@ -574,7 +571,7 @@ export function createRdsCreateAction(options: {
                   MasterUserSecretKmsKeyId:
                     masterUserSecretKmsKeyId || undefined,
                   VpcSecurityGroupIds: [securityGroupId],
-                  DBSubnetGroupName: dbSubnetGroupName,
+                  DBSubnetGroupName: dbSubnetGroupName || undefined,
                   DBParameterGroupName: parameterGroupName,
                   Port: 5432,
                   Tags: resourceTags,
