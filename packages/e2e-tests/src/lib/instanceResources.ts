@@ -1,12 +1,22 @@
 import {
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
   GetRoleCommand,
   IAMClient,
+  ListRolePoliciesCommand,
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
-import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import {
+  DeleteDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import {
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
   HeadBucketCommand,
   ListBucketsCommand,
+  ListObjectVersionsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -43,6 +53,7 @@ function isNotFound(error: unknown): boolean {
     e.name === 'NoSuchEntityException' ||
     e.name === 'DBInstanceNotFound' ||
     e.name === 'DBInstanceNotFoundFault' ||
+    e.name === 'NoSuchBucket' ||
     e.$metadata?.httpStatusCode === 404 ||
     e.code === 404
   );
@@ -125,4 +136,75 @@ export async function awsInventory(): Promise<{
     buckets: (buckets.Buckets ?? []).map(b => b.Name ?? ''),
     roles: (roles.Roles ?? []).map(r => r.RoleName ?? ''),
   };
+}
+
+/**
+ * Removes what a template run created for an instance (best effort, for tidy test runs): the
+ * Kubernetes namespace (which stops the MLflow pods), the RDS instance, the bucket with every
+ * object version, and the IAM role with its inline policies.
+ */
+export async function deleteInstanceResources(
+  names: ReturnType<typeof defaultResourceNames>,
+): Promise<void> {
+  const env = readStackEnv();
+  const region = env.awsRegion;
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.kubeconfig);
+  const ignoreNotFound = (error: unknown) => {
+    if (!isNotFound(error)) {
+      throw error;
+    }
+  };
+  await kc
+    .makeApiClient(CoreV1Api)
+    .deleteNamespace({ name: names.namespace })
+    .catch(ignoreNotFound);
+  await new RDSClient({ region })
+    .send(
+      new DeleteDBInstanceCommand({
+        DBInstanceIdentifier: names.rdsInstanceId,
+        SkipFinalSnapshot: true,
+      }),
+    )
+    .catch(ignoreNotFound);
+
+  const s3 = new S3Client({ region, forcePathStyle: true });
+  try {
+    const versions = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: names.bucket }),
+    );
+    const objects = [
+      ...(versions.Versions ?? []),
+      ...(versions.DeleteMarkers ?? []),
+    ].map(v => ({ Key: v.Key!, VersionId: v.VersionId }));
+    if (objects.length > 0) {
+      await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: names.bucket,
+          Delete: { Objects: objects },
+        }),
+      );
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: names.bucket }));
+  } catch (error) {
+    ignoreNotFound(error);
+  }
+
+  const iam = new IAMClient({ region });
+  try {
+    const policies = await iam.send(
+      new ListRolePoliciesCommand({ RoleName: names.roleName }),
+    );
+    for (const policyName of policies.PolicyNames ?? []) {
+      await iam.send(
+        new DeleteRolePolicyCommand({
+          RoleName: names.roleName,
+          PolicyName: policyName,
+        }),
+      );
+    }
+    await iam.send(new DeleteRoleCommand({ RoleName: names.roleName }));
+  } catch (error) {
+    ignoreNotFound(error);
+  }
 }
