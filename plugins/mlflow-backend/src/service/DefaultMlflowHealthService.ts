@@ -82,11 +82,16 @@ export type DefaultMlflowHealthServiceOverrides = {
   guard?: TrackingUrlGuard;
 };
 
+/** One value per key; a promise that rejects is forgotten so the next call tries again. */
 function memoize<T>(create: (key: string) => T): (key: string) => T {
   const made = new Map<string, T>();
   return key => {
     if (!made.has(key)) {
-      made.set(key, create(key));
+      const value = create(key);
+      made.set(key, value);
+      if (value instanceof Promise) {
+        value.catch(() => made.delete(key));
+      }
     }
     return made.get(key)!;
   };
