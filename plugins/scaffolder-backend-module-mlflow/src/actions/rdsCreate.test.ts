@@ -276,6 +276,36 @@ describe('mlflow:rds:create', () => {
     expect(outputs.status).toBe('available');
   });
 
+  it('returns at once without waiting, and refuses an available instance without a managed secret', async () => {
+    const creating = {
+      ...available,
+      DBInstanceStatus: 'creating',
+      Endpoint: undefined,
+      MasterUserSecret: undefined,
+    };
+    rds
+      .on(DescribeDBInstancesCommand)
+      .rejectsOnce(awsError('DBInstanceNotFoundFault', 404))
+      .resolves({ DBInstances: [creating] });
+    const quick = createCheckpointingContext(action, {
+      input: { ...input, waitForAvailable: false },
+    });
+    await action.handler(quick.ctx);
+    expect(quick.outputs).toMatchObject({
+      status: 'creating',
+      endpoint: '',
+      masterSecretArn: '',
+    });
+
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [{ ...available, MasterUserSecret: undefined }],
+    });
+    const unmanaged = createCheckpointingContext(action, { input });
+    await expect(action.handler(unmanaged.ctx)).rejects.toThrow(
+      /has no managed master secret/,
+    );
+  });
+
   it('fails with the last status when the wait times out', async () => {
     rds
       .on(DescribeDBInstancesCommand)

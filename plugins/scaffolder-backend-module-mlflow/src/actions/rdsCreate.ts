@@ -216,7 +216,7 @@ export function createRdsCreateAction(options: {
           z
             .string()
             .describe(
-              'ARN of the RDS-managed master secret in Secrets Manager (the ARN only, never its value).',
+              'ARN of the RDS-managed master secret in Secrets Manager (the ARN only, never its value); empty while RDS is still creating it, mlflow:database:create then reads it from the instance.',
             ),
         securityGroupId: z =>
           z.string().describe('Security group guarding the instance.'),
@@ -603,8 +603,8 @@ export function createRdsCreateAction(options: {
           `RDS instance ${instanceId} is not visible after creation`,
         );
       }
-      const masterSecretArn = instance.MasterUserSecret?.SecretArn;
-      if (!masterSecretArn) {
+      const masterSecretArn = instance.MasterUserSecret?.SecretArn ?? '';
+      if (!masterSecretArn && instance.DBInstanceStatus === 'available') {
         throw new Error(
           `RDS instance ${instanceId} has no managed master secret (MasterUserSecret): it was created without ManageMasterUserPassword. Turn on "Manage master credentials in AWS Secrets Manager" for it.`,
         );
