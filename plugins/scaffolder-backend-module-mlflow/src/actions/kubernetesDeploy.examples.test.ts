@@ -14,6 +14,11 @@ describe('mlflow:kubernetes:deploy examples', () => {
       const step = yaml.parse(example).steps[0];
       const cluster = new FakeKubernetesApi();
       const namespace = `mlflow-${step.input.name}`;
+      cluster.objects.set(`Namespace//${namespace}`, {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace },
+      });
       cluster.objects.set(
         `Secret/${namespace}/${
           step.input.databaseSecretName ?? `${step.input.name}-db`

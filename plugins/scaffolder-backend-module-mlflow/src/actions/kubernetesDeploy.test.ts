@@ -244,12 +244,23 @@ describe('mlflow:kubernetes:deploy', () => {
     );
   });
 
-  it('asks for the database step when its Secret is missing', async () => {
+  it('asks for the database step when its Secret is missing, before applying anything', async () => {
     cluster.objects.delete('Secret/mlflow-demo/demo-db');
     const { ctx } = createCheckpointingContext(action, { input });
     await expect(action.handler(ctx)).rejects.toThrow(
       /Secret mlflow-demo\/demo-db does not exist. Run mlflow:database:create/,
     );
+    const fresh = new FakeKubernetesApi();
+    const inEmptyCluster = createKubernetesDeployAction({
+      kubernetes: () => fresh,
+    });
+    await expect(
+      inEmptyCluster.handler(
+        createCheckpointingContext(inEmptyCluster, { input }).ctx,
+      ),
+    ).rejects.toThrow(/does not exist. Run mlflow:database:create/);
+    expect(cluster.applied).toHaveLength(0);
+    expect(fresh.applied).toHaveLength(0);
   });
 
   it('replays on recovery and converges on a second run', async () => {

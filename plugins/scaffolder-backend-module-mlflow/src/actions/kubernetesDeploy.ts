@@ -589,18 +589,26 @@ export function createKubernetesDeployAction(options: {
       );
       if (existingNamespace) {
         await assertNothingForeign(api, toApply, name);
-        if (backendStore.kind === 'secret') {
-          const secret = await api.read({
+      }
+      if (backendStore.kind === 'secret') {
+        const secret =
+          existingNamespace &&
+          (await api.read({
             apiVersion: 'v1',
             kind: 'Secret',
             name: backendStore.secretName,
             namespace,
-          });
-          if (!secret && !ctx.isDryRun) {
+          }));
+        if (!secret) {
+          const missing = `The database Secret ${namespace}/${backendStore.secretName} does not exist`;
+          if (!ctx.isDryRun) {
             throw new InputError(
-              `The database Secret ${namespace}/${backendStore.secretName} does not exist. Run mlflow:database:create for this instance first (same cluster and namespace), or give its secretName as databaseSecretName.`,
+              `${missing}. Run mlflow:database:create for this instance first (same cluster and namespace), or give its secretName as databaseSecretName.`,
             );
           }
+          ctx.logger.info(
+            `Dry-run: ${missing} yet; mlflow:database:create writes it before this step in a real run`,
+          );
         }
       }
 
