@@ -268,6 +268,27 @@ describe('mlflow:database:create', () => {
     expect(outputs.secretName).toBe('demo-db');
   });
 
+  it('sends the Secret with a placeholder password as a server-side dry-run when the namespace exists', async () => {
+    cluster.objects.set('Namespace//mlflow-demo', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'mlflow-demo' },
+    });
+    const action = makeAction();
+    await action.handler(
+      createCheckpointingContext(action, { input, isDryRun: true }).ctx,
+    );
+    expect(cluster.applied).toHaveLength(1);
+    expect(cluster.applied[0]).toMatchObject({
+      key: 'Secret/mlflow-demo/demo-db',
+      dryRun: true,
+    });
+    expect((cluster.applied[0].object as V1Secret).stringData!.PGPASSWORD).toBe(
+      'dry-run-placeholder',
+    );
+    expect(cluster.stored('Secret')).toHaveLength(0);
+  });
+
   it('waits for an instance that is still being created', async () => {
     rds
       .on(DescribeDBInstancesCommand)

@@ -389,7 +389,44 @@ export function createDatabaseCreateAction(options: {
         }`,
       );
 
+      const namespaceObject = await kube.read<V1Namespace>({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        name: namespace,
+      });
+      const secretManifest = (secretPassword: string): V1Secret => ({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: secretName, namespace, labels },
+        type: 'Opaque',
+        stringData: {
+          [BACKEND_STORE_URI_KEY]: backendStoreUri({
+            username,
+            password: secretPassword,
+            host,
+            port,
+            databaseName,
+            sslMode,
+          }),
+          PGUSER: username,
+          PGPASSWORD: secretPassword,
+          PGDATABASE: databaseName,
+          PGHOST: host,
+          PGPORT: String(port),
+          PGSSLMODE: sslMode,
+        },
+      });
+
       if (ctx.isDryRun) {
+        if (namespaceObject) {
+          // A placeholder password: not even a dry-run request carries a real one.
+          await kube.apply(secretManifest('dry-run-placeholder'), {
+            dryRun: true,
+          });
+          ctx.logger.info(
+            `Dry-run: the cluster accepts Secret ${namespace}/${secretName}`,
+          );
+        }
         if (instance && instance.DBInstanceStatus === 'available') {
           ctx.logger.info(
             `Checking whether database ${databaseName} and role ${username} are free or ours`,
@@ -415,11 +452,6 @@ export function createDatabaseCreateAction(options: {
         return;
       }
 
-      const namespaceObject = await kube.read<V1Namespace>({
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        name: namespace,
-      });
       if (!namespaceObject) {
         await ctx.checkpoint({
           key: `mlflow:database:${input.cluster}:${namespace}:namespace`,
@@ -438,38 +470,13 @@ export function createDatabaseCreateAction(options: {
           },
         });
       }
-      const secretData: Record<string, string> = {
-        [BACKEND_STORE_URI_KEY]: backendStoreUri({
-          username,
-          password,
-          host,
-          port,
-          databaseName,
-          sslMode,
-        }),
-        PGUSER: username,
-        PGPASSWORD: password,
-        PGDATABASE: databaseName,
-        PGHOST: host,
-        PGPORT: String(port),
-        PGSSLMODE: sslMode,
-      };
       await ctx.checkpoint({
         key: `mlflow:database:${input.cluster}:${namespace}:secret:${secretName}`,
         fn: async () => {
           ctx.logger.info(
             `Storing the database credentials in Secret ${namespace}/${secretName}`,
           );
-          await kube.apply<V1Secret>(
-            {
-              apiVersion: 'v1',
-              kind: 'Secret',
-              metadata: { name: secretName, namespace, labels },
-              type: 'Opaque',
-              stringData: secretData,
-            },
-            { dryRun: false },
-          );
+          await kube.apply(secretManifest(password), { dryRun: false });
         },
       });
 
