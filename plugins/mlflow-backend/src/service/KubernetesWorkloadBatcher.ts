@@ -49,6 +49,17 @@ function withDeadline<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
+function groupByNamespace<T extends { metadata?: { namespace?: string } }>(
+  items: T[],
+): Map<string, T[]> {
+  const grouped = new Map<string, T[]>();
+  for (const item of items) {
+    const namespace = item.metadata?.namespace ?? '';
+    grouped.set(namespace, [...(grouped.get(namespace) ?? []), item]);
+  }
+  return grouped;
+}
+
 const DEPLOYMENT_SELECTOR = `${LABEL_APP_NAME}=${LABEL_APP_NAME_MLFLOW}`;
 const INGRESS_SELECTOR = LABEL_APP_INSTANCE;
 
@@ -140,16 +151,19 @@ export class KubernetesWorkloadBatcher {
         ),
       ]);
       if (deployments.status === 'fulfilled') {
+        const deploymentsByNamespace = groupByNamespace(
+          deployments.value.items,
+        );
+        const ingressesByNamespace =
+          ingresses.status === 'fulfilled'
+            ? groupByNamespace(ingresses.value.items)
+            : undefined;
         for (const namespace of namespaces) {
-          const inNamespace = <T extends { metadata?: { namespace?: string } }>(
-            items: T[],
-          ) => items.filter(item => item.metadata?.namespace === namespace);
           result.set(namespace, {
-            deployments: inNamespace(deployments.value.items),
-            ingresses:
-              ingresses.status === 'fulfilled'
-                ? inNamespace(ingresses.value.items)
-                : undefined,
+            deployments: deploymentsByNamespace.get(namespace) ?? [],
+            ingresses: ingressesByNamespace
+              ? ingressesByNamespace.get(namespace) ?? []
+              : undefined,
           });
         }
         return result;
