@@ -20,11 +20,13 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { Client } from 'pg';
 import { readStackEnv } from '../stackEnv';
 
 /** The names the template derives from an instance name when the form leaves them empty. */
 export function defaultResourceNames(name: string) {
   return {
+    instance: name,
     rdsInstanceId: `mlflow-${name}`,
     bucket: `mlflow-${name}-artifacts`,
     roleName: `mlflow-${name}`,
@@ -138,10 +140,51 @@ export async function awsInventory(): Promise<{
   };
 }
 
+const quoteIdentifier = (identifier: string) =>
+  `"${identifier.replace(/"/g, '""')}"`;
+
+/**
+ * Drops the databases and roles that the database action created for `instance` on the stack's
+ * PostgreSQL (all local RDS instances share it); it marks them with a comment naming the instance.
+ */
+async function dropInstanceDatabases(instance: string): Promise<void> {
+  const env = readStackEnv();
+  const client = new Client({
+    host: env.pgHost,
+    port: env.pgPort,
+    user: env.pgUser,
+    password: env.pgPassword,
+    database: 'postgres',
+  });
+  await client.connect();
+  try {
+    const marker = `managed-by=backstage-stateful-mlflow instance=${instance}`;
+    const databases = await client.query<{ name: string }>(
+      `SELECT datname AS name FROM pg_database WHERE shobj_description(oid, 'pg_database') = $1`,
+      [marker],
+    );
+    for (const { name } of databases.rows) {
+      await client.query(
+        `DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`,
+      );
+    }
+    const roles = await client.query<{ name: string }>(
+      `SELECT rolname AS name FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = $1`,
+      [marker],
+    );
+    for (const { name } of roles.rows) {
+      await client.query(`DROP ROLE IF EXISTS ${quoteIdentifier(name)}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Removes what a template run created for an instance (best effort, for tidy test runs): the
- * Kubernetes namespace (which stops the MLflow pods), the RDS instance, the bucket with every
- * object version, and the IAM role with its inline policies.
+ * Kubernetes namespace (which stops the MLflow pods), the RDS instance, its database and role on
+ * the stack's PostgreSQL, the bucket with every object version, and the IAM role with its inline
+ * policies.
  */
 export async function deleteInstanceResources(
   names: ReturnType<typeof defaultResourceNames>,
@@ -167,6 +210,8 @@ export async function deleteInstanceResources(
       }),
     )
     .catch(ignoreNotFound);
+
+  await dropInstanceDatabases(names.instance);
 
   const s3 = new S3Client({ region, forcePathStyle: true });
   try {
