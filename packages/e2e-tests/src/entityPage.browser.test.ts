@@ -39,6 +39,15 @@ const RUNNING_BACKEND_URL =
 const RUNNING_APP_URL =
   process.env.BACKSTAGE_APP_URL ?? 'http://localhost:3000';
 const DEMO_INSTANCE = 'demo';
+/**
+ * Template values the local stack needs when the demo values lack them: the node agent runs the
+ * stack's own MLflow whatever the image, and the stack has no IAM OIDC provider (as the other
+ * template tests run it).
+ */
+const LOCAL_STACK_DEFAULTS = {
+  image: 'ghcr.io/acme/mlflow-server:3.1.0',
+  trustType: 'podIdentity',
+};
 /** The backend refreshes one entity at most this often (mlflow.health.refreshMinIntervalSeconds). */
 const REFRESH_MIN_INTERVAL_MS = 10_000;
 
@@ -110,13 +119,30 @@ async function ensureDemoInstance(
   if (await inCatalog()) {
     return;
   }
+  // Right after start the catalog has not read the template's location yet.
+  await eventually(
+    async () => {
+      const res = await fetch(
+        `${backstage.backendUrl}/api/catalog/entities/by-name/template/default/mlflow-production`,
+        { headers: { Authorization: `Bearer ${token}` } },
+      );
+      if (!res.ok) {
+        throw new Error(`${DEMO_TEMPLATE_REF} is not in the catalog yet`);
+      }
+    },
+    { timeoutMs: 5 * 60_000, intervalMs: 3000 },
+  );
   const result = await new ScaffolderClient(
     backstage.backendUrl,
     token,
-  ).runTemplate(DEMO_TEMPLATE_REF, demoValues(region), {
-    timeoutMs: 20 * 60_000,
-    onLog: line => process.stdout.write(`[demo] ${line}\n`),
-  });
+  ).runTemplate(
+    DEMO_TEMPLATE_REF,
+    { ...LOCAL_STACK_DEFAULTS, ...demoValues(region) },
+    {
+      timeoutMs: 20 * 60_000,
+      onLog: line => process.stdout.write(`[demo] ${line}\n`),
+    },
+  );
   if (result.status !== 'completed') {
     throw new Error(
       `Creating the demo instance ${result.status}: ${result.log.slice(-1)[0]}`,
@@ -304,7 +330,7 @@ describe('the MLflow card on the demo instance entity page, in a real browser', 
       .getByRole('list', { name: 'Health checks' })
       .getByRole('listitem');
     expect(await rows.count()).toBe(4);
-    expect(await card.getByText(/^MLflow \d+\.\d+/).count()).toBe(1);
+    expect(await card.getByText(/^MLflow \d+\.\d+\.\d+$/).count()).toBe(1);
     expect(await card.getByText(/^checked \d+ (s|min) ago$/).count()).toBe(1);
     await refreshUntil(card, 'Healthy', 180_000);
     await screenshotCard(card, 'mlflow-card');
