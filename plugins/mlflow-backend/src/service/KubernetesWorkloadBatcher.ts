@@ -55,7 +55,12 @@ function groupByNamespace<T extends { metadata?: { namespace?: string } }>(
   const grouped = new Map<string, T[]>();
   for (const item of items) {
     const namespace = item.metadata?.namespace ?? '';
-    grouped.set(namespace, [...(grouped.get(namespace) ?? []), item]);
+    const group = grouped.get(namespace);
+    if (group) {
+      group.push(item);
+    } else {
+      grouped.set(namespace, [item]);
+    }
   }
   return grouped;
 }
