@@ -1,4 +1,9 @@
-import { loadTemplate, ScaffolderClient } from './lib/scaffolderClient';
+import { parseAllDocuments } from 'yaml';
+import {
+  loadTemplate,
+  loadTemplateFiles,
+  ScaffolderClient,
+} from './lib/scaffolderClient';
 import {
   defaultResourceNames,
   InstanceResources,
@@ -167,6 +172,56 @@ describe('the mlflow-production dry-run through the real scaffolder backend', ()
       values: goodValues(name),
     });
     expect(second.body.output).toEqual(first.body.output);
+    expect(await instanceResources(names)).toEqual(nothing);
+  });
+
+  it('writes the applied manifests and a catalog-info.yaml for the GitOps repository when publishing', async () => {
+    const res = await scaffolder.dryRun({
+      template,
+      values: {
+        ...goodValues(name),
+        publish: true,
+        repoUrl: 'github.com?owner=acme&repo=mlflow-gitops',
+      },
+      directoryContents: loadTemplateFiles(REPO_ROOT, 'mlflow-production'),
+    });
+    expect(res.status).toBe(200);
+    const files = Object.fromEntries(
+      res.body.directoryContents.map(f => [
+        f.path,
+        Buffer.from(f.base64Content, 'base64').toString('utf8'),
+      ]),
+    );
+    const documents = (path: string) =>
+      parseAllDocuments(files[path] ?? '').map(d => d.toJS());
+
+    expect(
+      documents('catalog-info.yaml').map(e => `${e.kind}:${e.metadata.name}`),
+    ).toEqual([
+      `Component:${name}`,
+      `Resource:${name}-db`,
+      `Resource:${name}-artifacts`,
+    ]);
+    const [component] = documents('catalog-info.yaml');
+    expect(component.metadata.annotations).toMatchObject({
+      'mlflow.org/tracking-url': `http://${name}.mlflow.localhost`,
+      'mlflow.org/rds-instance-id': names.rdsInstanceId,
+      'backstage.io/kubernetes-namespace': names.namespace,
+    });
+
+    // The manifests come from the deploy action's renderer, the same ones it dry-ran against the cluster.
+    const manifests = documents('manifests/mlflow.yaml');
+    expect(manifests.map(m => m.kind)).toEqual(
+      expect.arrayContaining(['Namespace', 'Deployment', 'Service', 'Ingress']),
+    );
+    const deployment = manifests.find(m => m.kind === 'Deployment');
+    expect(deployment.metadata.labels).toMatchObject({
+      'app.kubernetes.io/name': 'mlflow',
+      'app.kubernetes.io/instance': name,
+    });
+    expect(files['manifests/mlflow.yaml']).not.toMatch(/password/i);
+    const log = res.body.log.map(l => l.body.message).join('\n');
+    expect(log).toMatch(/Skipping step publish|dry.?run/i);
     expect(await instanceResources(names)).toEqual(nothing);
   });
 

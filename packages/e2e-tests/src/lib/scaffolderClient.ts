@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 
 /** A scaffolder task event, as `GET /api/scaffolder/v2/tasks/:id/events` returns it. */
@@ -55,6 +55,29 @@ export function loadTemplate(repoRoot: string, name: string) {
       output?: unknown;
     };
   };
+}
+
+/**
+ * The files beside a template (its skeleton), as the dry-run endpoint takes them in
+ * `directoryContents`: paths relative to the template's folder.
+ */
+export function loadTemplateFiles(
+  repoRoot: string,
+  name: string,
+): Array<{ path: string; base64Content: string }> {
+  const root = join(repoRoot, 'templates', name);
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap(entry =>
+      entry.isDirectory()
+        ? walk(join(dir, entry.name))
+        : [join(dir, entry.name)],
+    );
+  return walk(root)
+    .filter(path => relative(root, path) !== 'template.yaml')
+    .map(path => ({
+      path: relative(root, path),
+      base64Content: readFileSync(path).toString('base64'),
+    }));
 }
 
 /** Calls the scaffolder API of a running backend as the holder of `token`. */
