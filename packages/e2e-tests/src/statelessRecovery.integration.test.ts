@@ -35,7 +35,10 @@ import {
   TrackingState,
 } from './statelessRecoveryState';
 
-jest.setTimeout(300_000);
+// A warm, idle stack runs the whole file in a few minutes; MLflow's start-up (a Python process per
+// pod) takes minutes instead when the machine is busy, so the bounds leave room for that.
+jest.setTimeout(900_000);
+const POD_START_TIMEOUT_MS = 480_000;
 
 const suffix = Math.random().toString(36).slice(2, 7);
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -84,7 +87,7 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
     const result = await scaffolder.runTemplate(
       TEMPLATE_REF,
       { ...values, region: readStackEnv().awsRegion },
-      { timeoutMs: 600_000, onLog: m => print(`[task] ${m}`) },
+      { timeoutMs: 840_000, onLog: m => print(`[task] ${m}`) },
     );
     expect(result).toMatchObject({ status: 'completed' });
     return result;
@@ -193,7 +196,7 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
         expect(report.overall).toBe('healthy');
         return report;
       },
-      { timeoutMs: 120_000, intervalMs: HEALTH_REFRESH_SECONDS * 1000 },
+      { timeoutMs: 180_000, intervalMs: HEALTH_REFRESH_SECONDS * 1000 },
     );
     expect(before.checks.map(c => [c.id, c.status])).toEqual(
       expect.arrayContaining([
@@ -213,7 +216,7 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
       token,
       entity,
       intervalMs: HEALTH_REFRESH_SECONDS * 1000 + 100,
-      timeoutMs: 240_000,
+      timeoutMs: POD_START_TIMEOUT_MS,
       until: recoveredAfter,
     });
     const deleted = await pods.deleteAll();
@@ -222,7 +225,10 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
     // Time to recovery: from the deletion until the tracking API answers with the data again.
     let outageSeenAt: number | undefined;
     let recoveredAt: number | undefined;
-    while (recoveredAt === undefined && Date.now() - deletedAt < 240_000) {
+    while (
+      recoveredAt === undefined &&
+      Date.now() - deletedAt < POD_START_TIMEOUT_MS
+    ) {
       try {
         const run = await tracking.getRun(ids.runId);
         if (outageSeenAt !== undefined && run.info.status === 'FINISHED') {
@@ -238,7 +244,7 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
     const replacements = await pods.waitForReady({
       replicas: REPLICAS,
       notUids: deleted,
-      timeoutMs: 120_000,
+      timeoutMs: POD_START_TIMEOUT_MS,
     });
     expect(replacements.map(p => p.metadata!.uid)).not.toEqual(
       expect.arrayContaining(deleted),
@@ -275,12 +281,15 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
 
   it('keeps everything when the Deployment is deleted and deployed again', async () => {
     requireSteps(tracking, recorded);
-    await pods.deleteDeployment(120_000);
+    await pods.deleteDeployment(240_000);
     await expect(tracking.getRun(ids.runId)).rejects.toThrow();
 
     const started = Date.now();
     await runTemplate();
-    await pods.waitForReady({ replicas: REPLICAS, timeoutMs: 120_000 });
+    await pods.waitForReady({
+      replicas: REPLICAS,
+      timeoutMs: POD_START_TIMEOUT_MS,
+    });
 
     expect(await readTrackingState(tracking, ids)).toEqual(recorded);
     summary.push(
@@ -363,7 +372,7 @@ describe("the seed's failure: a tracking server whose state lives in the pod", (
     await pods.waitForReady({
       replicas: 1,
       notUids: deleted,
-      timeoutMs: 120_000,
+      timeoutMs: POD_START_TIMEOUT_MS,
     });
 
     // The replacement pod answers, from a fresh sqlite file: the run and its experiment are gone.
