@@ -45,7 +45,8 @@ import { createKubernetesDeployAction } from './kubernetesDeploy';
 import { createRdsCreateAction } from './rdsCreate';
 import { createS3CreateAction } from './s3Create';
 
-jest.setTimeout(300_000);
+// Pods are local processes on a small shared machine: MLflow starts slowly under load.
+jest.setTimeout(600_000);
 
 const REGION = 'eu-west-1';
 const suffix = uniqueSuffix();
@@ -373,7 +374,7 @@ describe('provisioning actions against the local stack', () => {
       rdsInstanceId: outputs.rds.instanceId as string,
       databaseName,
       workers: 1,
-      timeoutSeconds: 240,
+      timeoutSeconds: 420,
     };
 
     const dryRun = createCheckpointingContext(action, {
