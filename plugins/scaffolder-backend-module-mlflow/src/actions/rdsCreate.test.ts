@@ -306,6 +306,30 @@ describe('mlflow:rds:create', () => {
     );
   });
 
+  it('stops waiting promptly when the task is cancelled', async () => {
+    rds
+      .on(DescribeDBInstancesCommand)
+      .rejectsOnce(awsError('DBInstanceNotFoundFault', 404))
+      .resolves({
+        DBInstances: [{ ...available, DBInstanceStatus: 'creating' }],
+      });
+    const patient = createRdsCreateAction({
+      aws: fakeAws,
+      pollIntervalMs: 60_000,
+    });
+    const controller = new AbortController();
+    const { ctx } = createCheckpointingContext(patient, {
+      input,
+      signal: controller.signal,
+    });
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 100);
+    await expect(patient.handler(ctx)).rejects.toThrow(
+      'Cancelled while waiting for RDS instance mlflow-demo to become available',
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('fails with the last status when the wait times out', async () => {
     rds
       .on(DescribeDBInstancesCommand)
