@@ -325,8 +325,10 @@ export function createKubernetesDeployAction(options: {
         input.namespace || defaultNamespace(name),
       );
       const cluster = input.cluster;
-      // Resolving the cluster first turns an unknown cluster name into an InputError up front.
-      const api = input.apply ? options.kubernetes(cluster) : undefined;
+      // Resolving the cluster first turns an unknown cluster name into an InputError up front,
+      // also when only the manifests are written (they name the cluster).
+      const clusterApi = options.kubernetes(cluster);
+      const api = input.apply ? clusterApi : undefined;
       const image = validateName(
         nameRules.containerImage,
         'image',
