@@ -9,6 +9,9 @@ import { EntityMlflowCard, EntityMlflowContent, mlflowPlugin } from './plugin';
 import { answering, fakeMlflowApi } from './testUtils/fakes';
 import { healthyReport, mlflowEntity } from './testUtils/reports';
 
+// Each test renders a whole test app: slow on a loaded two-core machine.
+jest.setTimeout(30_000);
+
 describe('legacy frontend system exports', () => {
   it('the plugin provides the MLflow API', () => {
     expect(mlflowPlugin.getId()).toBe('mlflow');

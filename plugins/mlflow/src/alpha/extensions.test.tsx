@@ -23,6 +23,9 @@ import { healthyReport, mlflowEntity, plainEntity } from '../testUtils/reports';
 import { mlflowApi, mlflowEntityCard, mlflowEntityContent } from './extensions';
 import mlflowPlugin from '../alpha';
 
+// Each test renders a whole test app: slow on a loaded two-core machine.
+jest.setTimeout(30_000);
+
 describe('new frontend system extensions', () => {
   it('the card and the tab apply only to entities with the tracking URL annotation', () => {
     const cardFilter = createExtensionTester(mlflowEntityCard).get(

@@ -49,6 +49,9 @@ function checkRows() {
   ).getAllByRole('listitem');
 }
 
+// Each test renders a whole test app: slow on a loaded two-core machine.
+jest.setTimeout(30_000);
+
 describe('EntityMlflowCard', () => {
   beforeEach(() => {
     jest.useFakeTimers({ now: FIXTURE_NOW });

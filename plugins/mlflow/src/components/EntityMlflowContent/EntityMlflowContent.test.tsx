@@ -59,6 +59,9 @@ function cardRows(title: string): string[] {
     );
 }
 
+// Each test renders a whole test app: slow on a loaded two-core machine.
+jest.setTimeout(30_000);
+
 describe('EntityMlflowContent', () => {
   beforeEach(() => {
     jest.useFakeTimers({ now: FIXTURE_NOW });
