@@ -24,7 +24,9 @@ export interface MlflowDeploymentLister {
 const MLFLOW_SELECTOR = `${LABEL_APP_NAME}=${LABEL_APP_NAME_MLFLOW}`;
 
 /** Lists through the Kubernetes API, across all namespaces, by the `app.kubernetes.io/name=mlflow` label. */
-export class KubernetesMlflowDeploymentLister implements MlflowDeploymentLister {
+export class KubernetesMlflowDeploymentLister
+  implements MlflowDeploymentLister
+{
   constructor(
     private readonly kubeConfigFor: (cluster: string) => KubeConfig,
     private readonly timeoutMs: number,

@@ -40,7 +40,12 @@ describe('assignEntityNames', () => {
   it('falls back to a short stable hash when the suffixed names are too long', () => {
     const longName = 'a'.repeat(50);
     const first = instance(longName, 'local', 'ns', '2026-01-01T00:00:00Z');
-    const second = instance(longName, 'local', 'other-ns', '2026-01-02T00:00:00Z');
+    const second = instance(
+      longName,
+      'local',
+      'other-ns',
+      '2026-01-02T00:00:00Z',
+    );
     const names = assignEntityNames([first, second]);
     expect(names.get(first)).toBe(longName);
     const hashed = names.get(second)!;

@@ -59,7 +59,10 @@ describe('mlflowInstanceEntities', () => {
         lifecycle: 'production',
         owner: 'group:default/ml-team',
         system: 'system:default/ml-platform',
-        dependsOn: ['resource:default/demo-db', 'resource:default/demo-artifacts'],
+        dependsOn: [
+          'resource:default/demo-db',
+          'resource:default/demo-artifacts',
+        ],
       },
     });
     expect(database.metadata.name).toBe('demo-db');

@@ -54,7 +54,8 @@ export function mlflowInstanceEntities(
   options: MlflowEntityOptions,
 ): Entity[] {
   const location = `${MLFLOW_CLUSTER_LOCATION_TYPE}:${instance.cluster}/${instance.namespace}/${instance.deploymentName}`;
-  const owner = normalizeEntityRef(instance.owner, 'group') ?? options.defaultOwner;
+  const owner =
+    normalizeEntityRef(instance.owner, 'group') ?? options.defaultOwner;
   const system = normalizeEntityRef(instance.system, 'system');
   const resources = mlflowResourceNames(entityName);
   const where = `Deployment ${instance.namespace}/${instance.deploymentName} in cluster ${instance.cluster}`;
@@ -122,9 +123,11 @@ export function mlflowInstanceEntities(
       namespace: DEFAULT_NAMESPACE,
       title: `${instance.instanceName} database`,
       description: instance.rdsInstanceId
-        ? `PostgreSQL backend store of MLflow ${instance.instanceName}: database ${
-            instance.databaseName ?? '(unknown)'
-          } on RDS instance ${instance.rdsInstanceId}.`
+        ? `PostgreSQL backend store of MLflow ${
+            instance.instanceName
+          }: database ${instance.databaseName ?? '(unknown)'} on RDS instance ${
+            instance.rdsInstanceId
+          }.`
         : `PostgreSQL backend store of MLflow ${instance.instanceName}; the RDS instance is unknown.`,
       tags: ['mlflow', 'postgresql'],
       annotations: {

@@ -49,7 +49,8 @@ const ARTIFACT_ENV = [
 ];
 const BACKEND_STORE_ENV = 'MLFLOW_BACKEND_STORE_URI';
 const REGION_ENV = ['AWS_REGION', 'AWS_DEFAULT_REGION'];
-const RDS_HOST = /^([a-z][a-z0-9-]*)\.[a-z0-9]+\.([a-z]{2}(?:-[a-z]+)+-\d+)\.rds\.amazonaws\.com$/;
+const RDS_HOST =
+  /^([a-z][a-z0-9-]*)\.[a-z0-9]+\.([a-z]{2}(?:-[a-z]+)+-\d+)\.rds\.amazonaws\.com$/;
 
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim();
@@ -81,7 +82,10 @@ function readPodSpec(deployment: V1Deployment) {
   const env = new Map<string, string>();
   for (const container of containers) {
     // A shell wrapper (`sh -c "mlflow server …"`) passes the flags inside one string.
-    for (const part of [...(container.command ?? []), ...(container.args ?? [])]) {
+    for (const part of [
+      ...(container.command ?? []),
+      ...(container.args ?? []),
+    ]) {
       args.push(...part.split(/\s+/).filter(Boolean));
     }
     for (const variable of container.env ?? []) {
@@ -98,7 +102,8 @@ function readPodSpec(deployment: V1Deployment) {
     artifactValue && parseS3Uri(artifactValue) ? artifactValue : undefined;
 
   const backendStore = readBackendStoreUri(
-    flagValue(args, [BACKEND_STORE_FLAG]) ?? nonEmpty(env.get(BACKEND_STORE_ENV)),
+    flagValue(args, [BACKEND_STORE_FLAG]) ??
+      nonEmpty(env.get(BACKEND_STORE_ENV)),
   );
   const envRegion = REGION_ENV.map(name => nonEmpty(env.get(name))).find(
     Boolean,

@@ -15,7 +15,9 @@ export function managedDeployment(
     metadata: {
       name,
       namespace: overrides.namespace ?? `mlflow-${name}`,
-      creationTimestamp: new Date(overrides.createdAt ?? '2026-01-01T00:00:00Z'),
+      creationTimestamp: new Date(
+        overrides.createdAt ?? '2026-01-01T00:00:00Z',
+      ),
       labels: {
         'app.kubernetes.io/name': 'mlflow',
         'app.kubernetes.io/instance': name,
@@ -91,7 +93,9 @@ export function helmDeployment(
                 e.secret
                   ? {
                       name: e.name,
-                      valueFrom: { secretKeyRef: { name: e.secret, key: 'uri' } },
+                      valueFrom: {
+                        secretKeyRef: { name: e.secret, key: 'uri' },
+                      },
                     }
                   : { name: e.name, value: e.value },
               ),
