@@ -9,7 +9,7 @@ export type PinnedResponse = {
   body: string;
 };
 
-/** Answers larger than this are cut: the checks only read short JSON and text. */
+/** Answers are cut after this many bytes: the checks only read short JSON and text. */
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**
@@ -64,19 +64,24 @@ export function pinnedHttpRequest(
       response => {
         const chunks: Buffer[] = [];
         let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size <= MAX_BODY_BYTES) {
-            chunks.push(chunk);
-          }
-        });
-        response.on('end', () =>
+        const done = () =>
           resolve({
             status: response.statusCode ?? 0,
             location: response.headers.location,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+            body: Buffer.concat(chunks)
+              .toString('utf8')
+              .slice(0, MAX_BODY_BYTES),
+          });
+        response.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size > MAX_BODY_BYTES) {
+            // An endless answer is cut here rather than read until the timeout.
+            done();
+            response.destroy();
+          }
+        });
+        response.on('end', done);
         response.on('error', reject);
       },
     );
