@@ -35,11 +35,16 @@ export function useMlflowHealth(entityRef: string): MlflowHealthState {
       inFlight.current?.abort();
       const controller = new AbortController();
       inFlight.current = controller;
-      setState(previous => ({
-        report: previous.report,
-        error: previous.error,
-        pending: refresh ? 'refresh' : 'load',
-      }));
+      // A refresh keeps the report on screen; a first load (also of another entity) starts empty.
+      setState(previous =>
+        refresh
+          ? {
+              report: previous.report,
+              error: previous.error,
+              pending: 'refresh',
+            }
+          : { pending: 'load' },
+      );
       mlflowApi
         .getHealth(entityRef, { refresh, signal: controller.signal })
         .then(
