@@ -1,19 +1,23 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import {
+  ScaffolderActionsExtensionPoint,
   scaffolderActionsExtensionPoint,
-  TemplateAction,
 } from '@backstage/plugin-scaffolder-node';
 import { scaffolderModule } from './module';
 
+type RegisteredAction = Parameters<
+  ScaffolderActionsExtensionPoint['addActions']
+>[number];
+
 describe('scaffolderModule', () => {
   it('registers every MLflow action with the scaffolder', async () => {
-    const added: TemplateAction<any, any, any>[] = [];
+    const added: RegisteredAction[] = [];
     await startTestBackend({
       extensionPoints: [
         [
           scaffolderActionsExtensionPoint,
           {
-            addActions: (...actions: TemplateAction<any, any, any>[]) =>
+            addActions: (...actions: RegisteredAction[]) =>
               added.push(...actions),
           },
         ],

@@ -97,6 +97,72 @@ describe('provisioning actions against the local stack', () => {
     }
   });
 
+  it('dry-runs every AWS and database action without creating anything', async () => {
+    const config = await aws.forRegion({ region: REGION });
+    const dry = async <TInput extends JsonObject, TOutput extends JsonObject>(
+      action: TemplateAction<TInput, TOutput, 'v2'>,
+      input: JsonObject,
+    ) => {
+      const run = createCheckpointingContext(action, { input, isDryRun: true });
+      await action.handler(run.ctx);
+      visible.push(run.everythingVisible());
+      return run.outputs;
+    };
+    const dryName = `${name}-dry`;
+    expect(
+      await dry(createS3CreateAction({ aws }), {
+        name: dryName,
+        bucket: `${bucket}-dry`,
+        region: REGION,
+      }),
+    ).toMatchObject({ artifactRoot: `s3://${bucket}-dry/artifacts` });
+    expect(
+      await dry(createRdsCreateAction({ aws }), {
+        name: dryName,
+        region: REGION,
+      }),
+    ).toMatchObject({ instanceId: `mlflow-${dryName}`, status: 'dry-run' });
+    expect(
+      await dry(createIamCreateRoleAction({ aws }), {
+        name: dryName,
+        region: REGION,
+        bucket: `${bucket}-dry`,
+        trustType: 'podIdentity',
+      }),
+    ).toMatchObject({ roleName: `mlflow-${dryName}` });
+    expect(
+      await dry(createDatabaseCreateAction({ aws, kubernetes: () => kube }), {
+        name: dryName,
+        region: REGION,
+        cluster: 'local',
+      }),
+    ).toMatchObject({ secretName: `${dryName}-db` });
+
+    const s3 = new S3Client(config);
+    await expect(
+      s3.send(new GetBucketVersioningCommand({ Bucket: `${bucket}-dry` })),
+    ).rejects.toThrow();
+    await expect(
+      new RDSClient(config).send(
+        new DescribeDBInstancesCommand({
+          DBInstanceIdentifier: `mlflow-${dryName}`,
+        }),
+      ),
+    ).rejects.toThrow(/not found/i);
+    await expect(
+      new IAMClient(config).send(
+        new GetRoleCommand({ RoleName: `mlflow-${dryName}` }),
+      ),
+    ).rejects.toThrow();
+    expect(
+      await kube.read({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        name: `mlflow-${dryName}`,
+      }),
+    ).toBeUndefined();
+  });
+
   it('mlflow:s3:create makes a private, encrypted, versioned, TLS-only bucket and converges', async () => {
     const action = createS3CreateAction({ aws });
     const { first, second } = await runTwice(action, {
@@ -321,10 +387,16 @@ describe('provisioning actions against the local stack', () => {
         username: `${username}_b`,
         namespace,
         secretName: `${name}-b-db`,
+        storeInSecretsManager: true,
       },
     });
     await action.handler(other.ctx);
     visible.push(other.everythingVisible());
+    expect(other.outputs.secretArn).toMatch(
+      new RegExp(
+        `^arn:aws:secretsmanager:${REGION}:\\d{12}:secret:mlflow/${name}-b/database`,
+      ),
+    );
     await expect(connectAs(otherDatabase)).rejects.toThrow(
       /permission denied|CONNECT privilege/,
     );
