@@ -45,7 +45,7 @@ import { examples } from './kubernetesDeploy.examples';
 
 /** The hint every failed migration carries: the most common cause by far. */
 export const IMAGE_HINT =
-  'The image must contain psycopg2 and boto3 (the plain upstream MLflow image lacks them): build one FROM it with `pip install psycopg2-binary boto3`.';
+  "The image must contain psycopg2 and boto3 (the plain upstream MLflow image lacks them; with SQLAlchemy 2.1 or later postgresql:// URIs use psycopg 3, so add it too): build one FROM it with `pip install psycopg2-binary 'psycopg[binary]' boto3`.";
 
 const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/;
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
