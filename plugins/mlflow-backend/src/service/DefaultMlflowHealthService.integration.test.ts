@@ -168,6 +168,25 @@ describe('DefaultMlflowHealthService against the local stack', () => {
     >;
   }
 
+  /** Checks until `accept` holds; the timeout error names the last status seen. */
+  async function checkUntil<K extends MlflowCheckId>(
+    service: DefaultMlflowHealthService,
+    name: string,
+    id: K,
+    what: string,
+    accept: (result: Extract<MlflowHealthCheck, { id: K }>) => boolean,
+  ): Promise<Extract<MlflowHealthCheck, { id: K }>> {
+    let last: Extract<MlflowHealthCheck, { id: K }> | undefined;
+    return until(what, 60_000, async () => {
+      last = await check(service, name, id);
+      return accept(last) ? last : undefined;
+    }).catch(error => {
+      throw new Error(
+        `${error.message}; last seen: ${last?.status} "${last?.summary}"`,
+      );
+    });
+  }
+
   it('sees a real MLflow server up, then stopped', async () => {
     const database = `it_health_${run}`;
     const bucket = `it-health-${run}-tracking`;
@@ -289,13 +308,12 @@ describe('DefaultMlflowHealthService against the local stack', () => {
           'mlflow.org/rds-instance-id': instanceId,
         }),
       ]);
-      const available = await until(
+      const available = await checkUntil(
+        service,
+        'database',
+        'database',
         'the instance to be available',
-        30_000,
-        async () => {
-          const result = await check(service, 'database', 'database');
-          return result.details?.status === 'available' ? result : undefined;
-        },
+        result => result.details?.status === 'available',
       );
       expect(available).toMatchObject({
         status: 'ok',
@@ -310,10 +328,13 @@ describe('DefaultMlflowHealthService against the local stack', () => {
       await rds.send(
         new StopDBInstanceCommand({ DBInstanceIdentifier: instanceId }),
       );
-      const stopped = await until('the instance to stop', 30_000, async () => {
-        const result = await check(service, 'database', 'database');
-        return result.details?.status === 'stopped' ? result : undefined;
-      });
+      const stopped = await checkUntil(
+        service,
+        'database',
+        'database',
+        'the instance to stop',
+        result => result.details?.status === 'stopped',
+      );
       expect(stopped).toMatchObject({
         status: 'error',
         summary: `RDS instance ${instanceId} is stopped, not available.`,
@@ -479,13 +500,12 @@ describe('DefaultMlflowHealthService against the local stack', () => {
           'backstage.io/kubernetes-namespace': namespace,
         }),
       ]);
-      const ready = await until(
+      const ready = await checkUntil(
+        service,
+        'server',
+        'kubernetes',
         'the Deployment to be ready',
-        60_000,
-        async () => {
-          const result = await check(service, 'server', 'kubernetes');
-          return result.status === 'ok' ? result : undefined;
-        },
+        result => result.status === 'ok',
       );
       expect(ready.details).toMatchObject({
         cluster: 'local',
@@ -509,13 +529,12 @@ describe('DefaultMlflowHealthService against the local stack', () => {
         namespace,
         body: rollout,
       });
-      const stuck = await until(
+      const stuck = await checkUntil(
+        service,
+        'server',
+        'kubernetes',
         'the rollout to get stuck',
-        60_000,
-        async () => {
-          const result = await check(service, 'server', 'kubernetes');
-          return result.status === 'warning' ? result : undefined;
-        },
+        result => result.status === 'warning',
       );
       expect(stuck).toMatchObject({
         summary: `Deployment ${namespace}/mlflow: 1 unavailable.`,
@@ -533,13 +552,12 @@ describe('DefaultMlflowHealthService against the local stack', () => {
         namespace,
         body: scaled,
       });
-      const short = await until(
+      const short = await checkUntil(
+        service,
+        'server',
+        'kubernetes',
         'the Deployment to fall short',
-        60_000,
-        async () => {
-          const result = await check(service, 'server', 'kubernetes');
-          return result.details?.replicas.desired === 3 ? result : undefined;
-        },
+        result => result.details?.replicas.desired === 3,
       );
       expect(short).toMatchObject({
         status: 'warning',
