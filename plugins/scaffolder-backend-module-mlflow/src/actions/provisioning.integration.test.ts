@@ -312,7 +312,7 @@ describe('provisioning actions against the local stack', () => {
     await action.handler(third.ctx);
   });
 
-  it('mlflow:database:create makes a role that logs in to its own database only, and converges', async () => {
+  it("mlflow:database:create makes a role that owns its database, cannot reach another instance's database, and converges", async () => {
     const override = stack.config.getConfig(
       'mlflow.database.connectionOverride',
     );
@@ -400,6 +400,15 @@ describe('provisioning actions against the local stack', () => {
     await expect(connectAs(otherDatabase)).rejects.toThrow(
       /permission denied|CONNECT privilege/,
     );
+    // Databases the master does not own (here the stack's postgres, owned by its superuser) keep
+    // PUBLIC's CONNECT; the step names them rather than staying silent. Instance databases are
+    // never among them.
+    const warning = other.logs.find(l => l.level === 'warn')?.message ?? '';
+    const reachable =
+      /can still connect to (.*?): /.exec(warning)?.[1].split(', ') ?? [];
+    expect(reachable).toContain('postgres');
+    expect(reachable).not.toContain(databaseName);
+    expect(reachable).not.toContain(otherDatabase);
   });
 
   it('mlflow:iam:createRole trusts the ServiceAccount and scopes the policy to the prefix, and converges', async () => {
