@@ -182,6 +182,8 @@ describe('the mlflow-production dry-run through the real scaffolder backend', ()
         ...goodValues(name),
         publish: true,
         repoUrl: 'github.com?owner=acme&repo=mlflow-gitops',
+        // as the EntityPicker sends it
+        system: 'system:default/ml-platform',
       },
       directoryContents: loadTemplateFiles(REPO_ROOT, 'mlflow-production'),
     });
@@ -218,6 +220,7 @@ describe('the mlflow-production dry-run through the real scaffolder backend', ()
     expect(deployment.metadata.labels).toMatchObject({
       'app.kubernetes.io/name': 'mlflow',
       'app.kubernetes.io/instance': name,
+      'app.kubernetes.io/part-of': 'ml-platform',
     });
     expect(files['manifests/mlflow.yaml']).not.toMatch(/password/i);
     expect(await instanceResources(names)).toEqual(nothing);
