@@ -214,6 +214,37 @@ describe('mlflow:rds:create', () => {
     expect(outputs.securityGroupId).toBe('sg-0fedcba9876543210');
   });
 
+  it('warns about an existing instance of ours that falls short of the asked-for settings', async () => {
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        {
+          ...available,
+          PubliclyAccessible: true,
+          MultiAZ: false,
+          DeletionProtection: false,
+          BackupRetentionPeriod: 1,
+        },
+      ],
+    });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({
+      SecurityGroups: [{ GroupId: 'sg-0fedcba9876543210', Tags: OURS }],
+    });
+    const { ctx, logs } = createCheckpointingContext(action, {
+      input: { ...input, environment: 'prod' },
+    });
+    await action.handler(ctx);
+    const warnings = logs.filter(l => l.level === 'warn').map(l => l.message);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('but it is publicly accessible'),
+        expect.stringContaining('but it is not Multi-AZ'),
+        expect.stringContaining('but deletion protection is off'),
+        expect.stringContaining('it keeps backups for 1 days, not 14'),
+      ]),
+    );
+    expect(rds.commandCalls(CreateDBInstanceCommand)).toHaveLength(0);
+  });
+
   it.each([
     ['instanceId', 'mlflow--demo', /two consecutive hyphens/],
     ['instanceId', '1mlflow', /start with a lowercase letter/],

@@ -372,6 +372,17 @@ export function createRdsCreateAction(options: {
         );
       }
 
+      if (existing) {
+        for (const drift of postureDrift(existing, {
+          multiAz,
+          deletionProtection,
+          backupRetentionDays,
+        })) {
+          ctx.logger.warn(
+            `RDS instance ${instanceId} exists and is kept as it is, but ${drift}; change it in RDS (a modification may restart the instance)`,
+          );
+        }
+      }
       ctx.logger.info(
         `Plan for RDS instance ${instanceId} in ${region}: ${
           existing
@@ -618,6 +629,39 @@ export function createRdsCreateAction(options: {
       ctx.output('status', instance.DBInstanceStatus ?? 'unknown');
     },
   });
+}
+
+/** Where an existing instance falls short of the settings asked for; it is never modified here. */
+export function postureDrift(
+  instance: DBInstance,
+  wanted: {
+    multiAz: boolean;
+    deletionProtection: boolean;
+    backupRetentionDays: number;
+  },
+): string[] {
+  const drift: string[] = [];
+  if (instance.StorageEncrypted === false) {
+    drift.push('its storage is not encrypted');
+  }
+  if (instance.PubliclyAccessible === true) {
+    drift.push('it is publicly accessible');
+  }
+  if (wanted.multiAz && instance.MultiAZ === false) {
+    drift.push('it is not Multi-AZ');
+  }
+  if (wanted.deletionProtection && instance.DeletionProtection === false) {
+    drift.push('deletion protection is off');
+  }
+  if (
+    (instance.BackupRetentionPeriod ?? wanted.backupRetentionDays) <
+    wanted.backupRetentionDays
+  ) {
+    drift.push(
+      `it keeps backups for ${instance.BackupRetentionPeriod} days, not ${wanted.backupRetentionDays}`,
+    );
+  }
+  return drift;
 }
 
 async function defaultVpcId(ec2: EC2Client, region: string): Promise<string> {
