@@ -633,6 +633,10 @@ export function createKubernetesDeployAction(options: {
         return;
       }
 
+      // One budget for both waits: timeoutSeconds bounds the whole step.
+      const deadline = Date.now() + input.timeoutSeconds * 1000;
+      const secondsLeft = () =>
+        Math.max(1, Math.round((deadline - Date.now()) / 1000));
       for (const object of toApply) {
         const ref = refOf(object);
         await ctx.checkpoint({
@@ -651,7 +655,7 @@ export function createKubernetesDeployAction(options: {
               waitForJob({
                 api,
                 job: manifests.migrationJob!,
-                timeoutSeconds: input.timeoutSeconds,
+                timeoutSeconds: secondsLeft(),
                 pollIntervalMs,
                 ctx,
               }),
@@ -662,7 +666,7 @@ export function createKubernetesDeployAction(options: {
         await waitForRollout({
           api,
           manifests,
-          timeoutSeconds: input.timeoutSeconds,
+          timeoutSeconds: secondsLeft(),
           pollIntervalMs,
           ctx,
         });
