@@ -129,7 +129,7 @@ export class MlflowEntityProvider implements EntityProvider {
       }).map(entity => ({ entity })),
     );
     await this.connection.applyMutation({ type: 'full', entities });
-    logger.info(
+    logger.debug(
       `MLflow catalog refresh: ${instances.length} instance(s) in ${clusters.length} cluster(s)`,
     );
   }
