@@ -438,7 +438,7 @@ describe('provisioning actions against the local stack', () => {
     );
   });
 
-  it('mlflow:kubernetes:deploy migrates, rolls out ready pods behind a working tracking URL, and converges', async () => {
+  it('mlflow:kubernetes:deploy migrates, rolls out ready pods behind a working tracking URL, converges and recovers without repeating work', async () => {
     const action = createKubernetesDeployAction({
       kubernetes: () => kube,
       pollIntervalMs: 1000,
@@ -511,6 +511,15 @@ describe('provisioning actions against the local stack', () => {
       namespace,
     });
     expect(after!.metadata!.generation).toBe(before!.metadata!.generation);
+
+    // A recovered task replays the finished checkpoints and applies nothing again.
+    const recovered = createCheckpointingContext(action, {
+      input,
+      store: first.store,
+    });
+    await action.handler(recovered.ctx);
+    expect(recovered.executed).toEqual([]);
+    expect(recovered.outputs).toEqual(first.outputs);
   });
 
   it('showed no password in any log line, output or checkpoint key', () => {
