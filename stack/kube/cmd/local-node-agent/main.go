@@ -34,6 +34,7 @@ type config struct {
 	mlflowBin   string
 	ingressAddr string
 	healthAddr  string
+	kubeletAddr string
 	firstPort   int
 	passEnv     string
 	version     string
@@ -47,6 +48,7 @@ func main() {
 	flag.StringVar(&cfg.mlflowBin, "mlflow-bin", "", "mlflow executable run in place of a container's `mlflow`")
 	flag.StringVar(&cfg.ingressAddr, "ingress-addr", "127.0.0.1:80", "address of the ingress / service proxy")
 	flag.StringVar(&cfg.healthAddr, "health-addr", "127.0.0.1:10248", "address of the agent's /healthz")
+	flag.StringVar(&cfg.kubeletAddr, "kubelet-addr", "127.0.0.1:10250", "address of the kubelet API subset (container logs) the apiserver proxies to")
 	flag.IntVar(&cfg.firstPort, "first-pod-port", 20000, "first local port handed to pod processes")
 	flag.StringVar(&cfg.passEnv, "pass-env", "AWS_ENDPOINT_URL,AWS_REGION,AWS_DEFAULT_REGION,AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,MLFLOW_S3_ENDPOINT_URL",
 		"agent environment variables given to every pod process (the node's stand-in for workload identity)")
@@ -98,6 +100,9 @@ func main() {
 	health := &http.Server{Handler: http.HandlerFunc(a.healthz), ReadHeaderTimeout: 5 * time.Second}
 	go serve(health, healthLn, "health endpoint")
 
+	if err := a.serveKubeletAPI(ctx, cfg.kubeletAddr); err != nil {
+		log.Fatalf("kubelet API (logs): %v", err)
+	}
 	go a.heartbeat(ctx)
 	go a.ingressStatusLoop(ctx)
 	log.Printf("node %s ready: ingress proxy on %s, pod ports from %d", cfg.nodeName, cfg.ingressAddr, cfg.firstPort)

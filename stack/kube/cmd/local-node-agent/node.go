@@ -127,9 +127,9 @@ func memoryBytes() int64 {
 func (a *agent) registerNode(ctx context.Context) error {
 	name := a.cfg.nodeName
 	labels := map[string]string{
-		"kubernetes.io/hostname":                 name,
-		"kubernetes.io/os":                       runtime.GOOS,
-		"kubernetes.io/arch":                     runtime.GOARCH,
+		"kubernetes.io/hostname":                  name,
+		"kubernetes.io/os":                        runtime.GOOS,
+		"kubernetes.io/arch":                      runtime.GOARCH,
 		"node.stateful-mlflow.local/stand-in-for": "kubelet",
 	}
 	nodes := a.client.CoreV1().Nodes()
