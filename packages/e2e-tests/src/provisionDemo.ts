@@ -20,6 +20,10 @@ export function demoValues(region: string): Record<string, unknown> {
     cluster: 'local',
     replicas: 1,
     hostname: 'demo.mlflow.localhost',
+    // The local node agent runs the pinned MLflow in place of the image; a real cluster pulls it.
+    image: 'ghcr.io/acme/mlflow-server:3.1.0',
+    // Pod Identity needs no OIDC provider, which the local cluster does not have.
+    trustType: 'podIdentity',
   };
 }
 
