@@ -110,10 +110,16 @@ export function explainKubernetesError(
       return new InputError(
         `Kubernetes cluster ${cluster} rejected ${what}: ${message}`,
       );
-    default:
-      return new Error(
+    default: {
+      const failure = new Error(
         `Failed to ${verb} ${what} on cluster ${cluster} (HTTP ${error.code}): ${message}`,
       );
+      if (error.code >= 500 || error.code === 429) {
+        // Waits poll again after these instead of failing the step.
+        failure.name = 'TransientError';
+      }
+      return failure;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { waitFor } from './waitFor';
+import { isTransientError, waitFor } from './waitFor';
 
 describe('waitFor', () => {
   afterEach(() => jest.useRealTimers());
@@ -41,6 +41,62 @@ describe('waitFor', () => {
     expect(String(await failure)).toMatch(
       'Timed out after 5s waiting for the thing; last status: creating',
     );
+  });
+
+  it('polls again after a transient failure and stops at any other', async () => {
+    let calls = 0;
+    const logger = mockServices.logger.mock();
+    await expect(
+      waitFor({
+        what: 'the thing',
+        timeoutSeconds: 60,
+        logger,
+        pollIntervalMs: 1,
+        check: async () => {
+          calls++;
+          if (calls === 1) {
+            throw new TypeError('fetch failed', {
+              cause: Object.assign(new Error('connect'), {
+                code: 'ECONNREFUSED',
+              }),
+            });
+          }
+          return { done: true, value: 'ready' };
+        },
+      }),
+    ).resolves.toBe('ready');
+    expect(calls).toBe(2);
+
+    await expect(
+      waitFor({
+        what: 'the thing',
+        timeoutSeconds: 60,
+        logger,
+        pollIntervalMs: 1,
+        check: async () => {
+          throw new Error('The database migration Job failed');
+        },
+      }),
+    ).rejects.toThrow('The database migration Job failed');
+  });
+
+  it('tells transient failures from final ones', () => {
+    expect(
+      isTransientError(
+        Object.assign(new Error('x'), { $metadata: { httpStatusCode: 503 } }),
+      ),
+    ).toBe(true);
+    expect(
+      isTransientError(
+        Object.assign(new Error('x'), { name: 'ThrottlingException' }),
+      ),
+    ).toBe(true);
+    expect(
+      isTransientError(
+        Object.assign(new Error('x'), { $metadata: { httpStatusCode: 403 } }),
+      ),
+    ).toBe(false);
+    expect(isTransientError(new Error('Job failed'))).toBe(false);
   });
 
   it('stops promptly when the task is cancelled', async () => {

@@ -19,6 +19,43 @@ export type WaitForOptions<T> = {
 
 const PROGRESS_INTERVAL_MS = 30_000;
 
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * True for failures worth another poll rather than failing a long wait: the endpoint unreachable
+ * for a moment, a 5xx, or throttling. Anything else (a failed Job, a refusal) ends the wait.
+ */
+export function isTransientError(error: unknown): boolean {
+  if (!(error instanceof Error)) {
+    return false;
+  }
+  const code = (error as { code?: unknown }).code;
+  const causeCode = (error.cause as { code?: unknown } | undefined)?.code;
+  if (
+    NETWORK_ERROR_CODES.has(String(code)) ||
+    NETWORK_ERROR_CODES.has(String(causeCode))
+  ) {
+    return true;
+  }
+  if (
+    error.name === 'TransientError' ||
+    /^(Throttling|RequestLimitExceeded|TooManyRequests)/.test(error.name)
+  ) {
+    return true;
+  }
+  const status = (error as { $metadata?: { httpStatusCode?: number } })
+    .$metadata?.httpStatusCode;
+  return status !== undefined && (status >= 500 || status === 429);
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -58,7 +95,18 @@ export async function waitFor<T>(options: WaitForOptions<T>): Promise<T> {
     if (signal?.aborted) {
       throw new Error(`Cancelled while waiting for ${what}`);
     }
-    const result = await check();
+    let result: WaitCheck<T>;
+    try {
+      result = await check();
+    } catch (error) {
+      if (!isTransientError(error)) {
+        throw error;
+      }
+      result = {
+        done: false,
+        status: `could not look (${(error as Error).message}); trying again`,
+      };
+    }
     if (result.done) {
       logger.info(
         `Done waiting for ${what} after ${Math.round(
