@@ -46,7 +46,7 @@ import { createRdsCreateAction } from './rdsCreate';
 import { createS3CreateAction } from './s3Create';
 
 // Pods are local processes on a small shared machine: MLflow starts slowly under load.
-jest.setTimeout(600_000);
+jest.setTimeout(900_000);
 
 const REGION = 'eu-west-1';
 const suffix = uniqueSuffix();
@@ -455,7 +455,7 @@ describe('provisioning actions against the local stack', () => {
       rdsInstanceId: outputs.rds.instanceId as string,
       databaseName,
       workers: 1,
-      timeoutSeconds: 420,
+      timeoutSeconds: 600,
     };
 
     const dryRun = createCheckpointingContext(action, {
