@@ -86,11 +86,27 @@ func (a *agent) routeIngress(host, path string) (backendRef, bool) {
 		hostRank int // 2 exact, 1 wildcard, 0 any host
 		pathLen  int
 		exact    bool
+		created  time.Time
+		name     string
 	}
 	var best *cand
+	// Like ingress-nginx: the most specific rule wins; between equal rules of two Ingresses
+	// (the same host claimed twice) the oldest Ingress keeps it, so routing never flaps.
+	better := func(c, b *cand) bool {
+		switch {
+		case c.hostRank != b.hostRank:
+			return c.hostRank > b.hostRank
+		case c.exact != b.exact:
+			return c.exact
+		case c.pathLen != b.pathLen:
+			return c.pathLen > b.pathLen
+		case !c.created.Equal(b.created):
+			return c.created.Before(b.created)
+		}
+		return c.name < b.name
+	}
 	consider := func(c cand) {
-		if best == nil || c.hostRank > best.hostRank ||
-			c.hostRank == best.hostRank && (c.exact && !best.exact || c.exact == best.exact && c.pathLen > best.pathLen) {
+		if best == nil || better(&c, best) {
 			best = &c
 		}
 	}
@@ -109,12 +125,19 @@ func (a *agent) routeIngress(host, path string) (backendRef, bool) {
 					ref: backendRef{namespace: ing.Namespace, service: p.Backend.Service.Name, port: p.Backend.Service.Port,
 						via: fmt.Sprintf("ingress %s/%s", ing.Namespace, ing.Name)},
 					hostRank: rank, pathLen: len(p.Path), exact: exact,
+					created: ing.CreationTimestamp.Time, name: ing.Namespace + "/" + ing.Name,
 				})
 			}
 		}
-		if d := ing.Spec.DefaultBackend; d != nil && d.Service != nil && best == nil {
+	}
+	if best != nil {
+		return best.ref, true
+	}
+	for _, ing := range ings {
+		if d := ing.Spec.DefaultBackend; d != nil && d.Service != nil {
 			consider(cand{ref: backendRef{namespace: ing.Namespace, service: d.Service.Name, port: d.Service.Port,
-				via: fmt.Sprintf("ingress %s/%s default backend", ing.Namespace, ing.Name)}, hostRank: -1})
+				via: fmt.Sprintf("ingress %s/%s default backend", ing.Namespace, ing.Name)}, hostRank: -1,
+				created: ing.CreationTimestamp.Time, name: ing.Namespace + "/" + ing.Name})
 		}
 	}
 	if best == nil {
