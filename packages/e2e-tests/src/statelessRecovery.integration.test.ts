@@ -43,7 +43,8 @@ const POD_START_TIMEOUT_MS = 480_000;
 const suffix = Math.random().toString(36).slice(2, 7);
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const TEMPLATE_REF = 'template:default/mlflow-production';
-const REPLICAS = 2;
+/** One pod keeps the test light on a shared machine; the code deletes every pod there is. */
+const REPLICAS = 1;
 /** The health API's refresh limit in this backend; the watch asks no more often. */
 const HEALTH_REFRESH_SECONDS = 2;
 
@@ -144,11 +145,13 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
     const trackingUrl = links.find(l => l.title === 'MLflow UI')?.url;
     expect(trackingUrl).toBe(`http://${name}.mlflow.localhost`);
     tracking = new MlflowTrackingClient(trackingUrl!);
-    expect(await pods.list()).toHaveLength(REPLICAS);
+    expect(
+      await pods.waitForReady({ replicas: REPLICAS, timeoutMs: 60_000 }),
+    ).toHaveLength(REPLICAS);
     summary.push(
       `provisioned through the template in ${Math.round(
         (Date.now() - started) / 1000,
-      )} s (${REPLICAS} replicas, PostgreSQL backend store, S3 artifact store)`,
+      )} s (${REPLICAS} replica(s), PostgreSQL backend store, S3 artifact store)`,
     );
   });
 
@@ -220,7 +223,8 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
       until: recoveredAfter,
     });
     const deleted = await pods.deleteAll();
-    expect(deleted).toHaveLength(REPLICAS);
+    // A pod that a probe failure ended may still be listed: it goes too.
+    expect(deleted.length).toBeGreaterThanOrEqual(REPLICAS);
 
     // Time to recovery: from the deletion until the tracking API answers with the data again.
     let outageSeenAt: number | undefined;
@@ -259,12 +263,12 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
 
     const recoverySeconds = (recoveredAt! - deletedAt) / 1000;
     print(
-      `Time to recovery: ${recoverySeconds.toFixed(
-        1,
-      )} s from deleting ${REPLICAS} pods to the tracking API answering with the run again`,
+      `Time to recovery: ${recoverySeconds.toFixed(1)} s from deleting ${
+        deleted.length
+      } pod(s) to the tracking API answering with the run again`,
     );
     summary.push(
-      `deleted all ${REPLICAS} pods: tracking API down after ${(
+      `deleted all ${deleted.length} pod(s): tracking API down after ${(
         (outageSeenAt! - deletedAt) /
         1000
       ).toFixed(1)} s, back with the data after ${recoverySeconds.toFixed(
