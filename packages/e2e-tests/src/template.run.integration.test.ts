@@ -155,11 +155,17 @@ describe('a full run of the mlflow-production template on the local stack', () =
 
   it('runs the MLflow pods, which answer through the tracking URL and reach the database', async () => {
     const apps = kc.makeApiClient(AppsV1Api);
-    const deployment = await apps.readNamespacedDeployment({
-      namespace: names.namespace,
-      name,
-    });
-    expect(deployment.status?.readyReplicas).toBe(1);
+    // Under heavy load a probe can fail and restart the pod; it must come back ready.
+    await eventually(
+      async () => {
+        const deployment = await apps.readNamespacedDeployment({
+          namespace: names.namespace,
+          name,
+        });
+        expect(deployment.status?.readyReplicas).toBe(1);
+      },
+      { timeoutMs: 180_000, intervalMs: 2_000 },
+    );
     const secret = await kc
       .makeApiClient(CoreV1Api)
       .readNamespacedSecret({ namespace: names.namespace, name: `${name}-db` });
@@ -168,10 +174,13 @@ describe('a full run of the mlflow-production template on the local stack', () =
     );
 
     const trackingUrl = `http://${hostname}`;
-    await eventually(async () => {
-      const health = await fetch(`${trackingUrl}/health`);
-      expect(health.status).toBe(200);
-    });
+    await eventually(
+      async () => {
+        const health = await fetch(`${trackingUrl}/health`);
+        expect(health.status).toBe(200);
+      },
+      { timeoutMs: 180_000, intervalMs: 2_000 },
+    );
     // Unlike /health, creating an experiment goes through the PostgreSQL backend store.
     const created = await fetch(
       `${trackingUrl}/api/2.0/mlflow/experiments/create`,
