@@ -24,7 +24,7 @@ jest.setTimeout(1_200_000);
 const TEMPLATE_REF = 'template:default/mlflow-production';
 
 /** The values a user would submit on the Create form for a small dev instance on the stack. */
-export function runValues(name: string): Record<string, unknown> {
+function runValues(name: string): Record<string, unknown> {
   return {
     name,
     owner: 'group:default/guests',
