@@ -88,8 +88,6 @@ describe('renderMlflowManifests', () => {
     expect(server.command).toEqual(['mlflow']);
     expect(server.args).toEqual([
       'server',
-      '--backend-store-uri',
-      '$(MLFLOW_BACKEND_STORE_URI)',
       '--artifacts-destination',
       's3://acme-mlflow-demo/artifacts',
       '--serve-artifacts',

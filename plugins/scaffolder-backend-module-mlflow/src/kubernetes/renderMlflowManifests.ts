@@ -339,6 +339,8 @@ export function renderMlflowManifests(
           name: 'db-upgrade',
           image: o.image,
           command: ['mlflow'],
+          // `mlflow db upgrade` takes the URL only as an argument (its env fallback does not
+          // apply), so this short-lived process is the one place the URI is expanded into argv.
           args: ['db', 'upgrade', `$(${BACKEND_STORE_URI_KEY})`],
           env: [backendStoreEnv],
           envFrom: [{ configMapRef: { name: configMapName } }],
@@ -426,9 +428,9 @@ export function renderMlflowManifests(
               image: o.image,
               command: ['mlflow'],
               args: [
+                // The backend store comes from MLFLOW_BACKEND_STORE_URI, which `mlflow server`
+                // reads itself: as an argument its password would show in the node's process list.
                 'server',
-                '--backend-store-uri',
-                `$(${BACKEND_STORE_URI_KEY})`,
                 '--artifacts-destination',
                 o.artifactsDestination,
                 '--serve-artifacts',
