@@ -145,9 +145,10 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
     const trackingUrl = links.find(l => l.title === 'MLflow UI')?.url;
     expect(trackingUrl).toBe(`http://${name}.mlflow.localhost`);
     tracking = new MlflowTrackingClient(trackingUrl!);
-    expect(
-      await pods.waitForReady({ replicas: REPLICAS, timeoutMs: 60_000 }),
-    ).toHaveLength(REPLICAS);
+    await pods.waitForReady({
+      replicas: REPLICAS,
+      timeoutMs: POD_START_TIMEOUT_MS,
+    });
     summary.push(
       `provisioned through the template in ${Math.round(
         (Date.now() - started) / 1000,
