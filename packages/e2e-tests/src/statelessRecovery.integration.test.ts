@@ -118,11 +118,19 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
     if (summary.length > 0) {
       print(`\n=== Stateless recovery of ${name} ===\n${summary.join('\n')}\n`);
     }
-    if (kubeConfig) {
-      await deleteNamespace(kubeConfig, namespace);
-      await dropStackDatabase(values.databaseName);
+    // Each clean-up runs even when another fails (the stack may have gone away mid-run).
+    const failed = (
+      await Promise.allSettled([
+        kubeConfig && deleteNamespace(kubeConfig, namespace),
+        kubeConfig && dropStackDatabase(values.databaseName),
+        backend?.stop(),
+      ])
+    ).filter(r => r.status === 'rejected');
+    if (failed.length > 0) {
+      throw new Error(
+        `Clean-up failed: ${failed.map(r => String(r.reason)).join('; ')}`,
+      );
     }
-    await backend?.stop();
   });
 
   it('provisions the instance through the mlflow-production template (POST /api/scaffolder/v2/tasks)', async () => {
