@@ -64,3 +64,13 @@ export const ANNOTATION_KUBERNETES_LABEL_SELECTOR =
  * adopted by the catalog module: only what its labels and pod spec tell is annotated, the rest is unknown.
  */
 export const ANNOTATION_MLFLOW_ADOPTED = 'mlflow.org/adopted';
+
+/** AWS account (12 digits) holding the instance's RDS database and S3 bucket; absent: the main account. */
+export const ANNOTATION_MLFLOW_AWS_ACCOUNT_ID = 'mlflow.org/aws-account-id';
+
+/**
+ * `'true'` on entities the MLflow entity provider emitted from a Deployment the deploy action wrote
+ * (its signature verified). Only then do health checks use the entity's AWS identifiers and
+ * tracking URL.
+ */
+export const ANNOTATION_MLFLOW_TRUSTED = 'mlflow.org/trusted';

@@ -1,5 +1,6 @@
 import { Entity } from '@backstage/catalog-model';
 import {
+  ANNOTATION_MLFLOW_AWS_ACCOUNT_ID,
   ANNOTATION_MLFLOW_AWS_REGION,
   ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
   ANNOTATION_MLFLOW_RDS_INSTANCE_ID,
@@ -12,6 +13,7 @@ import {
 /** What an entity's annotations say about its MLflow instance; absent keys are undefined. */
 export type MlflowEntityInfo = {
   trackingUrl?: string;
+  awsAccountId?: string;
   awsRegion?: string;
   rdsInstanceId?: string;
   artifactRoot?: string;
@@ -45,6 +47,7 @@ export function getMlflowEntityInfo(entity: Entity): MlflowEntityInfo {
   const s3 = artifactRoot ? parseS3Uri(artifactRoot) : undefined;
   return {
     trackingUrl: a[ANNOTATION_MLFLOW_TRACKING_URL],
+    awsAccountId: a[ANNOTATION_MLFLOW_AWS_ACCOUNT_ID],
     awsRegion: a[ANNOTATION_MLFLOW_AWS_REGION],
     rdsInstanceId: a[ANNOTATION_MLFLOW_RDS_INSTANCE_ID],
     artifactRoot,
