@@ -1,4 +1,37 @@
-import { createPermission } from '@backstage/plugin-permission-common';
+import {
+  createPermission,
+  Permission,
+} from '@backstage/plugin-permission-common';
+
+/**
+ * Creating a new MLflow instance through the template's actions. A basic permission: before the
+ * instance exists there is no entity to decide on.
+ */
+export const mlflowInstanceCreatePermission = createPermission({
+  name: 'mlflow.instance.create',
+  attributes: { action: 'create' },
+});
+
+/**
+ * Changing an existing MLflow instance (a rerun of the template, a new image, a new owner). A
+ * resource permission on the instance's catalog entity, so policies can decide with the catalog's
+ * rules (`isEntityOwner` …).
+ */
+export const mlflowInstanceUpdatePermission = createPermission({
+  name: 'mlflow.instance.update',
+  attributes: { action: 'update' },
+  resourceType: 'catalog-entity',
+});
+
+/**
+ * Decommissioning an MLflow instance and deleting its resources. A resource permission on the
+ * instance's catalog entity, like update.
+ */
+export const mlflowInstanceDeletePermission = createPermission({
+  name: 'mlflow.instance.delete',
+  attributes: { action: 'delete' },
+  resourceType: 'catalog-entity',
+});
 
 /**
  * Reading the health report of an MLflow instance. A resource permission on the catalog entity, so
@@ -11,4 +44,9 @@ export const mlflowInstanceHealthReadPermission = createPermission({
 });
 
 /** Every permission of the MLflow plugins. */
-export const mlflowPermissions = [mlflowInstanceHealthReadPermission];
+export const mlflowPermissions: Permission[] = [
+  mlflowInstanceCreatePermission,
+  mlflowInstanceUpdatePermission,
+  mlflowInstanceDeletePermission,
+  mlflowInstanceHealthReadPermission,
+];
