@@ -6,3 +6,4 @@
  */
 export * from './clusters/MlflowClusters';
 export * from './aws/AwsClientConfigFactory';
+export * from './identity';

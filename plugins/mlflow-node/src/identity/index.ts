@@ -1,0 +1,2 @@
+export * from './instanceIdentity';
+export * from './MlflowInstanceIdentityKeys';
