@@ -35,6 +35,12 @@ export const DEPLOYMENT_ANNOTATION_DESCRIPTION = 'mlflow.org/description';
 export const DEPLOYMENT_ANNOTATION_ENVIRONMENT = 'mlflow.org/environment';
 /** Name of the PostgreSQL database inside the RDS instance. */
 export const DEPLOYMENT_ANNOTATION_DATABASE_NAME = 'mlflow.org/database-name';
+/**
+ * HMAC over the instance's identity (place, owner, system, URLs, AWS identifiers) with the
+ * operator's `mlflow.identity.signingKey`: the catalog trusts only Deployments where it verifies.
+ */
+export const DEPLOYMENT_ANNOTATION_IDENTITY_SIGNATURE =
+  'mlflow.org/identity-signature';
 
 /** Label selecting MLflow Deployments, the standard Kubernetes name label. */
 export const LABEL_APP_NAME = 'app.kubernetes.io/name';
