@@ -6,6 +6,7 @@
 export { catalogModuleMlflow as default } from './module';
 export { MlflowEntityProvider } from './provider/MlflowEntityProvider';
 export type { MlflowEntityProviderOptions } from './provider/MlflowEntityProvider';
+export type { MlflowAdoptRule } from './provider/readMlflowCatalogConfig';
 export type {
   ClusterMlflowObjects,
   MlflowDeploymentLister,

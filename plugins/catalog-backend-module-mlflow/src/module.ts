@@ -19,7 +19,7 @@ export const catalogModuleMlflow = createBackendModule({
       },
       async init({ logger, config, scheduler, processing }) {
         processing.addEntityProvider(
-          MlflowEntityProvider.fromConfig(config, { logger, scheduler }),
+          ...MlflowEntityProvider.fromConfig(config, { logger, scheduler }),
         );
       },
     });

@@ -6,13 +6,16 @@ function instance(
   cluster: string,
   namespace: string,
   createdAt: string,
+  trust: MlflowInstance['trust'] = 'verified',
 ): MlflowInstance {
   return {
     cluster,
     namespace,
     deploymentName: instanceName,
     instanceName,
-    adopted: false,
+    trust,
+    owner: 'group:default/ml-team',
+    entityNamespace: trust === 'verified' ? 'default' : 'mlflow-adopted',
     createdAt,
     hasInstanceLabel: true,
   };
@@ -58,5 +61,42 @@ describe('assignEntityNames', () => {
     const a = instance('Demo', 'local', 'ns', '2026-01-01T00:00:00Z');
     const b = instance('demo', 'local', 'ns2', '2026-01-02T00:00:00Z');
     expect(assignEntityNames([a, b]).get(b)).toBe('demo-ns2');
+  });
+
+  it('gives a verified instance its name even when an older unsigned one claims it in the same catalog namespace', () => {
+    const squatter = instance('demo', 'local', 'ml', '2025-01-01T00:00:00Z');
+    const signed = instance(
+      'demo',
+      'local',
+      'mlflow-demo',
+      '2026-01-01T00:00:00Z',
+    );
+    const unsigned = {
+      ...squatter,
+      trust: 'adopted' as const,
+      entityNamespace: 'default',
+    };
+    const names = assignEntityNames([unsigned, signed]);
+    expect(names.get(signed)).toBe('demo');
+    expect(names.get(unsigned)).toBe('demo-ml');
+  });
+
+  it("keeps names apart per catalog namespace: an adopted instance may share a verified one's name", () => {
+    const signed = instance(
+      'demo',
+      'local',
+      'mlflow-demo',
+      '2026-01-01T00:00:00Z',
+    );
+    const adopted = instance(
+      'demo',
+      'local',
+      'ml',
+      '2025-01-01T00:00:00Z',
+      'adopted',
+    );
+    const names = assignEntityNames([adopted, signed]);
+    expect(names.get(signed)).toBe('demo');
+    expect(names.get(adopted)).toBe('demo');
   });
 });

@@ -26,16 +26,19 @@ function hashed(instance: MlflowInstance): string {
 }
 
 /**
- * Gives every instance a unique entity name. The oldest Deployment with an instance name keeps it
- * as is (so adding an instance elsewhere never renames an existing entity); a later one with the
- * same name gets `-<namespace>`, then `-<namespace>-<cluster>`; a name that is still taken or not a
- * valid entity name gets a short hash of cluster, namespace and Deployment instead.
+ * Gives every instance an entity name unique in its catalog namespace. Verified instances come
+ * first, so an unsigned Deployment never takes a signed one's name; then the oldest Deployment
+ * with an instance name keeps it as is (so adding an instance elsewhere never renames an existing
+ * entity); a later one with the same name gets `-<namespace>`, then `-<namespace>-<cluster>`; a
+ * name that is still taken or not a valid entity name gets a short hash of cluster, namespace and
+ * Deployment instead.
  */
 export function assignEntityNames(
   instances: MlflowInstance[],
 ): Map<MlflowInstance, string> {
   const ordered = [...instances].sort(
     (a, b) =>
+      Number(a.trust !== 'verified') - Number(b.trust !== 'verified') ||
       (a.createdAt ?? '').localeCompare(b.createdAt ?? '') ||
       a.cluster.localeCompare(b.cluster) ||
       a.namespace.localeCompare(b.namespace) ||
@@ -49,10 +52,11 @@ export function assignEntityNames(
       `${instance.instanceName}-${instance.namespace}`,
       `${instance.instanceName}-${instance.namespace}-${instance.cluster}`,
     ];
+    const key = (name: string) =>
+      `${instance.entityNamespace}/${name.toLowerCase()}`;
     const name =
-      candidates.find(c => usable(c) && !taken.has(c.toLowerCase())) ??
-      hashed(instance);
-    taken.add(name.toLowerCase());
+      candidates.find(c => usable(c) && !taken.has(key(c))) ?? hashed(instance);
+    taken.add(key(name));
     names.set(instance, name);
   }
   return names;

@@ -5,8 +5,12 @@ import {
   resourceEntityV1alpha1Validator,
 } from '@backstage/catalog-model';
 import { mlflowInstanceEntities } from './mlflowInstanceEntities';
-import { readMlflowInstance } from './readMlflowInstance';
-import { helmDeployment, managedDeployment } from './testDeployments';
+import {
+  adoptedInstance,
+  helmDeployment,
+  signedDeployment,
+  verifiedInstance,
+} from './testDeployments';
 
 const validate = entitySchemaValidator();
 
@@ -22,11 +26,9 @@ async function expectValid(entities: Entity[]) {
 }
 
 describe('mlflowInstanceEntities', () => {
-  const options = { defaultOwner: 'group:default/unknown' };
-
   it('emits the Component and its two Resources with the annotations of DESIGN.md', async () => {
-    const instance = readMlflowInstance('local', managedDeployment('demo'), []);
-    const entities = mlflowInstanceEntities(instance, 'demo', options);
+    const instance = verifiedInstance(signedDeployment('demo'));
+    const entities = mlflowInstanceEntities(instance, 'demo');
     await expectValid(entities);
     const [component, database, artifacts] = entities;
 
@@ -46,6 +48,7 @@ describe('mlflowInstanceEntities', () => {
             'mlflow-cluster:local/mlflow-demo/demo',
           'mlflow.org/kubernetes-cluster': 'local',
           'mlflow.org/aws-region': 'eu-west-1',
+          'mlflow.org/trusted': 'true',
           'mlflow.org/tracking-url': 'http://demo.mlflow.localhost',
           'mlflow.org/rds-instance-id': 'demo-db',
           'mlflow.org/s3-artifact-root': 's3://demo-artifacts/mlflow',
@@ -85,22 +88,20 @@ describe('mlflowInstanceEntities', () => {
 
   it('maps every environment other than prod to the experimental lifecycle', () => {
     for (const environment of ['dev', 'staging']) {
-      const instance = readMlflowInstance(
-        'local',
-        managedDeployment('demo', {
+      const instance = verifiedInstance(
+        signedDeployment('demo', {
           annotations: { 'mlflow.org/environment': environment },
         }),
-        [],
       );
-      for (const entity of mlflowInstanceEntities(instance, 'demo', options)) {
+      for (const entity of mlflowInstanceEntities(instance, 'demo')) {
         expect(entity.spec?.lifecycle).toBe('experimental');
       }
     }
   });
 
-  it('marks an adopted instance, omits what is unknown and gives it the default owner', async () => {
-    const instance = readMlflowInstance('local', helmDeployment('team-a'), []);
-    const entities = mlflowInstanceEntities(instance, 'team-a', options);
+  it('marks an adopted instance, omits what is unknown, and puts it in its catalog namespace with the configured owner', async () => {
+    const instance = adoptedInstance(helmDeployment('team-a'));
+    const entities = mlflowInstanceEntities(instance, 'team-a');
     await expectValid(entities);
     const [component, database, artifacts] = entities;
     expect(component.metadata.annotations).toEqual({
@@ -117,31 +118,24 @@ describe('mlflowInstanceEntities', () => {
     });
     expect(component.metadata.links).toBeUndefined();
     expect(component.metadata.description).toContain('Adopted');
-    expect(component.spec?.owner).toBe('group:default/unknown');
+    expect(component.metadata.namespace).toBe('mlflow-adopted');
+    expect(component.spec?.owner).toBe('group:default/platform-team');
+    expect(component.spec?.dependsOn).toEqual([
+      'resource:mlflow-adopted/team-a-db',
+      'resource:mlflow-adopted/team-a-artifacts',
+    ]);
     expect(component.spec?.system).toBeUndefined();
+    expect(database.metadata.namespace).toBe('mlflow-adopted');
     expect(database.metadata.annotations?.['mlflow.org/adopted']).toBe('true');
     expect(database.metadata.description).toContain('unknown');
     expect(artifacts.metadata.description).toContain('unknown');
   });
 
-  it('uses the default owner when the owner annotation is not an entity ref', () => {
-    const instance = readMlflowInstance(
-      'local',
-      managedDeployment('demo', {
-        annotations: { 'mlflow.org/owner': 'not a valid ref!' },
-      }),
-      [],
-    );
-    const [component] = mlflowInstanceEntities(instance, 'demo', options);
-    expect(component.spec?.owner).toBe('group:default/unknown');
-  });
-
   it('names the entities after the assigned name, not the instance label', () => {
-    const instance = readMlflowInstance('local', managedDeployment('demo'), []);
+    const instance = verifiedInstance(signedDeployment('demo'));
     const [component, database, artifacts] = mlflowInstanceEntities(
       instance,
       'demo-team-b',
-      options,
     );
     expect(component.metadata.name).toBe('demo-team-b');
     expect(component.spec?.dependsOn).toEqual([

@@ -1,7 +1,6 @@
 import {
   ANNOTATION_LOCATION,
   ANNOTATION_ORIGIN_LOCATION,
-  DEFAULT_NAMESPACE,
   Entity,
 } from '@backstage/catalog-model';
 import {
@@ -9,11 +8,13 @@ import {
   ANNOTATION_KUBERNETES_LABEL_SELECTOR,
   ANNOTATION_KUBERNETES_NAMESPACE,
   ANNOTATION_MLFLOW_ADOPTED,
+  ANNOTATION_MLFLOW_AWS_ACCOUNT_ID,
   ANNOTATION_MLFLOW_AWS_REGION,
   ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
   ANNOTATION_MLFLOW_RDS_INSTANCE_ID,
   ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT,
   ANNOTATION_MLFLOW_TRACKING_URL,
+  ANNOTATION_MLFLOW_TRUSTED,
   DEPLOYMENT_ANNOTATION_DATABASE_NAME,
   LABEL_APP_INSTANCE,
   LABEL_APP_NAME,
@@ -26,10 +27,10 @@ import { normalizeEntityRef } from './normalizeEntityRef';
 /** The location type of entities emitted by this provider: `mlflow-cluster:<cluster>/<namespace>/<deployment>`. */
 export const MLFLOW_CLUSTER_LOCATION_TYPE = 'mlflow-cluster';
 
-export type MlflowEntityOptions = {
-  /** Owner of instances whose Deployment has no valid owner annotation. */
-  defaultOwner: string;
-};
+/** Where the entities of an instance come from; also their catalog location key. */
+export function mlflowInstanceLocation(instance: MlflowInstance): string {
+  return `${MLFLOW_CLUSTER_LOCATION_TYPE}:${instance.cluster}/${instance.namespace}/${instance.deploymentName}`;
+}
 
 function lifecycleOf(environment: string | undefined): string {
   return environment === 'prod' ? 'production' : 'experimental';
@@ -51,15 +52,15 @@ function known(entries: Record<string, string | undefined>) {
 export function mlflowInstanceEntities(
   instance: MlflowInstance,
   entityName: string,
-  options: MlflowEntityOptions,
 ): Entity[] {
-  const location = `${MLFLOW_CLUSTER_LOCATION_TYPE}:${instance.cluster}/${instance.namespace}/${instance.deploymentName}`;
-  const owner =
-    normalizeEntityRef(instance.owner, 'group') ?? options.defaultOwner;
+  const location = mlflowInstanceLocation(instance);
+  const namespace = instance.entityNamespace;
+  const adopted = instance.trust === 'adopted';
+  const owner = instance.owner;
   const system = normalizeEntityRef(instance.system, 'system');
   const resources = mlflowResourceNames(entityName);
   const where = `Deployment ${instance.namespace}/${instance.deploymentName} in cluster ${instance.cluster}`;
-  const adoptedNote = instance.adopted
+  const adoptedNote = adopted
     ? ' Adopted: installed by other means, so only what its labels and pod spec tell is known.'
     : '';
 
@@ -67,8 +68,11 @@ export function mlflowInstanceEntities(
     [ANNOTATION_LOCATION]: location,
     [ANNOTATION_ORIGIN_LOCATION]: location,
     [ANNOTATION_MLFLOW_KUBERNETES_CLUSTER]: instance.cluster,
+    [ANNOTATION_MLFLOW_AWS_ACCOUNT_ID]: instance.awsAccountId,
     [ANNOTATION_MLFLOW_AWS_REGION]: instance.awsRegion,
-    [ANNOTATION_MLFLOW_ADOPTED]: instance.adopted ? 'true' : undefined,
+    [ANNOTATION_MLFLOW_ADOPTED]: adopted ? 'true' : undefined,
+    [ANNOTATION_MLFLOW_TRUSTED]:
+      instance.trust === 'verified' ? 'true' : undefined,
   });
   const ownership = { owner, ...(system ? { system } : {}) };
   const lifecycle = lifecycleOf(instance.environment);
@@ -78,7 +82,7 @@ export function mlflowInstanceEntities(
     kind: 'Component',
     metadata: {
       name: entityName,
-      namespace: DEFAULT_NAMESPACE,
+      namespace,
       title: instance.instanceName,
       description:
         (instance.description ?? `MLflow tracking server (${where}).`) +
@@ -109,8 +113,8 @@ export function mlflowInstanceEntities(
       lifecycle,
       ...ownership,
       dependsOn: [
-        `resource:${DEFAULT_NAMESPACE}/${resources.database}`,
-        `resource:${DEFAULT_NAMESPACE}/${resources.artifacts}`,
+        `resource:${namespace}/${resources.database}`,
+        `resource:${namespace}/${resources.artifacts}`,
       ],
     },
   };
@@ -120,7 +124,7 @@ export function mlflowInstanceEntities(
     kind: 'Resource',
     metadata: {
       name: resources.database,
-      namespace: DEFAULT_NAMESPACE,
+      namespace,
       title: `${instance.instanceName} database`,
       description: instance.rdsInstanceId
         ? `PostgreSQL backend store of MLflow ${
@@ -146,7 +150,7 @@ export function mlflowInstanceEntities(
     kind: 'Resource',
     metadata: {
       name: resources.artifacts,
-      namespace: DEFAULT_NAMESPACE,
+      namespace,
       title: `${instance.instanceName} artifacts`,
       description: instance.artifactRoot
         ? `S3 artifact store of MLflow ${instance.instanceName}: ${instance.artifactRoot}.`

@@ -1,49 +1,93 @@
-import { readMlflowInstance } from './readMlflowInstance';
 import {
+  adoptedInstance,
   helmDeployment,
   managedDeployment,
   mlflowIngress,
+  signedDeployment,
+  verifiedInstance,
 } from './testDeployments';
 
-describe('readMlflowInstance', () => {
-  it('reads every fact of a Deployment written by the deploy action from its labels and annotations', () => {
-    const instance = readMlflowInstance('local', managedDeployment('demo'), []);
+describe('verifiedMlflowInstance', () => {
+  it('takes every fact of a Deployment signed by the deploy action from its signed identity', () => {
+    const instance = verifiedInstance(
+      signedDeployment('demo', {
+        annotations: { 'mlflow.org/aws-account-id': '123456789012' },
+      }),
+    );
     expect(instance).toEqual({
       cluster: 'local',
       namespace: 'mlflow-demo',
       deploymentName: 'demo',
       instanceName: 'demo',
-      adopted: false,
+      trust: 'verified',
+      owner: 'group:default/ml-team',
+      entityNamespace: 'default',
       createdAt: '2026-01-01T00:00:00.000Z',
       kubernetesId: 'demo',
       hasInstanceLabel: true,
       trackingUrl: 'http://demo.mlflow.localhost',
+      awsAccountId: '123456789012',
       awsRegion: 'eu-west-1',
       rdsInstanceId: 'demo-db',
       artifactRoot: 's3://demo-artifacts/mlflow',
       databaseName: 'mlflow',
-      owner: 'group:default/ml-team',
       system: 'ml-platform',
       description: 'Tracking server demo',
       environment: 'prod',
     });
   });
 
-  it('does not guess from the pod spec of a managed Deployment', () => {
-    const deployment = managedDeployment('demo', {
+  it('does not guess from the pod spec of a signed Deployment', () => {
+    const signed = signedDeployment('demo', {
       annotations: { 'mlflow.org/s3-artifact-root': '' },
     });
-    deployment.spec!.template.spec!.containers[0].args = [
+    signed.spec!.template.spec!.containers[0].args = [
       '--default-artifact-root=s3://other/bucket',
     ];
-    expect(
-      readMlflowInstance('local', deployment, []).artifactRoot,
-    ).toBeUndefined();
+    expect(verifiedInstance(signed).artifactRoot).toBeUndefined();
+  });
+
+  it('ignores an unsigned kubernetes-id label: the Kubernetes tab follows the signed instance name', () => {
+    const signed = signedDeployment('demo');
+    signed.metadata!.labels!['backstage.io/kubernetes-id'] = 'victim';
+    expect(verifiedInstance(signed).kubernetesId).toBe('demo');
+  });
+
+  it('falls back to the default owner when the signed owner is not an entity ref', () => {
+    const signed = signedDeployment('demo', {
+      annotations: { 'mlflow.org/owner': 'not a valid ref!' },
+    });
+    expect(verifiedInstance(signed).owner).toBe('group:default/unknown');
+  });
+});
+
+describe('adoptedMlflowInstance', () => {
+  it('ignores every annotation: owner and catalog namespace from the adopt rule, no AWS identifier or URL', () => {
+    const forged = managedDeployment('demo', { namespace: 'attacker' });
+    const instance = adoptedInstance(forged);
+    expect(instance).toMatchObject({
+      trust: 'adopted',
+      owner: 'group:default/platform-team',
+      entityNamespace: 'mlflow-adopted',
+      instanceName: 'demo',
+    });
+    for (const field of [
+      'trackingUrl',
+      'awsAccountId',
+      'awsRegion',
+      'rdsInstanceId',
+      'artifactRoot',
+      'databaseName',
+      'system',
+      'description',
+      'environment',
+    ] as const) {
+      expect(instance[field]).toBeUndefined();
+    }
   });
 
   it('adopts a Helm install: artifact root from the flag, backend store from a Secret stays unknown', () => {
-    const instance = readMlflowInstance(
-      'local',
+    const instance = adoptedInstance(
       helmDeployment('team-a', {
         args: [
           'server',
@@ -58,7 +102,7 @@ describe('readMlflowInstance', () => {
     expect(instance).toMatchObject({
       instanceName: 'team-a',
       deploymentName: 'team-a-mlflow',
-      adopted: true,
+      trust: 'adopted',
       hasInstanceLabel: true,
       artifactRoot: 's3://team-a-mlflow/artifacts',
       trackingUrl: 'https://mlflow.team-a.example.com',
@@ -66,12 +110,11 @@ describe('readMlflowInstance', () => {
     expect(instance.kubernetesId).toBeUndefined();
     expect(instance.rdsInstanceId).toBeUndefined();
     expect(instance.databaseName).toBeUndefined();
-    expect(instance.owner).toBeUndefined();
+    expect(instance.owner).toBe('group:default/platform-team');
   });
 
   it('reads the RDS instance, region and database of a literal backend store URI but never its credentials', () => {
-    const instance = readMlflowInstance(
-      'local',
+    const instance = adoptedInstance(
       helmDeployment('team-b', {
         env: [
           {
@@ -85,7 +128,6 @@ describe('readMlflowInstance', () => {
           },
         ],
       }),
-      [],
     );
     expect(instance).toMatchObject({
       rdsInstanceId: 'team-b',
@@ -105,7 +147,7 @@ describe('readMlflowInstance', () => {
     deployment.spec!.template.spec!.containers[0].args = [
       'mlflow server --backend-store-uri sqlite:///mlflow.db --default-artifact-root /mnt/artifacts',
     ];
-    const instance = readMlflowInstance('local', deployment, []);
+    const instance = adoptedInstance(deployment);
     expect(instance.artifactRoot).toBeUndefined();
     expect(instance.rdsInstanceId).toBeUndefined();
     expect(instance.awsRegion).toBe('us-east-1');
@@ -114,7 +156,7 @@ describe('readMlflowInstance', () => {
   it('falls back to the Deployment name without an instance label', () => {
     const deployment = helmDeployment('x');
     delete deployment.metadata!.labels!['app.kubernetes.io/instance'];
-    const instance = readMlflowInstance('local', deployment, []);
+    const instance = adoptedInstance(deployment);
     expect(instance.instanceName).toBe('x-mlflow');
     expect(instance.hasInstanceLabel).toBe(false);
   });

@@ -1,20 +1,19 @@
+import { DEFAULT_NAMESPACE } from '@backstage/catalog-model';
 import { V1Deployment, V1Ingress } from '@kubernetes/client-node';
 import {
-  ANNOTATION_MLFLOW_AWS_REGION,
-  ANNOTATION_MLFLOW_RDS_INSTANCE_ID,
-  ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT,
-  ANNOTATION_MLFLOW_TRACKING_URL,
   ANNOTATION_KUBERNETES_ID,
-  DEPLOYMENT_ANNOTATION_DATABASE_NAME,
-  DEPLOYMENT_ANNOTATION_DESCRIPTION,
-  DEPLOYMENT_ANNOTATION_ENVIRONMENT,
-  DEPLOYMENT_ANNOTATION_OWNER,
-  DEPLOYMENT_ANNOTATION_SYSTEM,
   LABEL_APP_INSTANCE,
-  LABEL_APP_MANAGED_BY,
-  MANAGED_BY_STATEFUL_MLFLOW,
   parseS3Uri,
 } from '@stateful-mlflow/plugin-mlflow-common';
+import { MlflowInstanceIdentity } from '@stateful-mlflow/plugin-mlflow-node';
+import { normalizeEntityRef } from './normalizeEntityRef';
+
+/** How far the catalog trusts what a Deployment says about itself. */
+export type MlflowTrust =
+  /** Signed by the deploy action for this place: owner, system, links and AWS identifiers are used. */
+  | 'verified'
+  /** Unsigned, in a namespace the operator adopts: owner from config, facts only from the pod spec. */
+  | 'adopted';
 
 /** What one MLflow Deployment tells about its instance; undefined means unknown. */
 export type MlflowInstance = {
@@ -23,19 +22,22 @@ export type MlflowInstance = {
   deploymentName: string;
   /** The `app.kubernetes.io/instance` label, else the Deployment name. */
   instanceName: string;
-  /** True when the instance was not created by these plugins (e.g. a Helm chart). */
-  adopted: boolean;
+  trust: MlflowTrust;
+  /** Owner entity ref: the signed one (verified) or the adopt rule's (adopted). */
+  owner: string;
+  /** Catalog namespace of the entities: `default` when verified, the adopt rule's otherwise. */
+  entityNamespace: string;
   createdAt?: string;
-  /** The `backstage.io/kubernetes-id` label of the Deployment. */
+  /** Value of `backstage.io/kubernetes-id` for the core Kubernetes tab, when known. */
   kubernetesId?: string;
   /** Whether the Deployment has the `app.kubernetes.io/instance` label, for a label selector. */
   hasInstanceLabel: boolean;
   trackingUrl?: string;
+  awsAccountId?: string;
   awsRegion?: string;
   rdsInstanceId?: string;
   artifactRoot?: string;
   databaseName?: string;
-  owner?: string;
   system?: string;
   description?: string;
   environment?: string;
@@ -163,56 +165,73 @@ function readIngressUrl(
   return undefined;
 }
 
-/**
- * Reads an MLflow Deployment. Instances created by the deploy action carry every fact as an
- * annotation; for others (adopted), annotations still win, and the pod spec and Ingress fill what
- * they can.
- */
-export function readMlflowInstance(
-  cluster: string,
-  deployment: V1Deployment,
-  ingresses: V1Ingress[],
-): MlflowInstance {
+function placeOf(cluster: string, deployment: V1Deployment) {
   const metadata = deployment.metadata ?? {};
-  const labels = metadata.labels ?? {};
-  const annotations = metadata.annotations ?? {};
-  const namespace = metadata.namespace ?? 'default';
   const deploymentName = metadata.name ?? '';
-  const instanceName = nonEmpty(labels[LABEL_APP_INSTANCE]) ?? deploymentName;
-  const adopted = labels[LABEL_APP_MANAGED_BY] !== MANAGED_BY_STATEFUL_MLFLOW;
-  const inferred: Partial<ReturnType<typeof readPodSpec>> & {
-    trackingUrl?: string;
-  } = adopted
-    ? {
-        ...readPodSpec(deployment),
-        trackingUrl: readIngressUrl(ingresses, namespace, instanceName),
-      }
-    : {};
-  const annotation = (key: string) => nonEmpty(annotations[key]);
-
+  const instanceLabel = nonEmpty(metadata.labels?.[LABEL_APP_INSTANCE]);
   return {
     cluster,
-    namespace,
+    namespace: metadata.namespace ?? 'default',
     deploymentName,
-    instanceName,
-    adopted,
+    instanceName: instanceLabel ?? deploymentName,
+    hasInstanceLabel: Boolean(instanceLabel),
     createdAt: metadata.creationTimestamp
       ? new Date(metadata.creationTimestamp).toISOString()
       : undefined,
-    kubernetesId: nonEmpty(labels[ANNOTATION_KUBERNETES_ID]),
-    hasInstanceLabel: Boolean(nonEmpty(labels[LABEL_APP_INSTANCE])),
-    trackingUrl:
-      annotation(ANNOTATION_MLFLOW_TRACKING_URL) ?? inferred.trackingUrl,
-    awsRegion: annotation(ANNOTATION_MLFLOW_AWS_REGION) ?? inferred.awsRegion,
-    rdsInstanceId:
-      annotation(ANNOTATION_MLFLOW_RDS_INSTANCE_ID) ?? inferred.rdsInstanceId,
-    artifactRoot:
-      annotation(ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT) ?? inferred.artifactRoot,
-    databaseName:
-      annotation(DEPLOYMENT_ANNOTATION_DATABASE_NAME) ?? inferred.databaseName,
-    owner: annotation(DEPLOYMENT_ANNOTATION_OWNER),
-    system: annotation(DEPLOYMENT_ANNOTATION_SYSTEM),
-    description: annotation(DEPLOYMENT_ANNOTATION_DESCRIPTION),
-    environment: annotation(DEPLOYMENT_ANNOTATION_ENVIRONMENT),
+  };
+}
+
+/**
+ * A Deployment whose signature verified: every fact comes from the signed identity, nothing from
+ * unsigned labels or annotations.
+ */
+export function verifiedMlflowInstance(
+  deployment: V1Deployment,
+  identity: MlflowInstanceIdentity,
+  defaultOwner: string,
+): MlflowInstance {
+  return {
+    ...placeOf(identity.cluster, deployment),
+    instanceName: identity.instanceName,
+    trust: 'verified',
+    owner: normalizeEntityRef(identity.owner, 'group') ?? defaultOwner,
+    entityNamespace: DEFAULT_NAMESPACE,
+    // The deploy action labels every object of the instance with its name.
+    kubernetesId: identity.instanceName,
+    trackingUrl: identity.trackingUrl,
+    awsAccountId: identity.awsAccountId,
+    awsRegion: identity.awsRegion,
+    rdsInstanceId: identity.rdsInstanceId,
+    artifactRoot: identity.s3ArtifactRoot,
+    databaseName: identity.databaseName,
+    system: identity.system,
+    description: identity.description,
+    environment: identity.environment,
+  };
+}
+
+/**
+ * An unsigned Deployment in an adopted namespace. Its annotations are ignored (anyone who can write
+ * in the namespace can write them, or copy them from a real instance): the owner and catalog
+ * namespace come from the adopt rule, the facts only from what the server is actually started with
+ * (pod spec) and from its Ingress.
+ */
+export function adoptedMlflowInstance(
+  cluster: string,
+  deployment: V1Deployment,
+  ingresses: V1Ingress[],
+  rule: { owner: string; entityNamespace: string },
+): MlflowInstance {
+  const place = placeOf(cluster, deployment);
+  return {
+    ...place,
+    trust: 'adopted',
+    owner: rule.owner,
+    entityNamespace: rule.entityNamespace,
+    kubernetesId: nonEmpty(
+      deployment.metadata?.labels?.[ANNOTATION_KUBERNETES_ID],
+    ),
+    ...readPodSpec(deployment),
+    trackingUrl: readIngressUrl(ingresses, place.namespace, place.instanceName),
   };
 }

@@ -1,4 +1,16 @@
 import { V1Deployment, V1Ingress } from '@kubernetes/client-node';
+import {
+  signMlflowDeployment,
+  verifyMlflowDeployment,
+} from '@stateful-mlflow/plugin-mlflow-node';
+import {
+  adoptedMlflowInstance,
+  MlflowInstance,
+  verifiedMlflowInstance,
+} from './readMlflowInstance';
+
+/** The signing key of the tests (mlflow.identity.signingKey). */
+export const TEST_SIGNING_KEY = 'test-signing-key-0123456789abcdefghij';
 
 /** A Deployment as the deploy action writes it (labels and annotations of mlflow-common). */
 export function managedDeployment(
@@ -127,4 +139,44 @@ export function mlflowIngress(
       ...(tls ? { tls: [{ hosts: [host], secretName: 'tls' }] } : {}),
     },
   };
+}
+
+/** A managed Deployment signed for `cluster` with the test key, as the deploy action writes it. */
+export function signedDeployment(
+  name: string,
+  overrides: Parameters<typeof managedDeployment>[1] & {
+    cluster?: string;
+  } = {},
+): V1Deployment {
+  return signMlflowDeployment(
+    managedDeployment(name, overrides),
+    overrides.cluster ?? 'local',
+    TEST_SIGNING_KEY,
+  );
+}
+
+/** The verified instance of a signed Deployment; throws when its signature does not verify. */
+export function verifiedInstance(
+  deployment: V1Deployment,
+  cluster = 'local',
+): MlflowInstance {
+  const identity = verifyMlflowDeployment(deployment, cluster, [
+    TEST_SIGNING_KEY,
+  ]);
+  if (!identity) {
+    throw new Error('the test Deployment is not signed for this cluster');
+  }
+  return verifiedMlflowInstance(deployment, identity, 'group:default/unknown');
+}
+
+/** The adopted instance of a Deployment, owned by the platform team, in `mlflow-adopted`. */
+export function adoptedInstance(
+  deployment: V1Deployment,
+  ingresses: V1Ingress[] = [],
+  cluster = 'local',
+): MlflowInstance {
+  return adoptedMlflowInstance(cluster, deployment, ingresses, {
+    owner: 'group:default/platform-team',
+    entityNamespace: 'mlflow-adopted',
+  });
 }

@@ -5,7 +5,7 @@ import { MlflowInstanceIdentityKeys } from './MlflowInstanceIdentityKeys';
 const KEY = 'current-key-0123456789-0123456789';
 const OLD_KEY = 'previous-key-0123456789-012345678';
 
-function keys(identity: Record<string, unknown> | undefined) {
+function keys(identity: Record<string, string | string[]> | undefined) {
   return MlflowInstanceIdentityKeys.fromConfig(
     new ConfigReader(identity ? { mlflow: { identity } } : {}),
   );
