@@ -1,11 +1,14 @@
 /**
- * Annotations, entity helpers, name validators, wire types and permissions shared by the MLflow
- * plugins. Isomorphic: no React and no Node-only imports.
+ * Annotations, entity helpers, validation rules, instance names, wire types and permissions shared
+ * by the MLflow plugins. Isomorphic: no React and no Node-only imports.
  *
  * @packageDocumentation
  */
 export * from './annotations';
 export * from './entity';
 export * from './health';
+export * from './instanceNames';
 export * from './permissions';
-export * from './validators';
+export type { NameRule } from './rules/nameRule';
+export { describeReceived, validateName } from './rules/nameRule';
+export { nameRules } from './rules/nameRules';

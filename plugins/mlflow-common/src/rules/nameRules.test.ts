@@ -1,5 +1,6 @@
 import { InputError } from '@backstage/errors';
-import { NameRule, nameRules, validateName } from './validators';
+import { NameRule, validateName } from './nameRule';
+import { nameRules } from './nameRules';
 
 function expectAccepted(rule: NameRule, values: string[]) {
   for (const value of values) {
@@ -127,6 +128,10 @@ describe('nameRules', () => {
       ['ml_flow.example.com', /each dot-separated label/],
       ['mlflow.example.com/evil', /each dot-separated label/],
       ['-a.example.com', /each dot-separated label/],
+      ['169.254.169.254', /IP address/],
+      ['10.0.0.1', /IP address/],
+      ['[::1]', /IP address/],
+      ['mlflow.example.123', /all digits/],
     ]);
   });
 
@@ -144,7 +149,7 @@ describe('nameRules', () => {
       'us-east-1',
       'us-gov-west-1',
     ]);
-    expectRejected(nameRules.awsRegion, [['europe', /region code/]]);
+    expectRejected(nameRules.awsRegion, [['europe-west', /region code/]]);
     expectAccepted(nameRules.securityGroupId, [
       'sg-0123abcd',
       'sg-0123456789abcdef0',
