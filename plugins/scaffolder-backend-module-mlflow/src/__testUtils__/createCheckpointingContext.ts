@@ -5,7 +5,7 @@ import {
 } from '@backstage/plugin-scaffolder-node';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { JsonObject, JsonValue } from '@backstage/types';
-import { withSchemaDefaults } from './withSchemaDefaults';
+import { fillInputDefaults } from '../actions/withInputDefaults';
 
 /**
  * What a task remembers between runs: the stored checkpoint results. Pass the same store to a
@@ -67,7 +67,7 @@ export function createCheckpointingContext<
 >(
   action: TemplateAction<TInput, TOutput, 'v2'>,
   options: {
-    /** Raw step input; the action's schema defaults are filled in, nothing else is checked. */
+    /** Raw step input; defaults are filled in as in production, nothing else is checked. */
     input: JsonObject;
     isDryRun?: boolean;
     signal?: AbortSignal;
@@ -81,7 +81,8 @@ export function createCheckpointingContext<
   const executed: string[] = [];
   const requested: string[] = [];
   const base = createMockActionContext<TInput, TOutput>({
-    input: withSchemaDefaults(action, options.input) as TInput,
+    // The same default-filling as the module's registered actions.
+    input: fillInputDefaults(action, options.input) as TInput,
     isDryRun: options.isDryRun,
     signal: options.signal,
     ...(options.workspacePath ? { workspacePath: options.workspacePath } : {}),

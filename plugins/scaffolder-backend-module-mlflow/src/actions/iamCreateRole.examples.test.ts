@@ -4,6 +4,7 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import { mockClient } from 'aws-sdk-client-mock';
 import yaml from 'yaml';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
@@ -29,8 +30,7 @@ describe('mlflow:iam:createRole examples', () => {
         input: step.input,
       });
       await action.handler(ctx);
-      const roleName = step.input.roleName ?? `mlflow-${step.input.name}`;
-      expect(outputs.roleName).toBe(roleName);
+      expect(outputs.roleName).toBe(resolveInstanceNames(step.input).roleName);
       expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
     },
   );

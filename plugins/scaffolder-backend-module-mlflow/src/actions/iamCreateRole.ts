@@ -12,6 +12,7 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   describeReceived,
   nameRules,
+  resolveInstanceNames,
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { awsErrorName, callAws } from '../aws/awsErrors';
@@ -23,16 +24,18 @@ import {
 import { isOursTagged, mlflowTags } from '../aws/tags';
 import {
   accountIdInput,
-  DEFAULT_ARTIFACT_PREFIX,
-  DEFAULT_SERVICE_ACCOUNT,
-  defaultNamespace,
+  artifactPrefixInput,
   environmentInput,
   nameInput,
+  namespaceInput,
+  oidcProviderArnInput,
   ownerInput,
   regionInput,
+  roleNameInput,
+  serviceAccountNameInput,
   tagsInput,
-} from './commonInputs';
-import { validateArtifactPrefix } from './s3Create';
+  trustTypeInput,
+} from './inputProperties';
 import { examples } from './iamCreateRole.examples';
 
 /** Name of the inline policy granting the artifact access. */
@@ -124,27 +127,6 @@ export function artifactPolicy(options: {
   return { Version: '2012-10-17', Statement: statements };
 }
 
-const OIDC_PROVIDER_ARN =
-  /^arn:aws[\w-]*:iam::\d{12}:oidc-provider\/[\w.-]+(\/[\w.-]+)*$/;
-const KMS_KEY_ARN = /^arn:aws[\w-]*:kms:[\w-]+:\d{12}:key\/[\w-]+$/;
-const BOUNDARY_ARN = /^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/;
-
-function validateArn(
-  field: string,
-  value: string,
-  pattern: RegExp,
-  accepted: string,
-) {
-  if (!pattern.test(value)) {
-    throw new InputError(
-      `Invalid ${field}: received ${describeReceived(
-        value,
-      )}. Accepted: ${accepted}.`,
-    );
-  }
-  return value;
-}
-
 /** Creates the IAM role the MLflow server's ServiceAccount assumes to reach its artifacts. */
 export function createIamCreateRoleAction(options: {
   aws: AwsClientConfigProvider;
@@ -160,24 +142,14 @@ export function createIamCreateRoleAction(options: {
         name: nameInput,
         region: regionInput,
         accountId: accountIdInput,
-        roleName: z =>
-          z
-            .string()
-            .optional()
-            .describe('Name of the role; mlflow-<name> when empty.'),
+        roleName: roleNameInput,
         bucket: z =>
           z
             .string()
             .describe(
               'Artifact bucket (the output bucket of mlflow:s3:create).',
             ),
-        artifactPrefix: z =>
-          z
-            .string()
-            .default(DEFAULT_ARTIFACT_PREFIX)
-            .describe(
-              'Key prefix of the artifacts; the role may touch nothing else.',
-            ),
+        artifactPrefix: artifactPrefixInput,
         kmsKeyArn: z =>
           z
             .string()
@@ -185,32 +157,10 @@ export function createIamCreateRoleAction(options: {
             .describe(
               'ARN of the KMS key encrypting the bucket, when it uses SSE-KMS.',
             ),
-        namespace: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Namespace of the tracking server; mlflow-<name> when empty.',
-            ),
-        serviceAccountName: z =>
-          z
-            .string()
-            .default(DEFAULT_SERVICE_ACCOUNT)
-            .describe('ServiceAccount of the tracking server.'),
-        trustType: z =>
-          z
-            .enum(['irsa', 'podIdentity'])
-            .default('irsa')
-            .describe(
-              'irsa: trust the cluster OIDC provider for this ServiceAccount (needs oidcProviderArn). podIdentity: trust EKS Pod Identity (the association is created on the cluster side).',
-            ),
-        oidcProviderArn: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              "ARN of the cluster's IAM OIDC provider, arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>; required for irsa.",
-            ),
+        namespace: namespaceInput,
+        serviceAccountName: serviceAccountNameInput,
+        trustType: trustTypeInput,
+        oidcProviderArn: oidcProviderArnInput,
         permissionsBoundaryArn: z =>
           z
             .string()
@@ -242,6 +192,7 @@ export function createIamCreateRoleAction(options: {
         accountId,
       } = ctx.input;
       const name = validateName(nameRules.instanceName, 'name', ctx.input.name);
+      const names = resolveInstanceNames({ ...ctx.input, name });
       const region = validateName(
         nameRules.awsRegion,
         'region',
@@ -250,21 +201,22 @@ export function createIamCreateRoleAction(options: {
       const roleName = validateName(
         nameRules.iamRoleName,
         'roleName',
-        ctx.input.roleName || `mlflow-${name}`,
+        names.roleName,
       );
       const bucket = validateName(
         nameRules.s3BucketName,
         'bucket',
         ctx.input.bucket,
       );
-      const prefix = validateArtifactPrefix(
+      const prefix = validateName(
+        nameRules.artifactPrefix,
         'artifactPrefix',
-        ctx.input.artifactPrefix,
+        names.artifactPrefix,
       );
       const namespace = validateName(
         nameRules.kubernetesNamespace,
         'namespace',
-        ctx.input.namespace || defaultNamespace(name),
+        names.namespace,
       );
       validateName(
         nameRules.kubernetesName,
@@ -273,31 +225,24 @@ export function createIamCreateRoleAction(options: {
       );
       const kmsKeyArn =
         ctx.input.kmsKeyArn &&
-        validateArn(
-          'kmsKeyArn',
-          ctx.input.kmsKeyArn,
-          KMS_KEY_ARN,
-          'a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>',
-        );
+        validateName(nameRules.kmsKeyArn, 'kmsKeyArn', ctx.input.kmsKeyArn);
       const permissionsBoundaryArn =
         ctx.input.permissionsBoundaryArn &&
-        validateArn(
+        validateName(
+          nameRules.iamPolicyArn,
           'permissionsBoundaryArn',
           ctx.input.permissionsBoundaryArn,
-          BOUNDARY_ARN,
-          'an IAM policy ARN, arn:aws:iam::<account>:policy/<name>',
         );
       if (trustType === 'irsa') {
         if (!ctx.input.oidcProviderArn) {
           throw new InputError(
-            "Missing oidcProviderArn: received nothing, but trustType irsa needs the ARN of the cluster's IAM OIDC provider (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>). Accepted: that ARN, or trustType podIdentity.",
+            `Missing oidcProviderArn: received nothing, but trustType irsa needs the ARN of the cluster's IAM OIDC provider. Accepted: ${nameRules.oidcProviderArn.accepted}, or trustType podIdentity.`,
           );
         }
-        validateArn(
+        validateName(
+          nameRules.oidcProviderArn,
           'oidcProviderArn',
           ctx.input.oidcProviderArn,
-          OIDC_PROVIDER_ARN,
-          'arn:aws:iam::<account>:oidc-provider/<issuer host and path>',
         );
       }
 

@@ -1,3 +1,4 @@
+import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import yaml from 'yaml';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
@@ -20,7 +21,7 @@ describe('mlflow:instance:plan examples', () => {
       });
       await action.handler(ctx);
       expect(outputs.rdsInstanceId).toBe(
-        step.input.rdsInstanceId ?? `mlflow-${step.input.name}`,
+        resolveInstanceNames(step.input).rdsInstanceId,
       );
       expect(outputs.entityRef).toBe(`component:default/${step.input.name}`);
     },

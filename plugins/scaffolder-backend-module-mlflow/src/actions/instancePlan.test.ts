@@ -110,7 +110,39 @@ describe('mlflow:instance:plan', () => {
       { allowedSecurityGroupIds: ['sg-12345678', 'default'] },
       /Invalid allowedSecurityGroupIds\[1\] \(security group id\)/,
     ],
-    ['kmsKeyId', { kmsKeyId: 'my key' }, /Invalid kmsKeyId: received "my key"/],
+    [
+      'kmsKeyId',
+      { kmsKeyId: 'my key' },
+      /Invalid kmsKeyId \(KMS key\): received "my key"/,
+    ],
+    [
+      'hostname',
+      { hostname: '169.254.169.254' },
+      /Invalid hostname \(hostname\): received "169\.254\.169\.254", but it is an IP address/,
+    ],
+    [
+      'hostname',
+      { hostname: '[::1]' },
+      /Invalid hostname \(hostname\): received "\[::1\]", but it is an IP address/,
+    ],
+    [
+      'oidcProviderArn',
+      {
+        trustType: 'irsa',
+        oidcProviderArn:
+          'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC/',
+      },
+      /Invalid oidcProviderArn \(IAM OIDC provider ARN\): .* must not end with a slash/,
+    ],
+    [
+      'oidcProviderArn',
+      {
+        trustType: 'irsa',
+        oidcProviderArn:
+          'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com//id/ABC',
+      },
+      /Invalid oidcProviderArn \(IAM OIDC provider ARN\): .* empty path segment/,
+    ],
     [
       'replicas',
       { environment: 'prod', replicas: 1 },

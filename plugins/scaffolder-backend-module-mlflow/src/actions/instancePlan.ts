@@ -3,31 +3,27 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   describeReceived,
   nameRules,
+  resolveInstanceNames,
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import {
-  DEFAULT_ARTIFACT_PREFIX,
-  defaultDatabaseSecretName,
-  defaultNamespace,
+  allowedSecurityGroupIdsInput,
+  artifactPrefixInput,
+  clusterInput,
   environmentInput,
+  hostnameInput,
+  imageInput,
   nameInput,
+  namespaceInput,
+  oidcProviderArnInput,
+  rdsInstanceIdInput,
   regionInput,
-} from './commonInputs';
+  roleNameInput,
+  tlsSecretNameInput,
+  trustTypeInput,
+} from './inputProperties';
 import { examples } from './instancePlan.examples';
-import { validateArtifactPrefix, validateKmsKey } from './s3Create';
-
-/** Default bucket of an instance when the template leaves it empty. */
-export const defaultBucketName = (name: string) => `mlflow-${name}-artifacts`;
-
-/**
- * Default PostgreSQL database and role of an instance: unique per instance, so that instances
- * sharing one PostgreSQL server (or an RDS instance) never collide.
- */
-export const defaultDatabaseIdentifier = (name: string) =>
-  `mlflow_${name.replace(/-/g, '_')}`;
-
-const OIDC_PROVIDER_ARN = /^arn:aws[\w-]*:iam::\d{12}:oidc-provider\/[\w./-]+$/;
 
 /**
  * Validates every input of a whole MLflow instance up front and resolves the derived names, so a
@@ -47,11 +43,7 @@ export function createInstancePlanAction(options: {
         name: nameInput,
         environment: environmentInput,
         region: regionInput,
-        rdsInstanceId: z =>
-          z
-            .string()
-            .optional()
-            .describe('RDS DB instance identifier; mlflow-<name> when empty.'),
+        rdsInstanceId: rdsInstanceIdInput,
         databaseName: z =>
           z
             .string()
@@ -64,37 +56,20 @@ export function createInstancePlanAction(options: {
             .describe(
               'PostgreSQL login role of the tracking server; mlflow_<name> when empty.',
             ),
-        allowedSecurityGroupIds: z =>
-          z
-            .array(z.string())
-            .default([])
-            .describe('Security groups allowed to reach PostgreSQL.'),
+        allowedSecurityGroupIds: allowedSecurityGroupIdsInput,
         bucket: z =>
           z
             .string()
             .optional()
             .describe('Artifact bucket; mlflow-<name>-artifacts when empty.'),
-        artifactPrefix: z =>
-          z
-            .string()
-            .default(DEFAULT_ARTIFACT_PREFIX)
-            .describe('Key prefix of the artifacts in the bucket.'),
+        artifactPrefix: artifactPrefixInput,
         kmsKeyId: z =>
           z
             .string()
             .optional()
             .describe('KMS key of the bucket; SSE-S3 when empty.'),
-        cluster: z =>
-          z
-            .string()
-            .describe(
-              'Cluster name as configured under kubernetes.clusterLocatorMethods.',
-            ),
-        namespace: z =>
-          z
-            .string()
-            .optional()
-            .describe('Namespace of the instance; mlflow-<name> when empty.'),
+        cluster: clusterInput,
+        namespace: namespaceInput,
         replicas: z =>
           z
             .number()
@@ -103,31 +78,12 @@ export function createInstancePlanAction(options: {
             .max(20)
             .default(2)
             .describe('Tracking server replicas; at least 2 in prod.'),
-        image: z => z.string().describe('MLflow server image.'),
-        hostname: z =>
-          z.string().describe('Public host name of the tracking server.'),
-        tlsSecretName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'TLS Secret for the hostname; the tracking URL is https when set.',
-            ),
-        roleName: z =>
-          z
-            .string()
-            .optional()
-            .describe('IAM role of the server; mlflow-<name> when empty.'),
-        trustType: z =>
-          z
-            .enum(['irsa', 'podIdentity'])
-            .default('irsa')
-            .describe('How the ServiceAccount assumes the role.'),
-        oidcProviderArn: z =>
-          z
-            .string()
-            .optional()
-            .describe("The cluster's IAM OIDC provider ARN; needed for irsa."),
+        image: imageInput,
+        hostname: hostnameInput,
+        tlsSecretName: tlsSecretNameInput,
+        roleName: roleNameInput,
+        trustType: trustTypeInput,
+        oidcProviderArn: oidcProviderArnInput,
       },
       output: {
         rdsInstanceId: z => z.string().describe('RDS DB instance identifier.'),
@@ -149,110 +105,77 @@ export function createInstancePlanAction(options: {
     async handler(ctx) {
       const input = ctx.input;
       const name = validateName(nameRules.instanceName, 'name', input.name);
+      const names = resolveInstanceNames({ ...input, name });
       const region = validateName(nameRules.awsRegion, 'region', input.region);
-      const rdsInstanceId = validateName(
-        nameRules.rdsInstanceIdentifier,
-        'rdsInstanceId',
-        input.rdsInstanceId || `mlflow-${name}`,
-      );
-      const databaseName = validateName(
-        nameRules.postgresDatabaseName,
-        'databaseName',
-        input.databaseName || defaultDatabaseIdentifier(name),
-      );
-      const databaseUsername = validateName(
-        nameRules.postgresRoleName,
-        'databaseUsername',
-        input.databaseUsername || defaultDatabaseIdentifier(name),
-      );
-      input.allowedSecurityGroupIds.forEach((id, i) =>
-        validateName(
-          nameRules.securityGroupId,
-          `allowedSecurityGroupIds[${i}]`,
-          id,
+      // Each resolved name is checked under the field that sets it.
+      const checks: Array<[keyof typeof nameRules, string, string]> = [
+        ['rdsInstanceIdentifier', 'rdsInstanceId', names.rdsInstanceId],
+        ['postgresDatabaseName', 'databaseName', names.databaseName],
+        ['postgresRoleName', 'databaseUsername', names.databaseUsername],
+        ['s3BucketName', 'bucket', names.bucket],
+        ['artifactPrefix', 'artifactPrefix', names.artifactPrefix],
+        ['kubernetesNamespace', 'namespace', names.namespace],
+        ['containerImage', 'image', input.image],
+        ['hostname', 'hostname', input.hostname],
+        ['iamRoleName', 'roleName', names.roleName],
+        ...input.allowedSecurityGroupIds.map(
+          (id, i): [keyof typeof nameRules, string, string] => [
+            'securityGroupId',
+            `allowedSecurityGroupIds[${i}]`,
+            id,
+          ],
         ),
-      );
-      const bucket = validateName(
-        nameRules.s3BucketName,
-        'bucket',
-        input.bucket || defaultBucketName(name),
-      );
-      const prefix = validateArtifactPrefix(
-        'artifactPrefix',
-        input.artifactPrefix,
-      );
+      ];
       if (input.kmsKeyId) {
-        validateKmsKey('kmsKeyId', input.kmsKeyId);
+        checks.push(['kmsKeyId', 'kmsKeyId', input.kmsKeyId]);
+      }
+      if (input.tlsSecretName) {
+        checks.push(['kubernetesName', 'tlsSecretName', input.tlsSecretName]);
+      }
+      for (const [rule, field, value] of checks) {
+        validateName(nameRules[rule], field, value);
       }
       const cluster = options.clusters.get(input.cluster, 'cluster').name;
-      const namespace = validateName(
-        nameRules.kubernetesNamespace,
-        'namespace',
-        input.namespace || defaultNamespace(name),
-      );
-      const image = validateName(
-        nameRules.containerImage,
-        'image',
-        input.image,
-      );
-      const hostname = validateName(
-        nameRules.hostname,
-        'hostname',
-        input.hostname,
-      );
-      if (input.tlsSecretName) {
-        validateName(
-          nameRules.kubernetesName,
-          'tlsSecretName',
-          input.tlsSecretName,
-        );
-      }
-      const roleName = validateName(
-        nameRules.iamRoleName,
-        'roleName',
-        input.roleName || `mlflow-${name}`,
-      );
       if (input.environment === 'prod' && input.replicas < 2) {
         throw new InputError(
           `Invalid replicas: received ${input.replicas}, but prod needs at least 2 so that a pod restart or a node drain keeps the server up. Accepted: 2 to 20.`,
         );
       }
       if (input.trustType === 'irsa') {
-        if (
-          !input.oidcProviderArn ||
-          !OIDC_PROVIDER_ARN.test(input.oidcProviderArn)
-        ) {
+        if (!input.oidcProviderArn) {
           throw new InputError(
             `Invalid oidcProviderArn: received ${describeReceived(
               input.oidcProviderArn,
-            )}, but trustType irsa needs the cluster's IAM OIDC provider. Accepted: arn:aws:iam::<account>:oidc-provider/<issuer host and path>, or trustType podIdentity.`,
+            )}, but trustType irsa needs the cluster's IAM OIDC provider. Accepted: ${
+              nameRules.oidcProviderArn.accepted
+            }, or trustType podIdentity.`,
           );
         }
+        validateName(
+          nameRules.oidcProviderArn,
+          'oidcProviderArn',
+          input.oidcProviderArn,
+        );
       }
 
-      const artifactRoot = `s3://${bucket}/${prefix}`;
-      const trackingUrl = `${
-        input.tlsSecretName ? 'https' : 'http'
-      }://${hostname}`;
-      const databaseSecretName = defaultDatabaseSecretName(name);
       ctx.logger.info(
         `Plan for MLflow instance ${name} (${input.environment}): ` +
-          `RDS PostgreSQL instance ${rdsInstanceId} in ${region} with database ${databaseName} and role ${databaseUsername}; ` +
-          `artifacts in ${artifactRoot}; IAM role ${roleName} (${input.trustType}) limited to that prefix; ` +
-          `${input.replicas} replica(s) of ${image} in namespace ${namespace} of cluster ${cluster}, ` +
-          `database URI in Secret ${databaseSecretName}, served at ${trackingUrl}`,
+          `RDS PostgreSQL instance ${names.rdsInstanceId} in ${region} with database ${names.databaseName} and role ${names.databaseUsername}; ` +
+          `artifacts in ${names.artifactRoot}; IAM role ${names.roleName} (${input.trustType}) limited to that prefix; ` +
+          `${input.replicas} replica(s) of ${input.image} in namespace ${names.namespace} of cluster ${cluster}, ` +
+          `database URI in Secret ${names.databaseSecretName}, served at ${names.trackingUrl}`,
       );
 
-      ctx.output('rdsInstanceId', rdsInstanceId);
-      ctx.output('bucket', bucket);
-      ctx.output('artifactRoot', artifactRoot);
-      ctx.output('namespace', namespace);
-      ctx.output('roleName', roleName);
-      ctx.output('databaseName', databaseName);
-      ctx.output('databaseUsername', databaseUsername);
-      ctx.output('databaseSecretName', databaseSecretName);
-      ctx.output('trackingUrl', trackingUrl);
-      ctx.output('entityRef', `component:default/${name}`);
+      ctx.output('rdsInstanceId', names.rdsInstanceId);
+      ctx.output('bucket', names.bucket);
+      ctx.output('artifactRoot', names.artifactRoot);
+      ctx.output('namespace', names.namespace);
+      ctx.output('roleName', names.roleName);
+      ctx.output('databaseName', names.databaseName);
+      ctx.output('databaseUsername', names.databaseUsername);
+      ctx.output('databaseSecretName', names.databaseSecretName);
+      ctx.output('trackingUrl', names.trackingUrl ?? '');
+      ctx.output('entityRef', names.entityRef);
     },
   });
 }

@@ -29,45 +29,14 @@ import {
 import { isOursTagged, mlflowTags } from '../aws/tags';
 import {
   accountIdInput,
-  DEFAULT_ARTIFACT_PREFIX,
+  artifactPrefixInput,
   environmentInput,
   nameInput,
   ownerInput,
   regionInput,
   tagsInput,
-} from './commonInputs';
+} from './inputProperties';
 import { examples } from './s3Create.examples';
-
-/** Checks an artifact key prefix: relative, no empty segments, characters safe in S3 keys and IAM ARNs. */
-export function validateArtifactPrefix(field: string, value: string): string {
-  if (
-    !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(value) ||
-    value.split('/').some(segment => segment === '.' || segment === '..')
-  ) {
-    throw new InputError(
-      `Invalid ${field}: received ${describeReceived(
-        value,
-      )}. Accepted: one or more /-separated segments of letters, digits, dots, hyphens and underscores, without a leading or trailing slash and without . or .. segments, e.g. artifacts or teams/ml/artifacts.`,
-    );
-  }
-  return value;
-}
-
-/** Checks a KMS key reference (id, ARN or alias) without looking it up. */
-export function validateKmsKey(field: string, value: string): string {
-  if (
-    !/^(arn:aws[\w-]*:kms:[\w-]+:\d{12}:(key|alias)\/[\w/+=,.@-]+|alias\/[\w/+=,.@-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/.test(
-      value,
-    )
-  ) {
-    throw new InputError(
-      `Invalid ${field}: received ${describeReceived(
-        value,
-      )}. Accepted: a KMS key id, key ARN, alias name (alias/...) or alias ARN.`,
-    );
-  }
-  return value;
-}
 
 type BucketState = 'absent' | 'ours';
 
@@ -92,13 +61,7 @@ export function createS3CreateAction(options: {
             ),
         region: regionInput,
         accountId: accountIdInput,
-        artifactPrefix: z =>
-          z
-            .string()
-            .default(DEFAULT_ARTIFACT_PREFIX)
-            .describe(
-              'Key prefix under which MLflow stores artifacts; the artifact root is s3://<bucket>/<prefix>.',
-            ),
+        artifactPrefix: artifactPrefixInput,
         kmsKeyId: z =>
           z
             .string()
@@ -151,12 +114,14 @@ export function createS3CreateAction(options: {
         'region',
         ctx.input.region,
       );
-      const prefix = validateArtifactPrefix(
+      const prefix = validateName(
+        nameRules.artifactPrefix,
         'artifactPrefix',
         ctx.input.artifactPrefix,
       );
       const kmsKeyId =
-        ctx.input.kmsKeyId && validateKmsKey('kmsKeyId', ctx.input.kmsKeyId);
+        ctx.input.kmsKeyId &&
+        validateName(nameRules.kmsKeyId, 'kmsKeyId', ctx.input.kmsKeyId);
 
       const arn = `arn:${awsPartition(region)}:s3:::${bucket}`;
       const artifactRoot = `s3://${bucket}/${prefix}`;

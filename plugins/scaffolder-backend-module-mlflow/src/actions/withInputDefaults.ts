@@ -1,10 +1,31 @@
 import { TemplateAction } from '@backstage/plugin-scaffolder-node';
 import { JsonObject, JsonValue } from '@backstage/types';
 
+type SchemaProperties = Record<string, { default?: JsonValue }>;
+
 /**
- * The scaffolder only checks an action's input against its JSON schema; it does not fill in the
- * schema's defaults, so a template (or API caller) that leaves out a defaulted input would hand the
- * handler `undefined`. This wrapper fills every top-level default before the handler runs.
+ * The input with every absent top-level field set to a copy of its schema default. The scaffolder
+ * only checks an action's input against its JSON schema; it does not fill in the defaults.
+ */
+export function fillInputDefaults(
+  action: Pick<TemplateAction, 'schema'>,
+  input: JsonObject,
+): JsonObject {
+  const properties = ((
+    action.schema?.input as { properties?: SchemaProperties } | undefined
+  )?.properties ?? {}) as SchemaProperties;
+  const filled: JsonObject = { ...input };
+  for (const [key, property] of Object.entries(properties)) {
+    if (filled[key] === undefined && property.default !== undefined) {
+      filled[key] = structuredClone(property.default);
+    }
+  }
+  return filled;
+}
+
+/**
+ * Wraps an action so a template (or API caller) that leaves out a defaulted input hands the
+ * handler the default instead of `undefined`.
  */
 export function withInputDefaults<
   TInput extends JsonObject,
@@ -12,24 +33,12 @@ export function withInputDefaults<
 >(
   action: TemplateAction<TInput, TOutput, 'v2'>,
 ): TemplateAction<TInput, TOutput, 'v2'> {
-  const properties = ((
-    action.schema?.input as
-      | { properties?: Record<string, { default?: JsonValue }> }
-      | undefined
-  )?.properties ?? {}) as Record<string, { default?: JsonValue }>;
-  const defaults = Object.entries(properties).filter(
-    ([, property]) => property.default !== undefined,
-  );
   return {
     ...action,
-    handler: ctx => {
-      const input: JsonObject = { ...ctx.input };
-      for (const [key, property] of defaults) {
-        if (input[key] === undefined) {
-          input[key] = structuredClone(property.default) as JsonValue;
-        }
-      }
-      return action.handler({ ...ctx, input: input as TInput });
-    },
+    handler: ctx =>
+      action.handler({
+        ...ctx,
+        input: fillInputDefaults(action, ctx.input) as TInput,
+      }),
   };
 }
