@@ -7,6 +7,8 @@
  */
 
 import { createBackend } from '@backstage/backend-defaults';
+import { authModuleDevUsersProvider } from './devUsersAuthProvider';
+import { permissionModuleAppPolicy } from './permissionPolicy';
 
 const backend = createBackend();
 
@@ -28,6 +30,8 @@ backend.add(import('@backstage/plugin-auth-backend'));
 // See https://backstage.io/docs/backend-system/building-backends/migrating#the-auth-plugin
 backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 // See https://backstage.io/docs/auth/guest/provider
+// Development only, off unless auth.providers.devUsers is configured: a second user for tests.
+backend.add(authModuleDevUsersProvider);
 
 // catalog plugin
 backend.add(import('@backstage/plugin-catalog-backend'));
@@ -40,10 +44,8 @@ backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 // permission plugin
 backend.add(import('@backstage/plugin-permission-backend'));
-// See https://backstage.io/docs/permissions/getting-started for how to create your own permission policy
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+// Owners update and delete their MLflow instances; signed-in users create them and read health.
+backend.add(permissionModuleAppPolicy);
 
 // search plugin
 backend.add(import('@backstage/plugin-search-backend'));
