@@ -1,3 +1,4 @@
+import { InputError } from '@backstage/errors';
 import type {
   KubernetesObject,
   V1Deployment,
@@ -12,7 +13,8 @@ function key(ref: ObjectRef) {
 
 /**
  * An in-memory cluster for unit tests: stores applied objects, and plays the controllers just
- * enough for the waits (Jobs succeed or fail, Deployments become ready).
+ * enough for the waits (Jobs succeed or fail, Deployments become ready). A Job keeps the status it
+ * got when it was created, as a real one does when applied again.
  */
 export class FakeKubernetesApi implements MlflowKubernetesApi {
   readonly objects = new Map<string, KubernetesObject>();
@@ -24,6 +26,11 @@ export class FakeKubernetesApi implements MlflowKubernetesApi {
   pods: V1Pod[] = [];
   jobOutcome: 'succeed' | 'fail' | 'hang' = 'succeed';
   deploymentBecomesReady = true;
+  /** Deletions asked for, in order. */
+  readonly deleted: Array<{ key: string; propagationPolicy: string }> = [];
+  /** Plays the API server's validation: a message refuses the object (as a 422 would). */
+  refuse: (object: KubernetesObject) => string | undefined = () => undefined;
+  private uids = 0;
 
   async apply<T extends KubernetesObject>(
     object: T,
@@ -37,6 +44,7 @@ export class FakeKubernetesApi implements MlflowKubernetesApi {
     };
     const copy = JSON.parse(JSON.stringify(object));
     this.applied.push({ key: key(ref), dryRun: options.dryRun, object: copy });
+    this.check(copy);
     if (options.dryRun) {
       return copy;
     }
@@ -51,7 +59,10 @@ export class FakeKubernetesApi implements MlflowKubernetesApi {
     }
     const previous = this.objects.get(key(ref));
     copy.metadata.generation = (previous?.metadata?.generation ?? 0) + 1;
-    if (ref.kind === 'Job') {
+    copy.metadata.uid = previous?.metadata?.uid ?? `uid-${++this.uids}`;
+    if (ref.kind === 'Job' && previous) {
+      copy.status = (previous as V1Job).status;
+    } else if (ref.kind === 'Job') {
       const job = copy as V1Job;
       if (this.jobOutcome === 'succeed') {
         job.status = { succeeded: 1 };
@@ -71,7 +82,10 @@ export class FakeKubernetesApi implements MlflowKubernetesApi {
           metadata: {
             name: `${ref.name}-abcde`,
             namespace: ref.namespace,
-            labels: { 'job-name': ref.name },
+            labels: {
+              'job-name': ref.name,
+              'batch.kubernetes.io/controller-uid': copy.metadata.uid,
+            },
           },
           status: {
             containerStatuses: [
@@ -108,6 +122,47 @@ export class FakeKubernetesApi implements MlflowKubernetesApi {
     }
     this.objects.set(key(ref), copy);
     return copy;
+  }
+
+  async dryRunCreate(
+    object: KubernetesObject,
+  ): Promise<'accepted' | 'nameTaken'> {
+    const copy = JSON.parse(JSON.stringify(object));
+    const ref: ObjectRef = {
+      apiVersion: object.apiVersion!,
+      kind: object.kind!,
+      name: object.metadata!.name!,
+      namespace: object.metadata?.namespace,
+    };
+    this.applied.push({ key: key(ref), dryRun: true, object: copy });
+    this.check(copy);
+    return this.objects.has(key(ref)) ? 'nameTaken' : 'accepted';
+  }
+
+  async delete(
+    ref: ObjectRef,
+    options: { propagationPolicy: string },
+  ): Promise<void> {
+    this.deleted.push({
+      key: key(ref),
+      propagationPolicy: options.propagationPolicy,
+    });
+    const uid = this.objects.get(key(ref))?.metadata?.uid;
+    this.objects.delete(key(ref));
+    // Foreground and background deletion both take the Job's pods with it.
+    this.pods = this.pods.filter(
+      pod =>
+        pod.metadata?.labels?.['batch.kubernetes.io/controller-uid'] !== uid,
+    );
+  }
+
+  private check(object: KubernetesObject) {
+    const problem = this.refuse(object);
+    if (problem) {
+      throw new InputError(
+        `Kubernetes cluster fake rejected ${object.kind} ${object.metadata?.namespace}/${object.metadata?.name}: ${problem}`,
+      );
+    }
   }
 
   async read<T extends KubernetesObject>(

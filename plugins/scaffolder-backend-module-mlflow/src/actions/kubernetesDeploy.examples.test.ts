@@ -1,11 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import yaml from 'yaml';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 import { createKubernetesDeployAction } from './kubernetesDeploy';
 import { examples } from './kubernetesDeploy.examples';
+import { withInputDefaults } from './withInputDefaults';
 
 describe('mlflow:kubernetes:deploy examples', () => {
   it.each(examples.map(e => [e.description, e.example]))(
@@ -13,26 +15,24 @@ describe('mlflow:kubernetes:deploy examples', () => {
     async (_description, example) => {
       const step = yaml.parse(example).steps[0];
       const cluster = new FakeKubernetesApi();
-      const namespace = `mlflow-${step.input.name}`;
+      const names = resolveInstanceNames(step.input);
+      const namespace = names.namespace;
       cluster.objects.set(`Namespace//${namespace}`, {
         apiVersion: 'v1',
         kind: 'Namespace',
         metadata: { name: namespace },
       });
-      cluster.objects.set(
-        `Secret/${namespace}/${
-          step.input.databaseSecretName ?? `${step.input.name}-db`
-        }`,
-        {
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name: 'db', namespace },
-        },
-      );
-      const action = createKubernetesDeployAction({
-        kubernetes: () => cluster,
-        pollIntervalMs: 1,
+      cluster.objects.set(`Secret/${namespace}/${names.databaseSecretName}`, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'db', namespace },
       });
+      const action = withInputDefaults(
+        createKubernetesDeployAction({
+          kubernetes: () => cluster,
+          pollIntervalMs: 1,
+        }),
+      );
       const { ctx, outputs } = createCheckpointingContext(action, {
         input: step.input,
         workspacePath: mkdtempSync(join(tmpdir(), 'mlflow-example-')),

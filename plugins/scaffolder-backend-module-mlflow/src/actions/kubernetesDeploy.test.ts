@@ -1,12 +1,14 @@
 import { InputError } from '@backstage/errors';
-import { V1Deployment } from '@kubernetes/client-node';
+import { V1Deployment, V1Job } from '@kubernetes/client-node';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'yaml';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
-import { createKubernetesDeployAction, IMAGE_HINT } from './kubernetesDeploy';
+import { IMAGE_HINT } from '../kubernetes/migrationJob';
+import { createKubernetesDeployAction } from './kubernetesDeploy';
+import { withInputDefaults } from './withInputDefaults';
 
 const input = {
   name: 'demo',
@@ -37,16 +39,20 @@ function clusterWithSecret() {
   return cluster;
 }
 
+/** The action as the module registers it: schema defaults filled in for absent inputs. */
+function deployAction(cluster: FakeKubernetesApi, pollIntervalMs = 1) {
+  return withInputDefaults(
+    createKubernetesDeployAction({ kubernetes: () => cluster, pollIntervalMs }),
+  );
+}
+
 describe('mlflow:kubernetes:deploy', () => {
   let cluster: FakeKubernetesApi;
-  let action: ReturnType<typeof createKubernetesDeployAction>;
+  let action: ReturnType<typeof deployAction>;
 
   beforeEach(() => {
     cluster = clusterWithSecret();
-    action = createKubernetesDeployAction({
-      kubernetes: () => cluster,
-      pollIntervalMs: 1,
-    });
+    action = deployAction(cluster);
   });
 
   it('applies every object, the migration Job completing before the Deployment', async () => {
@@ -106,12 +112,53 @@ describe('mlflow:kubernetes:deploy', () => {
     expect(cluster.stored('Deployment')).toHaveLength(0);
   });
 
+  it('replaces a failed migration Job on the next run and converges', async () => {
+    cluster.jobOutcome = 'fail';
+    const failed = createCheckpointingContext(action, { input });
+    await expect(action.handler(failed.ctx)).rejects.toThrow(
+      /migration Job .* failed.*Running the task again replaces the failed Job/,
+    );
+    const [job] = cluster.stored('Job');
+    const jobKey = `Job/mlflow-demo/${job.metadata!.name}`;
+
+    cluster.jobOutcome = 'succeed';
+    const rerun = createCheckpointingContext(action, { input });
+    await action.handler(rerun.ctx);
+    expect(cluster.deleted).toEqual([
+      { key: jobKey, propagationPolicy: 'Foreground' },
+    ]);
+    const [replaced] = cluster.stored('Job');
+    expect(replaced.metadata!.uid).not.toBe(job.metadata!.uid);
+    expect((replaced as V1Job).status?.succeeded).toBe(1);
+    expect(cluster.stored('Deployment')).toHaveLength(1);
+    expect(rerun.logs.map(l => l.message).join('\n')).toMatch(
+      /failed in an earlier run \(BackoffLimitExceeded\); replacing it/,
+    );
+  });
+
+  it('hands the task cancellation signal to every Kubernetes call', async () => {
+    const signals: Array<AbortSignal | undefined> = [];
+    const watched = withInputDefaults(
+      createKubernetesDeployAction({
+        kubernetes: (_name, options) => {
+          signals.push(options?.signal);
+          return cluster;
+        },
+        pollIntervalMs: 1,
+      }),
+    );
+    const controller = new AbortController();
+    const { ctx } = createCheckpointingContext(watched, {
+      input,
+      signal: controller.signal,
+    });
+    await watched.handler(ctx);
+    expect(signals).toEqual([controller.signal]);
+  });
+
   it('fails the rollout wait after its timeout with the replica counts', async () => {
     cluster.deploymentBecomesReady = false;
-    const slow = createKubernetesDeployAction({
-      kubernetes: () => cluster,
-      pollIntervalMs: 200,
-    });
+    const slow = deployAction(cluster, 200);
     const { ctx } = createCheckpointingContext(slow, {
       input: { ...input, timeoutSeconds: 1 },
     });
@@ -215,6 +262,56 @@ describe('mlflow:kubernetes:deploy', () => {
     expect(outputs.trackingUrl).toBe('http://demo.mlflow.localhost');
   });
 
+  it('has the cluster check every object of a new namespace in the stand-in namespace during dry-run', async () => {
+    const fresh = new FakeKubernetesApi();
+    const dry = deployAction(fresh);
+    const { ctx, logs } = createCheckpointingContext(dry, {
+      input,
+      isDryRun: true,
+    });
+    await dry.handler(ctx);
+    expect(fresh.applied.every(a => a.dryRun)).toBe(true);
+    expect(fresh.applied.map(a => a.key)).toEqual([
+      'Namespace//mlflow-demo',
+      'ServiceAccount/default/mlflow',
+      'ConfigMap/default/demo-config',
+      'Service/default/demo',
+      'NetworkPolicy/default/demo',
+      'PodDisruptionBudget/default/demo',
+      expect.stringMatching(/^Job\/default\/demo-db-upgrade-[0-9a-f]{10}$/),
+      'Deployment/default/demo',
+      'Ingress/default/demo',
+    ]);
+    expect(fresh.objects.size).toBe(0);
+    const accepted = logs
+      .map(l => l.message)
+      .filter(m => m.startsWith('Dry-run: the cluster accepts'));
+    expect(accepted).toHaveLength(9);
+    expect(accepted).toContain(
+      'Dry-run: the cluster accepts Deployment mlflow-demo/demo (checked as a new object in namespace default, as mlflow-demo does not exist yet)',
+    );
+  });
+
+  it('names every object the cluster refuses in dry-run, after checking them all', async () => {
+    cluster.refuse = object =>
+      object.kind === 'Ingress'
+        ? 'spec.rules[0].host: Invalid value: must be a DNS name, not an IP address'
+        : undefined;
+    const { ctx, logs } = createCheckpointingContext(action, {
+      input,
+      isDryRun: true,
+    });
+    const error = await action.handler(ctx).catch(e => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toMatch(
+      /refused 1 of 9 objects in dry-run: Ingress mlflow-demo\/demo \(.*must be a DNS name, not an IP address\)/,
+    );
+    expect(cluster.applied).toHaveLength(9);
+    expect(
+      logs.filter(l => l.message.startsWith('Dry-run: the cluster accepts')),
+    ).toHaveLength(8);
+  });
+
   it('refuses objects that exist but are not ours, and uses a foreign namespace as it is', async () => {
     cluster.objects.set('Namespace//mlflow-demo', {
       apiVersion: 'v1',
@@ -251,9 +348,7 @@ describe('mlflow:kubernetes:deploy', () => {
       /Secret mlflow-demo\/demo-db does not exist. Run mlflow:database:create/,
     );
     const fresh = new FakeKubernetesApi();
-    const inEmptyCluster = createKubernetesDeployAction({
-      kubernetes: () => fresh,
-    });
+    const inEmptyCluster = deployAction(fresh);
     await expect(
       inEmptyCluster.handler(
         createCheckpointingContext(inEmptyCluster, { input }).ctx,

@@ -2,6 +2,8 @@ import { ConfigReader } from '@backstage/config';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import { ApiException } from '@kubernetes/client-node';
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import {
   explainKubernetesError,
   kubernetesApiFromClusters,
@@ -64,7 +66,100 @@ describe('explainKubernetesError', () => {
   });
 });
 
+/** Clusters whose one cluster, `hung`, is a local server that accepts requests and never answers. */
+function hungCluster(server: Server) {
+  const { port } = server.address() as AddressInfo;
+  return MlflowClusters.fromConfig(
+    new ConfigReader({
+      kubernetes: {
+        clusterLocatorMethods: [
+          {
+            type: 'config',
+            clusters: [
+              {
+                name: 'hung',
+                url: `http://127.0.0.1:${port}`,
+                // Plain HTTP is refused otherwise; the server here speaks no TLS.
+                skipTLSVerify: true,
+              },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+}
+
 describe('kubernetesApiFromClusters', () => {
+  let server: Server;
+  let requests = 0;
+
+  beforeAll(async () => {
+    server = createServer(() => {
+      requests += 1;
+    });
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise(resolve => server.close(resolve));
+  });
+
+  it('abandons a call that gets no answer at its timeout, as a transient failure', async () => {
+    const api = kubernetesApiFromClusters(hungCluster(server), {
+      callTimeoutMs: 300,
+    })('hung');
+    const before = requests;
+    const error = await api.read(ref).catch(e => e);
+    expect(requests).toBe(before + 1);
+    expect(error.message).toBe(
+      'Kubernetes cluster hung did not answer the read of Deployment mlflow-demo/demo within 0.3s; the call was abandoned',
+    );
+    expect(error.name).toBe('TransientError');
+  });
+
+  it('abandons a call in flight when the task is cancelled', async () => {
+    const controller = new AbortController();
+    const api = kubernetesApiFromClusters(hungCluster(server), {
+      callTimeoutMs: 60_000,
+    })('hung', { signal: controller.signal });
+    const before = requests;
+    const call = api.apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: ref.name, namespace: ref.namespace },
+      },
+      { dryRun: false },
+    );
+    // Cancel only once the request is on the wire, so it is the call in flight that stops.
+    const deadline = Date.now() + 10_000;
+    while (requests === before) {
+      if (Date.now() > deadline) {
+        throw new Error('the request never reached the server');
+      }
+      await new Promise(resolve => setTimeout(resolve, 10));
+    }
+    controller.abort();
+    await expect(call).rejects.toThrow(
+      'Cancelled during the apply of Deployment mlflow-demo/demo on cluster hung',
+    );
+  });
+
+  it('sends nothing once the task is cancelled', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const api = kubernetesApiFromClusters(hungCluster(server))('hung', {
+      signal: controller.signal,
+    });
+    const before = requests;
+    await expect(api.read(ref)).rejects.toThrow(
+      'Cancelled before the read of Deployment mlflow-demo/demo on cluster hung',
+    );
+    expect(requests).toBe(before);
+  });
+
   it('turns an unknown cluster into an InputError naming the configured ones', () => {
     const provider = kubernetesApiFromClusters(
       MlflowClusters.fromConfig(

@@ -1,15 +1,23 @@
 import {
   ApiException,
+  createConfiguration,
   KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
+  RequestContext,
+  ResponseContext,
+  ServerConfiguration,
 } from '@kubernetes/client-node';
 import { InputError, NotAllowedError, isError } from '@backstage/errors';
 import { MANAGED_BY_STATEFUL_MLFLOW } from '@stateful-mlflow/plugin-mlflow-common';
 import type { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** Field manager of every server-side apply we do. */
 export const FIELD_MANAGER = MANAGED_BY_STATEFUL_MLFLOW;
+
+/** Longest a single Kubernetes API call may take before it is abandoned. */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
 /** Identifies one object on a cluster. */
 export type ObjectRef = {
@@ -34,10 +42,27 @@ export interface MlflowKubernetesApi {
     namespace: string;
     labelSelector: string;
   }): Promise<T[]>;
+  /**
+   * Creates with dryRun=All: the API server validates and admits the object as a new one and
+   * persists nothing. `nameTaken` when an object of that name exists there already: the API
+   * server looks for one only after validation and admission passed.
+   */
+  dryRunCreate(object: KubernetesObject): Promise<'accepted' | 'nameTaken'>;
+  /** Deletes the object (already gone counts as done); Foreground waits for its dependents. */
+  delete(
+    ref: ObjectRef,
+    options: { propagationPolicy: 'Foreground' | 'Background' },
+  ): Promise<void>;
 }
 
-/** Gives the Kubernetes API of a configured cluster by name. */
-export type KubernetesApiProvider = (cluster: string) => MlflowKubernetesApi;
+/**
+ * Gives the Kubernetes API of a configured cluster by name. Every call of it is abandoned when
+ * `signal` aborts (the task was cancelled).
+ */
+export type KubernetesApiProvider = (
+  cluster: string,
+  options?: { signal?: AbortSignal },
+) => MlflowKubernetesApi;
 
 export function describeRef(ref: ObjectRef) {
   return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
@@ -69,9 +94,29 @@ function kubernetesMessage(error: ApiException<unknown>): string {
   return typeof message === 'string' ? message : error.message;
 }
 
+function isAlreadyExists(error: unknown) {
+  if (!(error instanceof ApiException) || error.code !== 409) {
+    return false;
+  }
+  const body =
+    typeof error.body === 'string' ? safeJson(error.body) : error.body;
+  return (body as { reason?: unknown } | undefined)?.reason === 'AlreadyExists';
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 function rbacVerbs(verb: string) {
   if (verb.endsWith('apply')) {
     return 'get, create and patch';
+  }
+  if (verb.endsWith('create')) {
+    return 'create';
   }
   return verb === 'read' ? 'get' : verb;
 }
@@ -123,16 +168,92 @@ export function explainKubernetesError(
   }
 }
 
+/** The signal of the call in flight, read by the request middleware of the client. */
+const callSignal = new AsyncLocalStorage<AbortSignal>();
+
+function objectApi(clusters: MlflowClusters, cluster: string) {
+  const kubeConfig = clusters.kubeConfig(cluster);
+  const server = kubeConfig.getCurrentCluster()!.server;
+  return new KubernetesObjectApi(
+    createConfiguration({
+      baseServer: new ServerConfiguration(server, {}),
+      authMethods: { default: kubeConfig },
+      promiseMiddleware: [
+        {
+          async pre(context: RequestContext) {
+            const signal = callSignal.getStore();
+            if (signal) {
+              context.setSignal(signal);
+            }
+            return context;
+          },
+          post: async (response: ResponseContext) => response,
+        },
+      ],
+    }),
+  );
+}
+
+/**
+ * Runs one API call (its discovery request included) under a signal that aborts at the per-call
+ * timeout or when the task is cancelled, and explains a failure.
+ */
+async function guarded<T>(
+  what: { verb: string; ref: ObjectRef; cluster: string },
+  timing: { timeoutMs: number; signal?: AbortSignal },
+  call: () => Promise<T>,
+): Promise<T> {
+  const timeout = AbortSignal.timeout(timing.timeoutMs);
+  const signal = timing.signal
+    ? AbortSignal.any([timing.signal, timeout])
+    : timeout;
+  const where = `${describeRef(what.ref)} on cluster ${what.cluster}`;
+  if (timing.signal?.aborted) {
+    throw new Error(`Cancelled before the ${what.verb} of ${where}`);
+  }
+  try {
+    return await callSignal.run(signal, call);
+  } catch (error) {
+    if (timing.signal?.aborted) {
+      throw new Error(`Cancelled during the ${what.verb} of ${where}`);
+    }
+    if (timeout.aborted) {
+      const failure = new Error(
+        `Kubernetes cluster ${what.cluster} did not answer the ${
+          what.verb
+        } of ${describeRef(what.ref)} within ${
+          timing.timeoutMs / 1000
+        }s; the call was abandoned`,
+      );
+      // Waits poll again after a slow answer instead of failing the step.
+      failure.name = 'TransientError';
+      throw failure;
+    }
+    throw error;
+  }
+}
+
 /** Kubernetes APIs of the clusters configured under kubernetes.clusterLocatorMethods. */
 export function kubernetesApiFromClusters(
   clusters: MlflowClusters,
+  options: { callTimeoutMs?: number } = {},
 ): KubernetesApiProvider {
-  return cluster => {
-    const api = KubernetesObjectApi.makeApiClient(clusters.kubeConfig(cluster));
-    return {
-      async apply(object, { dryRun }) {
+  const timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  return (cluster, { signal } = {}) => {
+    const api = objectApi(clusters, cluster);
+    const timing = { timeoutMs, signal };
+    const run = <T>(verb: string, ref: ObjectRef, call: () => Promise<T>) =>
+      guarded({ verb, ref, cluster }, timing, async () => {
         try {
-          return await api.patch(
+          return await call();
+        } catch (error) {
+          throw explainKubernetesError(error, verb, ref, cluster);
+        }
+      });
+    return {
+      apply(object, { dryRun }) {
+        return run(dryRun ? 'dry-run apply' : 'apply', refOf(object), () =>
+          api.patch(
             object,
             undefined,
             dryRun ? 'All' : undefined,
@@ -140,56 +261,83 @@ export function kubernetesApiFromClusters(
             // Never take fields from another manager: a conflict is reported instead.
             false,
             PatchStrategy.ServerSideApply,
-          );
-        } catch (error) {
-          throw explainKubernetesError(
-            error,
-            dryRun ? 'dry-run apply' : 'apply',
-            refOf(object),
-            cluster,
-          );
-        }
+          ),
+        );
       },
-      async read<T extends KubernetesObject>(ref: ObjectRef) {
-        try {
-          return await api.read<T>({
-            apiVersion: ref.apiVersion,
-            kind: ref.kind,
-            metadata: { name: ref.name, namespace: ref.namespace },
-          });
-        } catch (error) {
-          if (error instanceof ApiException && error.code === 404) {
-            return undefined;
+      dryRunCreate(object) {
+        return run('dry-run create', refOf(object), async () => {
+          try {
+            await api.create(object, undefined, 'All', FIELD_MANAGER);
+            return 'accepted' as const;
+          } catch (error) {
+            if (isAlreadyExists(error)) {
+              return 'nameTaken' as const;
+            }
+            throw error;
           }
-          throw explainKubernetesError(error, 'read', ref, cluster);
-        }
+        });
       },
-      async list<T extends KubernetesObject>(options: {
+      read<T extends KubernetesObject>(ref: ObjectRef) {
+        return run('read', ref, async () => {
+          try {
+            return await api.read<T>({
+              apiVersion: ref.apiVersion,
+              kind: ref.kind,
+              metadata: { name: ref.name, namespace: ref.namespace },
+            });
+          } catch (error) {
+            if (error instanceof ApiException && error.code === 404) {
+              return undefined;
+            }
+            throw error;
+          }
+        });
+      },
+      delete(ref, { propagationPolicy }) {
+        return run('delete', ref, async () => {
+          try {
+            await api.delete(
+              {
+                apiVersion: ref.apiVersion,
+                kind: ref.kind,
+                metadata: { name: ref.name, namespace: ref.namespace },
+              },
+              undefined,
+              undefined,
+              undefined,
+              undefined,
+              propagationPolicy,
+            );
+          } catch (error) {
+            if (!(error instanceof ApiException && error.code === 404)) {
+              throw error;
+            }
+          }
+        });
+      },
+      list<T extends KubernetesObject>(query: {
         apiVersion: string;
         kind: string;
         namespace: string;
         labelSelector: string;
       }) {
-        try {
-          const result = await api.list<T>(
-            options.apiVersion,
-            options.kind,
-            options.namespace,
-            undefined,
-            undefined,
-            undefined,
-            undefined,
-            options.labelSelector,
-          );
-          return result.items;
-        } catch (error) {
-          throw explainKubernetesError(
-            error,
-            'list',
-            { ...options, name: options.labelSelector },
-            cluster,
-          );
-        }
+        return run(
+          'list',
+          { ...query, name: query.labelSelector },
+          async () =>
+            (
+              await api.list<T>(
+                query.apiVersion,
+                query.kind,
+                query.namespace,
+                undefined,
+                undefined,
+                undefined,
+                undefined,
+                query.labelSelector,
+              )
+            ).items,
+        );
       },
     };
   };

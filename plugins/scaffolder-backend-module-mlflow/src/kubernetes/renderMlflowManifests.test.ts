@@ -1,6 +1,7 @@
 import { dumpYaml } from '@kubernetes/client-node';
 import yaml from 'yaml';
 import {
+  BACKEND_STORE_URI_KEY,
   allowedHosts,
   manifestsInApplyOrder,
   MlflowManifestOptions,
@@ -113,9 +114,9 @@ describe('renderMlflowManifests', () => {
     );
     expect(server.env).toEqual([
       {
-        name: 'MLFLOW_BACKEND_STORE_URI',
+        name: BACKEND_STORE_URI_KEY,
         valueFrom: {
-          secretKeyRef: { name: 'demo-db', key: 'MLFLOW_BACKEND_STORE_URI' },
+          secretKeyRef: { name: 'demo-db', key: BACKEND_STORE_URI_KEY },
         },
       },
     ]);
@@ -165,7 +166,7 @@ describe('renderMlflowManifests', () => {
     expect(job.containers[0].args).toEqual([
       'db',
       'upgrade',
-      '$(MLFLOW_BACKEND_STORE_URI)',
+      `$(${BACKEND_STORE_URI_KEY})`,
     ]);
     expect(job.containers[0].terminationMessagePolicy).toBe(
       'FallbackToLogsOnError',
@@ -270,7 +271,7 @@ describe('renderMlflowManifests', () => {
     });
     expect(e.migrationJob).toBeUndefined();
     expect(e.deployment.spec!.template.spec!.containers[0].env).toEqual([
-      { name: 'MLFLOW_BACKEND_STORE_URI', value: 'sqlite:////tmp/mlflow.db' },
+      { name: BACKEND_STORE_URI_KEY, value: 'sqlite:////tmp/mlflow.db' },
     ]);
     expect(
       e.deployment.metadata!.annotations!['mlflow.org/s3-artifact-root'],

@@ -33,6 +33,7 @@ import {
   LABEL_APP_NAME_MLFLOW,
   LABEL_APP_PART_OF,
   MANAGED_BY_STATEFUL_MLFLOW,
+  resolveInstanceNames,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { createHash } from 'node:crypto';
 
@@ -192,8 +193,11 @@ export function renderMlflowManifests(
     namespace: o.namespace,
     labels,
   });
-  const scheme = o.tlsSecretName ? 'https' : 'http';
-  const trackingUrl = `${scheme}://${o.hostname}`;
+  const trackingUrl = resolveInstanceNames({
+    name: o.name,
+    hostname: o.hostname,
+    tlsSecretName: o.tlsSecretName,
+  }).trackingUrl!;
   const serviceUrl = `http://${o.name}.${o.namespace}.svc.cluster.local:${MLFLOW_PORT}`;
   const configMapName = `${o.name}-config`;
 

@@ -1,0 +1,60 @@
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { waitFor } from '../util/waitFor';
+import { MlflowKubernetesApi, refOf } from './kubernetesApi';
+import { podProblems } from './podProblems';
+import { secondsLeft, StepWait } from './stepWait';
+
+/**
+ * Waits until the controller has seen the Deployment's current generation and every wanted
+ * replica is updated, ready and available, with no extra replica left from the previous rollout.
+ */
+export async function waitForRollout(options: {
+  api: MlflowKubernetesApi;
+  deployment: V1Deployment;
+  wait: StepWait;
+}) {
+  const { api, deployment, wait } = options;
+  const ref = refOf(deployment);
+  const want = deployment.spec!.replicas!;
+  const selector = Object.entries(deployment.spec!.selector.matchLabels!)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  await waitFor({
+    what: `Deployment ${ref.namespace}/${ref.name} to roll out ${want} ready replicas`,
+    timeoutSeconds: secondsLeft(wait),
+    logger: wait.logger,
+    signal: wait.signal,
+    pollIntervalMs: wait.pollIntervalMs,
+    check: async () => {
+      const current = await api.read<V1Deployment>(ref);
+      const s = current?.status;
+      const observed =
+        (s?.observedGeneration ?? 0) >= (current?.metadata?.generation ?? 1);
+      if (
+        current &&
+        observed &&
+        s?.updatedReplicas === want &&
+        s?.readyReplicas === want &&
+        s?.availableReplicas === want &&
+        (s?.replicas ?? want) === want
+      ) {
+        return { done: true, value: undefined };
+      }
+      const pods = await api.list<V1Pod>({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        namespace: ref.namespace!,
+        labelSelector: selector,
+      });
+      const problems = podProblems(pods);
+      return {
+        done: false,
+        status: `${s?.updatedReplicas ?? 0}/${want} updated, ${
+          s?.readyReplicas ?? 0
+        }/${want} ready${
+          problems.length > 0 ? `; ${problems.join('; ')}` : ''
+        }`,
+      };
+    },
+  });
+}
