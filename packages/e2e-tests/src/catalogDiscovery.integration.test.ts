@@ -4,10 +4,11 @@ import {
   KubeConfig,
   V1Deployment,
 } from '@kubernetes/client-node';
+import { signMlflowDeployment } from '@stateful-mlflow/plugin-mlflow-node';
 import { getEntity } from './lib/catalogEntities';
 import { eventually } from './lib/eventually';
 import { StartedBackend, startBackend } from './lib/startBackend';
-import { readStackEnv } from './stackEnv';
+import { readStackEnv } from '@internal/stack-env';
 
 jest.setTimeout(300_000);
 
@@ -45,6 +46,10 @@ function mlflowDeployment(
   };
 }
 
+/** The stack overlay's cluster name; this test's own key signs as the deploy action would. */
+const CLUSTER = 'local';
+const SIGNING_KEY = `catalog-discovery-test-key-${Date.now()}-0123456789`;
+
 describe('MLflow instances discovered from the cluster in the real catalog', () => {
   const suffix = Date.now().toString(36);
   const namespace = `discovery-${suffix}`;
@@ -61,16 +66,21 @@ describe('MLflow instances discovered from the cluster in the real catalog', () 
     kc.loadFromFile(env.kubeconfig);
     apps = kc.makeApiClient(AppsV1Api);
     core = kc.makeApiClient(CoreV1Api);
-    const overlay = process.env.STACK_APP_CONFIG;
-    if (!overlay) {
-      throw new Error(
-        'STACK_APP_CONFIG is not set: run the tests through scripts/test, or eval "$(stack/stack env)" after stack/stack up',
-      );
-    }
+    const overlay = env.appConfigPath;
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     backend = await startBackend({
       configPaths: [overlay],
-      extraConfig: { mlflow: { catalog: { refreshIntervalSeconds: 3 } } },
+      extraConfig: {
+        mlflow: { identity: { signingKey: SIGNING_KEY } },
+        catalog: {
+          providers: {
+            mlflow: {
+              schedule: { frequency: { seconds: 3 }, timeout: { minutes: 1 } },
+              adoptNamespaces: [{ namespace, owner: 'group:default/unknown' }],
+            },
+          },
+        },
+      },
     });
     token = await backend.guestToken();
   });
@@ -80,18 +90,20 @@ describe('MLflow instances discovered from the cluster in the real catalog', () 
     await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
   });
 
-  it('shows an instance created by the deploy action and an adopted Helm install, and drops them once deleted', async () => {
+  it('shows an instance signed by the deploy action and an adopted Helm install, and drops them once deleted', async () => {
+    const signed = mlflowDeployment(
+      managed,
+      { 'app.kubernetes.io/managed-by': 'backstage-stateful-mlflow' },
+      {
+        'mlflow.org/tracking-url': `http://${managed}.mlflow.localhost`,
+        'mlflow.org/owner': 'group:default/guests',
+        'mlflow.org/environment': 'prod',
+      },
+    );
+    signed.metadata!.namespace = namespace;
     await apps.createNamespacedDeployment({
       namespace,
-      body: mlflowDeployment(
-        managed,
-        { 'app.kubernetes.io/managed-by': 'backstage-stateful-mlflow' },
-        {
-          'mlflow.org/tracking-url': `http://${managed}.mlflow.localhost`,
-          'mlflow.org/owner': 'group:default/guests',
-          'mlflow.org/environment': 'prod',
-        },
-      ),
+      body: signMlflowDeployment(signed, CLUSTER, SIGNING_KEY),
     });
     await apps.createNamespacedDeployment({
       namespace,
@@ -110,11 +122,12 @@ describe('MLflow instances discovered from the cluster in the real catalog', () 
     const [ours, adopted] = await eventually(
       async () => {
         const found = await Promise.all(
-          [managed, helm].map(name =>
-            getEntity<Component>(backend.baseUrl, token, {
-              kind: 'component',
-              name,
-            }),
+          [{ name: managed }, { name: helm, namespace: 'mlflow-adopted' }].map(
+            ref =>
+              getEntity<Component>(backend.baseUrl, token, {
+                kind: 'component',
+                ...ref,
+              }),
           ),
         );
         expect(found).not.toContain(undefined);
@@ -126,6 +139,7 @@ describe('MLflow instances discovered from the cluster in the real catalog', () 
       lifecycle: 'production',
       owner: 'group:default/guests',
     });
+    expect(ours.metadata.annotations['mlflow.org/trusted']).toBe('true');
     expect(adopted.metadata.annotations).toMatchObject({
       'mlflow.org/adopted': 'true',
       'mlflow.org/s3-artifact-root': `s3://${helm}-bucket/mlflow`,
@@ -153,6 +167,7 @@ describe('MLflow instances discovered from the cluster in the real catalog', () 
     expect(
       await getEntity(backend.baseUrl, token, {
         kind: 'component',
+        namespace: 'mlflow-adopted',
         name: helm,
       }),
     ).toBeDefined();
