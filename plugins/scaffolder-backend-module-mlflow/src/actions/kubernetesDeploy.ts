@@ -26,7 +26,6 @@ import {
   nameInput,
   namespaceInput,
   ownerInput,
-  rdsInstanceIdInput,
   serviceAccountNameInput,
   timeoutSecondsInput,
   tlsSecretNameInput,
@@ -106,7 +105,13 @@ export function createKubernetesDeployAction(options: {
             .max(500)
             .optional()
             .describe('Description of the instance.'),
-        rdsInstanceId: rdsInstanceIdInput,
+        rdsInstanceId: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              'RDS instance identifier, recorded for the catalog and health checks; nothing is recorded when empty.',
+            ),
         databaseName: z =>
           z
             .string()
