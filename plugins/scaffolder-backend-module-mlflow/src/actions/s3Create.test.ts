@@ -2,6 +2,8 @@ import {
   CreateBucketCommand,
   GetBucketTaggingCommand,
   HeadBucketCommand,
+  ListBucketsCommand,
+  ListObjectVersionsCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketOwnershipControlsCommand,
@@ -167,15 +169,81 @@ describe('mlflow:s3:create', () => {
     expect(s3.commandCalls(PutBucketVersioningCommand)).toHaveLength(1);
   });
 
-  it('refuses to adopt an existing bucket without our tag', async () => {
+  /** An existing untagged bucket, created at `createdAt`, holding `objects` versions. */
+  function untaggedBucket(createdAt: Date, objects = 0) {
     s3.on(HeadBucketCommand).resolves({});
     s3.on(GetBucketTaggingCommand).rejects(awsError('NoSuchTagSet', 404));
+    s3.on(ListBucketsCommand).resolves({
+      Buckets: [
+        { Name: 'other', CreationDate: new Date() },
+        { Name: input.bucket, CreationDate: createdAt },
+      ],
+    });
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: Array.from({ length: objects }, (_, i) => ({ Key: `k${i}` })),
+    });
+  }
+
+  it('refuses to adopt an existing bucket without our tag', async () => {
+    untaggedBucket(new Date(Date.now() - 3_600_000));
     const { ctx } = createCheckpointingContext(action, { input });
     await expect(action.handler(ctx)).rejects.toThrow(
       /already exists in this account and was not created for MLflow instance "demo"/,
     );
     expect(mutationCount()).toBe(0);
   });
+
+  it('refuses a bucket tagged for another instance without looking further', async () => {
+    s3.on(HeadBucketCommand).resolves({});
+    s3.on(GetBucketTaggingCommand).resolves({
+      TagSet: [{ Key: 'stateful-mlflow/instance', Value: 'other' }],
+    });
+    const { ctx } = createCheckpointingContext(action, { input });
+    await expect(action.handler(ctx)).rejects.toThrow(/not created for/);
+    expect(mutationCount()).toBe(0);
+  });
+
+  it('adopts on recovery the empty untagged bucket this task created, and tags it first', async () => {
+    const intentAt = new Date(Date.now() - 600_000);
+    const store = new Map([
+      [
+        `mlflow:s3:${input.bucket}:intent`,
+        { recordedAt: intentAt.toISOString() },
+      ],
+    ]);
+    untaggedBucket(new Date(intentAt.getTime() + 1_000));
+    const { ctx, executed } = createCheckpointingContext(action, {
+      input,
+      store,
+    });
+    await action.handler(ctx);
+    expect(s3.commandCalls(CreateBucketCommand)).toHaveLength(0);
+    expect(executed[0]).toBe(`mlflow:s3:${input.bucket}:tags`);
+    expect(s3.commandCalls(PutBucketTaggingCommand)).toHaveLength(1);
+  });
+
+  it.each([
+    ['created before the task recorded its intent', -600_000, 0],
+    ['holding objects', 1_000, 1],
+  ])(
+    'never adopts an untagged bucket %s',
+    async (_case, createdAfterIntentMs, objects) => {
+      const intentAt = new Date(Date.now() - 60_000);
+      const store = new Map([
+        [
+          `mlflow:s3:${input.bucket}:intent`,
+          { recordedAt: intentAt.toISOString() },
+        ],
+      ]);
+      untaggedBucket(
+        new Date(intentAt.getTime() + createdAfterIntentMs),
+        objects,
+      );
+      const { ctx } = createCheckpointingContext(action, { input, store });
+      await expect(action.handler(ctx)).rejects.toThrow(/not created for/);
+      expect(mutationCount()).toBe(0);
+    },
+  );
 
   it('says the name is taken when another account owns the bucket', async () => {
     s3.on(HeadBucketCommand).rejects(awsError('Forbidden', 403));
