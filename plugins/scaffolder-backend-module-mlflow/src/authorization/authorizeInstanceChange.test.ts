@@ -9,6 +9,7 @@ import { InputError, NotAllowedError } from '@backstage/errors';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   AuthorizePermissionRequest,
+  AuthorizePermissionResponse,
   AuthorizeResult,
 } from '@backstage/plugin-permission-common';
 import {
@@ -47,40 +48,42 @@ function userOf(credentials: BackstageCredentials): string | undefined {
  */
 function setup(options: { entities?: Entity[]; createAllowed?: boolean } = {}) {
   const entities = options.entities ?? [];
+  const decide = (
+    user: string | undefined,
+    request: AuthorizePermissionRequest,
+  ): AuthorizeResult.ALLOW | AuthorizeResult.DENY => {
+    if (!user) {
+      return AuthorizeResult.DENY;
+    }
+    if (request.permission.name === mlflowInstanceCreatePermission.name) {
+      return options.createAllowed === false
+        ? AuthorizeResult.DENY
+        : AuthorizeResult.ALLOW;
+    }
+    const entity = entities.find(
+      e =>
+        `component:${e.metadata.namespace}/${e.metadata.name}` ===
+        request.resourceRef,
+    );
+    const owner = entity
+      ? stringifyEntityRef(
+          parseEntityRef(String(entity.spec?.owner), { defaultKind: 'group' }),
+        )
+      : undefined;
+    return owner && OWNERSHIP[user]?.includes(owner)
+      ? AuthorizeResult.ALLOW
+      : AuthorizeResult.DENY;
+  };
   const permissions = mockServices.permissions.mock({
-    authorize: jest.fn(async (requests: AuthorizePermissionRequest[], opts) => {
-      const user = userOf(opts.credentials);
-      return requests.map(request => {
-        if (!user) {
-          return { result: AuthorizeResult.DENY as const };
-        }
-        if (request.permission.name === mlflowInstanceCreatePermission.name) {
-          return {
-            result:
-              options.createAllowed === false
-                ? AuthorizeResult.DENY
-                : AuthorizeResult.ALLOW,
-          };
-        }
-        const entity = entities.find(
-          e =>
-            `component:${e.metadata.namespace}/${e.metadata.name}` ===
-            request.resourceRef,
-        );
-        const owner = entity
-          ? stringifyEntityRef(
-              parseEntityRef(String(entity.spec?.owner), {
-                defaultKind: 'group',
-              }),
-            )
-          : undefined;
-        return {
-          result: OWNERSHIP[user]?.includes(owner ?? '')
-            ? AuthorizeResult.ALLOW
-            : AuthorizeResult.DENY,
-        };
-      }) as never;
-    }),
+    authorize: jest.fn(
+      async (
+        requests: AuthorizePermissionRequest[],
+        opts: { credentials: BackstageCredentials },
+      ): Promise<AuthorizePermissionResponse[]> =>
+        requests.map(request => ({
+          result: decide(userOf(opts.credentials), request),
+        })),
+    ),
   });
   const userInfo = mockServices.userInfo.mock({
     getUserInfo: jest.fn(async credentials => {
