@@ -1,12 +1,4 @@
-import {
-  CreateRoleCommand,
-  GetRoleCommand,
-  IAMClient,
-  PutRolePolicyCommand,
-  Role,
-  TagRoleCommand,
-  UpdateAssumeRolePolicyCommand,
-} from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
@@ -15,12 +7,20 @@ import {
   resolveInstanceNames,
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
-import { awsErrorName, callAws } from '../aws/awsErrors';
 import {
   AwsClientConfigProvider,
   awsPartition,
   callerAccountId,
 } from '../aws/clients';
+import {
+  ARTIFACT_POLICY_NAME,
+  artifactPolicy,
+  createRole,
+  getRole,
+  putArtifactPolicy,
+  trustPolicy,
+  updateRoleTrust,
+} from '../aws/iam';
 import { isOursTagged, mlflowTags } from '../aws/tags';
 import {
   accountIdInput,
@@ -37,95 +37,6 @@ import {
   trustTypeInput,
 } from './inputProperties';
 import { examples } from './iamCreateRole.examples';
-
-/** Name of the inline policy granting the artifact access. */
-export const ARTIFACT_POLICY_NAME = 'mlflow-artifacts';
-
-/** Trust policy letting the tracking server's ServiceAccount, and only it, assume the role. */
-export function trustPolicy(options: {
-  trustType: 'irsa' | 'podIdentity';
-  oidcProviderArn?: string;
-  namespace: string;
-  serviceAccountName: string;
-}) {
-  const { namespace, serviceAccountName } = options;
-  if (options.trustType === 'podIdentity') {
-    return {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'pods.eks.amazonaws.com' },
-          Action: ['sts:AssumeRole', 'sts:TagSession'],
-          Condition: {
-            StringEquals: {
-              'aws:RequestTag/kubernetes-namespace': namespace,
-              'aws:RequestTag/kubernetes-service-account': serviceAccountName,
-            },
-          },
-        },
-      ],
-    };
-  }
-  const issuer = options.oidcProviderArn!.split(':oidc-provider/')[1];
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Federated: options.oidcProviderArn },
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: {
-          StringEquals: {
-            [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccountName}`,
-            [`${issuer}:aud`]: 'sts.amazonaws.com',
-          },
-        },
-      },
-    ],
-  };
-}
-
-/** Permissions limited to the artifact prefix of one bucket (and its KMS key when there is one). */
-export function artifactPolicy(options: {
-  partition: string;
-  bucket: string;
-  prefix: string;
-  kmsKeyArn?: string;
-}) {
-  const bucketArn = `arn:${options.partition}:s3:::${options.bucket}`;
-  const statements: object[] = [
-    {
-      Sid: 'ListArtifactPrefix',
-      Effect: 'Allow',
-      Action: 's3:ListBucket',
-      Resource: bucketArn,
-      Condition: {
-        StringLike: { 's3:prefix': [options.prefix, `${options.prefix}/*`] },
-      },
-    },
-    {
-      Sid: 'ReadWriteArtifacts',
-      Effect: 'Allow',
-      Action: [
-        's3:GetObject',
-        's3:PutObject',
-        's3:DeleteObject',
-        's3:AbortMultipartUpload',
-      ],
-      Resource: `${bucketArn}/${options.prefix}/*`,
-    },
-  ];
-  if (options.kmsKeyArn) {
-    statements.push({
-      Sid: 'UseArtifactKey',
-      Effect: 'Allow',
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: options.kmsKeyArn,
-    });
-  }
-  return { Version: '2012-10-17', Statement: statements };
-}
 
 /** Creates the IAM role the MLflow server's ServiceAccount assumes to reach its artifacts. */
 export function createIamCreateRoleAction(options: {
@@ -269,7 +180,6 @@ export function createIamCreateRoleAction(options: {
       const roleArn = `arn:${awsPartition(
         region,
       )}:iam::${account}:role/${roleName}`;
-      const target = `IAM role "${roleName}"`;
 
       ctx.logger.info(`Checking whether IAM role ${roleName} exists`);
       const existing = await getRole(iam, roleName);
@@ -300,19 +210,11 @@ export function createIamCreateRoleAction(options: {
               ctx.logger.info(
                 `Updating the trust policy of IAM role ${roleName}`,
               );
-              await callAws('iam:UpdateAssumeRolePolicy', target, () =>
-                iam.send(
-                  new UpdateAssumeRolePolicyCommand({
-                    RoleName: roleName,
-                    PolicyDocument: trust,
-                  }),
-                ),
-              );
-              await callAws('iam:TagRole', target, () =>
-                iam.send(
-                  new TagRoleCommand({ RoleName: roleName, Tags: roleTags }),
-                ),
-              );
+              await updateRoleTrust(iam, {
+                roleName,
+                trustPolicy: trust,
+                tags: roleTags,
+              });
             },
           });
         } else {
@@ -320,17 +222,13 @@ export function createIamCreateRoleAction(options: {
             key: `mlflow:iam:${roleName}:create`,
             fn: async () => {
               ctx.logger.info(`Creating IAM role ${roleName}`);
-              await callAws('iam:CreateRole', target, () =>
-                iam.send(
-                  new CreateRoleCommand({
-                    RoleName: roleName,
-                    AssumeRolePolicyDocument: trust,
-                    Description: `MLflow tracking server of instance ${name}`,
-                    PermissionsBoundary: permissionsBoundaryArn || undefined,
-                    Tags: roleTags,
-                  }),
-                ),
-              );
+              await createRole(iam, {
+                roleName,
+                trustPolicy: trust,
+                description: `MLflow tracking server of instance ${name}`,
+                permissionsBoundaryArn,
+                tags: roleTags,
+              });
             },
           });
         }
@@ -340,15 +238,7 @@ export function createIamCreateRoleAction(options: {
             ctx.logger.info(
               `Granting IAM role ${roleName} access to s3://${bucket}/${prefix}/ (inline policy ${ARTIFACT_POLICY_NAME})`,
             );
-            await callAws('iam:PutRolePolicy', target, () =>
-              iam.send(
-                new PutRolePolicyCommand({
-                  RoleName: roleName,
-                  PolicyName: ARTIFACT_POLICY_NAME,
-                  PolicyDocument: policy,
-                }),
-              ),
-            );
+            await putArtifactPolicy(iam, roleName, policy);
           },
         });
       }
@@ -357,23 +247,4 @@ export function createIamCreateRoleAction(options: {
       ctx.output('roleName', roleName);
     },
   });
-}
-
-async function getRole(
-  iam: IAMClient,
-  roleName: string,
-): Promise<Role | undefined> {
-  try {
-    return (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
-  } catch (error) {
-    if (
-      awsErrorName(error) === 'NoSuchEntity' ||
-      awsErrorName(error) === 'NoSuchEntityException'
-    ) {
-      return undefined;
-    }
-    return callAws('iam:GetRole', `IAM role "${roleName}"`, () =>
-      Promise.reject(error),
-    );
-  }
 }
