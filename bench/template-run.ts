@@ -9,14 +9,14 @@
  * task's completion (RDS, S3, IAM, database, migration Job and rollout included). Each instance is
  * deleted after its run, so every run starts from scratch. Prints every run and the median.
  */
-import { waitForEntity } from '../packages/e2e-tests/src/lib/catalogEntities';
+import { readStackEnv } from '@internal/stack-env';
 import {
   defaultResourceNames,
   deleteInstanceResources,
-} from '../packages/e2e-tests/src/lib/instanceResources';
-import { ScaffolderClient } from '../packages/e2e-tests/src/lib/scaffolderClient';
-import { startBackend } from '../packages/e2e-tests/src/lib/startBackend';
-import { readStackEnv } from '../packages/e2e-tests/src/stackEnv';
+  ScaffolderClient,
+  startBackend,
+  waitForEntity,
+} from 'e2e-tests';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -34,11 +34,7 @@ async function main() {
     );
   }
   const env = readStackEnv();
-  const overlay = process.env.STACK_APP_CONFIG;
-  if (!overlay) {
-    throw new Error('STACK_APP_CONFIG is not set: eval "$(stack/stack env)"');
-  }
-  const backend = await startBackend({ configPaths: [overlay] });
+  const backend = await startBackend({ configPaths: [env.appConfigPath] });
   const durations: number[] = [];
   try {
     const token = await backend.guestToken();

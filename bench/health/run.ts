@@ -25,12 +25,8 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import mlflowPlugin from '../../plugins/mlflow-backend/src';
-import {
-  mlflowDeployment,
-  mlflowEntity,
-  rdsInstance,
-} from '../../plugins/mlflow-backend/src/testUtils/healthFixtures';
+import mlflowPlugin from '@stateful-mlflow/plugin-mlflow-backend';
+import { mlflowDeployment, mlflowEntity, rdsInstance } from './fixtures';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { MlflowHealthReport } from '@stateful-mlflow/plugin-mlflow-common';
@@ -17,7 +17,7 @@ import {
   demoValues,
   mlflowComponents,
 } from './provisionDemo';
-import { readStackEnv } from './stackEnv';
+import { readStackEnv } from '@internal/stack-env';
 
 /*
  * The MLflow card on the demo instance's entity page, in Debian's Chromium, against the real backend,
@@ -265,19 +265,14 @@ describe('the MLflow card on the demo instance entity page, in a real browser', 
 
   beforeAll(async () => {
     const stack = readStackEnv();
-    const stackAppConfig = process.env.STACK_APP_CONFIG;
-    if (!stackAppConfig || !existsSync(stackAppConfig)) {
-      throw new Error(
-        'STACK_APP_CONFIG is not set: run through scripts/test, or eval "$(stack/stack env)" after stack/stack up',
-      );
-    }
-    backstage = await useBackstage(stackAppConfig);
+    backstage = await useBackstage(stack.appConfigPath);
 
     await ensureDemoInstance(backstage, stack.awsRegion);
     const token = await backstage.guestToken();
 
     // Where its server runs, as the health API itself reports it.
-    const report = await eventually(async () => {
+    // Waits for the report that names the Deployment, not only for the first answer.
+    const kubernetes = await eventually(async () => {
       const res = await fetch(
         `${backstage.backendUrl}/api/mlflow/v1/health/default/component/${instance}`,
         { headers: { Authorization: `Bearer ${token}` } },
@@ -285,16 +280,17 @@ describe('the MLflow card on the demo instance entity page, in a real browser', 
       if (!res.ok) {
         throw new Error(`Health API answered ${res.status}`);
       }
-      return (await res.json()) as MlflowHealthReport;
+      const report = (await res.json()) as MlflowHealthReport;
+      const check = report.checks.find(c => c.id === 'kubernetes');
+      if (check?.id !== 'kubernetes' || !check.details) {
+        throw new Error(
+          `The health report of ${instance} has no Kubernetes details: ${JSON.stringify(
+            check,
+          )}`,
+        );
+      }
+      return { ...check, details: check.details };
     });
-    const kubernetes = report.checks.find(c => c.id === 'kubernetes');
-    if (kubernetes?.id !== 'kubernetes' || !kubernetes.details) {
-      throw new Error(
-        `The health report of ${instance} has no Kubernetes details: ${JSON.stringify(
-          kubernetes,
-        )}`,
-      );
-    }
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(stack.kubeconfig);
     deployment = new TrackingServerDeployment(

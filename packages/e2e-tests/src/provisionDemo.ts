@@ -1,3 +1,4 @@
+import { readStackEnv, StackEnv } from '@internal/stack-env';
 import { ScaffolderClient } from './lib/scaffolderClient';
 
 /**
@@ -181,15 +182,17 @@ export async function provisionDemo(
 if (require.main === module) {
   const log = (line: string) =>
     process.stdout.write(`[provision-demo] ${line}\n`);
-  if (!process.env.AWS_ENDPOINT_URL || !process.env.KUBECONFIG) {
-    log(
-      'The local stack is not running (no AWS_ENDPOINT_URL/KUBECONFIG); no demo instance',
-    );
-  } else {
+  let stack: StackEnv | undefined;
+  try {
+    stack = readStackEnv();
+  } catch (error) {
+    log(`No demo instance: ${error}`);
+  }
+  if (stack) {
     provisionDemo({
       baseUrl: process.env.BACKSTAGE_BACKEND_URL ?? 'http://localhost:7007',
       appUrl: process.env.BACKSTAGE_APP_URL ?? 'http://localhost:3000',
-      region: process.env.AWS_REGION ?? 'eu-west-1',
+      region: stack.awsRegion,
       readyTimeoutMs: 15 * 60_000,
       catalogSettleMs: 45_000,
       taskTimeoutMs: 30 * 60_000,

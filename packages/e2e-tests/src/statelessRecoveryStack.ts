@@ -1,19 +1,17 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { Client, escapeIdentifier } from 'pg';
-import { readStackEnv } from './stackEnv';
+import { readStackEnv } from '@internal/stack-env';
 
 /**
  * The Backstage config overlay that `stack/stack up` writes (the `local` cluster, the database
  * connection override, the allowed tracking hosts), from STACK_APP_CONFIG of `stack/stack env`.
  */
-export function stackAppConfigPath(env: NodeJS.ProcessEnv = process.env) {
-  const path = env.STACK_APP_CONFIG;
-  if (!path || !existsSync(path)) {
+export function stackAppConfigPath(): string {
+  const path = readStackEnv().appConfigPath;
+  if (!existsSync(path)) {
     throw new Error(
-      `The local stack's Backstage overlay is missing (STACK_APP_CONFIG=${
-        path ?? 'unset'
-      }): run the tests through scripts/test, or stack/stack up and eval "$(stack/stack env)" first`,
+      `The local stack's Backstage overlay ${path} (STACK_APP_CONFIG) is missing: run stack/stack up`,
     );
   }
   return path;

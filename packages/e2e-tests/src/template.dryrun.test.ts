@@ -10,7 +10,7 @@ import {
   instanceResources,
 } from './lib/instanceResources';
 import { REPO_ROOT, StartedBackend, startBackend } from './lib/startBackend';
-import { readStackEnv } from './stackEnv';
+import { readStackEnv } from '@internal/stack-env';
 
 jest.setTimeout(600_000);
 
@@ -116,12 +116,7 @@ describe('the mlflow-production dry-run through the real scaffolder backend', ()
 
   beforeAll(async () => {
     const env = readStackEnv();
-    const overlay = process.env.STACK_APP_CONFIG;
-    if (!overlay) {
-      throw new Error(
-        `STACK_APP_CONFIG is not set (stack at ${env.awsEndpointUrl}): run eval "$(stack/stack env)"`,
-      );
-    }
+    const overlay = env.appConfigPath;
     backend = await startBackend({ configPaths: [overlay] });
     scaffolder = new ScaffolderClient(
       backend.baseUrl,

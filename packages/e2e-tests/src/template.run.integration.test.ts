@@ -17,7 +17,7 @@ import {
 } from './lib/instanceResources';
 import { ScaffolderClient, TaskResult } from './lib/scaffolderClient';
 import { StartedBackend, startBackend } from './lib/startBackend';
-import { readStackEnv } from './stackEnv';
+import { readStackEnv } from '@internal/stack-env';
 
 jest.setTimeout(1_200_000);
 
@@ -60,12 +60,7 @@ describe('a full run of the mlflow-production template on the local stack', () =
     const env = readStackEnv();
     kc = new KubeConfig();
     kc.loadFromFile(env.kubeconfig);
-    const overlay = process.env.STACK_APP_CONFIG;
-    if (!overlay) {
-      throw new Error(
-        'STACK_APP_CONFIG is not set: run the tests through scripts/test, or eval "$(stack/stack env)" after stack/stack up',
-      );
-    }
+    const overlay = env.appConfigPath;
     backend = await startBackend({
       configPaths: [overlay],
       // A short refresh keeps the test quick; the default (30 s) is what users get.
@@ -218,10 +213,15 @@ describe('a full run of the mlflow-production template on the local stack', () =
           { kind: 'component', name },
         );
         // The relations appear once the catalog has stitched the entity.
-        expect(entity?.relations).toContainEqual({
-          type: 'dependsOn',
-          targetRef: `resource:default/${name}-db`,
-        });
+        expect(entity?.relations).toEqual(
+          expect.arrayContaining([
+            { type: 'dependsOn', targetRef: `resource:default/${name}-db` },
+            {
+              type: 'dependsOn',
+              targetRef: `resource:default/${name}-artifacts`,
+            },
+          ]),
+        );
         return entity!;
       },
       { timeoutMs: 120_000, intervalMs: 2_000 },

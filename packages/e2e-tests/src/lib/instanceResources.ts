@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Client } from 'pg';
-import { readStackEnv } from '../stackEnv';
+import { readStackEnv } from '@internal/stack-env';
 
 /** The names the template derives from an instance name when the form leaves them empty. */
 export function defaultResourceNames(name: string) {

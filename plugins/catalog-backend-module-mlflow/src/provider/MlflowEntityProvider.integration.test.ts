@@ -5,6 +5,7 @@ import {
   KubeConfig,
   V1Deployment,
 } from '@kubernetes/client-node';
+import { readStackEnv } from '@internal/stack-env';
 import { verifyMlflowDeployment } from '@stateful-mlflow/plugin-mlflow-node';
 import { KubernetesMlflowDeploymentLister } from './MlflowDeploymentLister';
 import { MlflowEntityProvider } from './MlflowEntityProvider';
@@ -19,14 +20,8 @@ jest.setTimeout(120_000);
 
 /** The local stack's apiserver, from the KUBECONFIG that `stack/stack env` exports. */
 function stackKubeConfig(): KubeConfig {
-  const path = process.env.KUBECONFIG;
-  if (!path) {
-    throw new Error(
-      'KUBECONFIG is not set: this test needs the local stack. Run it through scripts/test, or stack/stack up and eval "$(stack/stack env)" first.',
-    );
-  }
   const kc = new KubeConfig();
-  kc.loadFromFile(path);
+  kc.loadFromFile(readStackEnv().kubeconfig);
   return kc;
 }
 

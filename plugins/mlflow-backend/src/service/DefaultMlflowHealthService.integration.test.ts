@@ -18,6 +18,12 @@ import { CacheManager } from '@backstage/backend-defaults/cache';
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { ConfigReader } from '@backstage/config';
+import { JsonObject } from '@backstage/types';
+import {
+  readStackAppConfig,
+  readStackEnv,
+  StackEnv,
+} from '@internal/stack-env';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
@@ -31,10 +37,8 @@ import {
   MlflowHealthCheck,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Client } from 'pg';
-import { parse as parseYaml } from 'yaml';
 import { DefaultMlflowHealthService } from './DefaultMlflowHealthService';
 
 /*
@@ -42,33 +46,6 @@ import { DefaultMlflowHealthService } from './DefaultMlflowHealthService';
  * endpoint (moto), and Deployments on the stack's kube-apiserver, all checked through the real
  * service with the stack's Backstage config overlay.
  */
-
-const STACK_ENV = [
-  'AWS_ENDPOINT_URL',
-  'AWS_REGION',
-  'PGHOST',
-  'PGPORT',
-  'PGUSER',
-  'PGPASSWORD',
-  'MLFLOW_BIN',
-  'MLFLOW_S3_ENDPOINT_URL',
-  'KUBECONFIG',
-  'STACK_APP_CONFIG',
-] as const;
-
-function stackEnv(): Record<(typeof STACK_ENV)[number], string> {
-  const missing = STACK_ENV.filter(name => !process.env[name]);
-  if (missing.length > 0) {
-    throw new Error(
-      `The local stack's environment is missing (${missing.join(
-        ', ',
-      )}): run these tests with scripts/test, or after \`stack/stack up && eval "$(stack/stack env)"\`.`,
-    );
-  }
-  return Object.fromEntries(
-    STACK_ENV.map(name => [name, process.env[name]!]),
-  ) as Record<(typeof STACK_ENV)[number], string>;
-}
 
 const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296)
   .toString(36)
@@ -117,18 +94,18 @@ async function until<T>(
 }
 
 describe('DefaultMlflowHealthService against the local stack', () => {
-  let env: ReturnType<typeof stackEnv>;
-  let overlay: Record<string, unknown>;
+  let env: StackEnv;
+  let overlay: JsonObject;
 
   beforeAll(() => {
-    env = stackEnv();
-    overlay = parseYaml(readFileSync(env.STACK_APP_CONFIG, 'utf8'));
+    env = readStackEnv();
+    overlay = readStackAppConfig(env).data;
   });
 
   /** The real service (real AWS, Kubernetes and HTTP clients), nothing cached between calls. */
   function serviceFor(entities: Entity[]) {
     const config = ConfigReader.fromConfigs([
-      { context: 'stack', data: overlay as never },
+      { context: 'stack', data: overlay },
       {
         context: 'test',
         data: {
@@ -190,12 +167,12 @@ describe('DefaultMlflowHealthService against the local stack', () => {
   it('sees a real MLflow server up, then stopped', async () => {
     const database = `it_health_${run}`;
     const bucket = `it-health-${run}-tracking`;
-    const s3 = new S3Client({ region: env.AWS_REGION, forcePathStyle: true });
+    const s3 = new S3Client({ region: env.awsRegion, forcePathStyle: true });
     await s3.send(
       new CreateBucketCommand({
         Bucket: bucket,
         CreateBucketConfiguration: {
-          LocationConstraint: env.AWS_REGION as BucketLocationConstraint,
+          LocationConstraint: env.awsRegion as BucketLocationConstraint,
         },
       }),
     );
@@ -207,13 +184,13 @@ describe('DefaultMlflowHealthService against the local stack', () => {
     let output = '';
     try {
       server = spawn(
-        env.MLFLOW_BIN,
+        env.mlflowBin,
         [
           'server',
           '--backend-store-uri',
-          `postgresql://${encodeURIComponent(env.PGUSER)}:${encodeURIComponent(
-            env.PGPASSWORD,
-          )}@${env.PGHOST}:${env.PGPORT}/${database}`,
+          `postgresql://${encodeURIComponent(env.pgUser)}:${encodeURIComponent(
+            env.pgPassword,
+          )}@${env.pgHost}:${env.pgPort}/${database}`,
           '--artifacts-destination',
           `s3://${bucket}/mlflow`,
           '--host',
@@ -286,7 +263,7 @@ describe('DefaultMlflowHealthService against the local stack', () => {
 
   it('sees an RDS instance available, then stopped', async () => {
     const instanceId = `it-health-${run}`;
-    const rds = new RDSClient({ region: env.AWS_REGION });
+    const rds = new RDSClient({ region: env.awsRegion });
     await rds.send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: instanceId,
@@ -304,7 +281,7 @@ describe('DefaultMlflowHealthService against the local stack', () => {
     try {
       const service = serviceFor([
         entity('database', {
-          'mlflow.org/aws-region': env.AWS_REGION,
+          'mlflow.org/aws-region': env.awsRegion,
           'mlflow.org/rds-instance-id': instanceId,
         }),
       ]);
@@ -313,7 +290,8 @@ describe('DefaultMlflowHealthService against the local stack', () => {
         'database',
         'database',
         'the instance to be available',
-        result => result.details?.status === 'available',
+        result =>
+          result.status === 'ok' && result.details?.status === 'available',
       );
       expect(available).toMatchObject({
         status: 'ok',
@@ -333,7 +311,10 @@ describe('DefaultMlflowHealthService against the local stack', () => {
         'database',
         'database',
         'the instance to stop',
-        result => result.details?.status === 'stopped',
+        result =>
+          result.status === 'error' &&
+          result.summary ===
+            `RDS instance ${instanceId} is stopped, not available.`,
       );
       expect(stopped).toMatchObject({
         status: 'error',
@@ -353,12 +334,12 @@ describe('DefaultMlflowHealthService against the local stack', () => {
 
   it('sees bucket versioning enabled, then suspended', async () => {
     const bucket = `it-health-${run}-artifacts`;
-    const s3 = new S3Client({ region: env.AWS_REGION, forcePathStyle: true });
+    const s3 = new S3Client({ region: env.awsRegion, forcePathStyle: true });
     await s3.send(
       new CreateBucketCommand({
         Bucket: bucket,
         CreateBucketConfiguration: {
-          LocationConstraint: env.AWS_REGION as BucketLocationConstraint,
+          LocationConstraint: env.awsRegion as BucketLocationConstraint,
         },
       }),
     );
@@ -415,7 +396,7 @@ describe('DefaultMlflowHealthService against the local stack', () => {
       );
       const service = serviceFor([
         entity('artifacts', {
-          'mlflow.org/aws-region': env.AWS_REGION,
+          'mlflow.org/aws-region': env.awsRegion,
           'mlflow.org/s3-artifact-root': `s3://${bucket}/mlflow`,
         }),
       ]);
@@ -450,7 +431,7 @@ describe('DefaultMlflowHealthService against the local stack', () => {
   it('sees a Deployment ready, then a stuck rollout, then scaled short', async () => {
     const namespace = `it-health-${run}`;
     const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(env.KUBECONFIG);
+    kubeConfig.loadFromFile(env.kubeconfig);
     const core = kubeConfig.makeApiClient(CoreV1Api);
     const apps = kubeConfig.makeApiClient(AppsV1Api);
     const labels = {
@@ -505,7 +486,10 @@ describe('DefaultMlflowHealthService against the local stack', () => {
         'server',
         'kubernetes',
         'the Deployment to be ready',
-        result => result.status === 'ok',
+        result =>
+          result.status === 'ok' &&
+          result.details?.replicas.desired === 1 &&
+          result.details.replicas.ready === 1,
       );
       expect(ready.details).toMatchObject({
         cluster: 'local',
@@ -529,15 +513,22 @@ describe('DefaultMlflowHealthService against the local stack', () => {
         namespace,
         body: rollout,
       });
+      // The controller counts the new replica as updated a moment after it creates it ("0 of 1
+      // replicas updated; 1 unavailable" in between): the stuck state is the one after that.
+      const stuckSummary = `Deployment ${namespace}/mlflow: 1 unavailable.`;
       const stuck = await checkUntil(
         service,
         'server',
         'kubernetes',
-        'the rollout to get stuck',
-        result => result.status === 'warning',
+        'the rollout to get stuck with the new replica counted',
+        result =>
+          result.status === 'warning' &&
+          result.summary === stuckSummary &&
+          result.details?.replicas.ready === 1,
       );
       expect(stuck).toMatchObject({
-        summary: `Deployment ${namespace}/mlflow: 1 unavailable.`,
+        status: 'warning',
+        summary: stuckSummary,
         details: { replicas: { desired: 1, ready: 1 } },
       });
 
@@ -557,7 +548,11 @@ describe('DefaultMlflowHealthService against the local stack', () => {
         'server',
         'kubernetes',
         'the Deployment to fall short',
-        result => result.details?.replicas.desired === 3,
+        result =>
+          result.status === 'warning' &&
+          result.details?.replicas.desired === 3 &&
+          result.details.replicas.ready < 3 &&
+          / of 3 replicas ready/.test(result.summary),
       );
       expect(short).toMatchObject({
         status: 'warning',

@@ -1,0 +1,8 @@
+// The harness pieces that bench/ drives too (by package name).
+export { waitForEntity } from './lib/catalogEntities';
+export {
+  defaultResourceNames,
+  deleteInstanceResources,
+} from './lib/instanceResources';
+export { ScaffolderClient } from './lib/scaffolderClient';
+export { startBackend } from './lib/startBackend';

@@ -1,0 +1,2 @@
+export { readStackEnv, type StackEnv } from './readStackEnv';
+export { readStackAppConfig } from './readStackAppConfig';
