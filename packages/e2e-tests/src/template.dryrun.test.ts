@@ -43,6 +43,9 @@ function goodValues(name: string): Record<string, unknown> {
   };
 }
 
+const OIDC_PROVIDER =
+  'arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com';
+
 /**
  * Bad values, each with the field the error must name. The form (the template's parameter schema)
  * catches all but the unknown cluster; the actions catch every one of them.
@@ -85,6 +88,30 @@ const badValues: Array<[string, Record<string, unknown>, RegExp, RegExp]> = [
     /Invalid hostname \(hostname\): received "demo\.example\.com\\nkind: Secret"/,
   ],
   [
+    'an IP address as the hostname',
+    { hostname: '169.254.169.254' },
+    /hostname/,
+    /Invalid hostname \(hostname\): received "169\.254\.169\.254", but it is an IP address/,
+  ],
+  [
+    'an OIDC provider ARN ending with a slash',
+    {
+      trustType: 'irsa',
+      oidcProviderArn: `${OIDC_PROVIDER}/id/ABC/`,
+    },
+    /oidcProviderArn/,
+    /Invalid oidcProviderArn \(IAM OIDC provider ARN\): received "arn:aws:iam::.*", but the issuer must not end with a slash/,
+  ],
+  [
+    'an OIDC provider ARN with an empty path segment',
+    {
+      trustType: 'irsa',
+      oidcProviderArn: `${OIDC_PROVIDER}//id/ABC`,
+    },
+    /oidcProviderArn/,
+    /Invalid oidcProviderArn \(IAM OIDC provider ARN\): received "arn:aws:iam::.*", but the issuer must not contain an empty path segment/,
+  ],
+  [
     'YAML injection in the namespace',
     { namespace: 'ns\n---\nkind: ClusterRoleBinding' },
     /namespace/,
@@ -97,11 +124,19 @@ function withoutFormConstraints(
   template: ReturnType<typeof loadTemplate>,
 ): ReturnType<typeof loadTemplate> {
   const copy = structuredClone(template);
-  for (const page of copy.spec.parameters) {
-    for (const property of Object.values(page.properties)) {
-      delete property.pattern;
-      delete property.minLength;
-      delete property.maxLength;
+  type Properties = Record<string, Record<string, unknown>>;
+  const pages = copy.spec.parameters as Array<{
+    properties: Properties;
+    allOf?: Array<{ then?: { properties?: Properties } }>;
+  }>;
+  for (const page of pages) {
+    const conditional = (page.allOf ?? []).map(c => c.then?.properties ?? {});
+    for (const properties of [page.properties, ...conditional]) {
+      for (const property of Object.values(properties)) {
+        delete property.pattern;
+        delete property.minLength;
+        delete property.maxLength;
+      }
     }
   }
   return copy;

@@ -9,52 +9,162 @@ const fields = new Map<string, Record<string, unknown>>(
   template.spec.parameters.flatMap(page => Object.entries(page.properties)),
 );
 
-/** The form fields whose values the actions check with a naming rule. */
-const mirrored: Array<[string, NameRule]> = [
-  ['name', nameRules.instanceName],
-  ['region', nameRules.awsRegion],
-  ['databaseName', nameRules.postgresDatabaseName],
-  ['databaseUsername', nameRules.postgresRoleName],
-  ['bucketName', nameRules.s3BucketName],
-  ['namespace', nameRules.kubernetesNamespace],
-  ['image', nameRules.containerImage],
-  ['hostname', nameRules.hostname],
-  ['roleName', nameRules.iamRoleName],
-];
+type Schema = Record<string, unknown> & {
+  properties?: Record<string, Schema>;
+  dependencies?: Record<string, { oneOf?: Schema[] }>;
+  allOf?: Array<{ then?: Schema; else?: Schema }>;
+};
 
-const samples = [
-  'demo',
-  'a',
-  'ab',
-  'Demo',
-  '1demo',
-  'demo-',
-  'de--mo',
-  'demo_db',
-  'pg_demo',
-  'postgres',
-  'public',
-  'xn--demo',
-  'demo-s3alias',
-  '192.168.1.1',
-  'demo.mlflow.localhost',
-  'kube-system',
-  "x'; DROP TABLE runs;--",
-  'a: b\nc: d',
-  'ghcr.io/mlflow/mlflow:v3.1.0',
-  'eu-west-1',
-  'mlflow-demo',
-  'a'.repeat(41),
-  'a'.repeat(64),
+/**
+ * Every place of the form that gives `field` a pattern: its own properties, the branches of its
+ * page's dependencies and conditions. A rule must live in exactly one of them.
+ */
+function patternsOf(field: string): Schema[] {
+  const pages = template.spec.parameters as unknown as Schema[];
+  const schemas = pages.flatMap(page => [
+    page.properties?.[field],
+    ...Object.values(page.dependencies ?? {}).flatMap(d =>
+      (d.oneOf ?? []).map(branch => branch.properties?.[field]),
+    ),
+    ...(page.allOf ?? []).flatMap(c => [
+      c.then?.properties?.[field],
+      c.else?.properties?.[field],
+    ]),
+  ]);
+  return schemas.filter((s): s is Schema => !!s && 'pattern' in s);
+}
+
+const ACCOUNT = '123456789012';
+const OIDC = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com`;
+
+/** Each form field checked by a rule, with good and bad values both must agree on. */
+const mirrored: Array<{
+  field: string;
+  rule: NameRule;
+  good: string[];
+  bad: string[];
+}> = [
+  {
+    field: 'name',
+    rule: nameRules.instanceName,
+    good: ['demo', 'ab', 'mlflow-demo', 'a'.repeat(40)],
+    bad: ['a', 'Demo', '1demo', 'demo-', 'de--mo', 'demo_db', 'a'.repeat(41)],
+  },
+  {
+    field: 'region',
+    rule: nameRules.awsRegion,
+    good: ['eu-west-1', 'us-gov-west-1'],
+    bad: ['europe-west', 'EU-WEST-1', 'eu-west'],
+  },
+  {
+    field: 'instanceClass',
+    rule: nameRules.rdsInstanceClass,
+    good: ['db.t4g.small', 'db.m7g.large'],
+    bad: ['t4g.small', 'db.t4g', 'db.T4G.small'],
+  },
+  {
+    field: 'engineVersion',
+    rule: nameRules.postgresEngineVersion,
+    good: ['17', '17.4'],
+    bad: ['17.x', 'v17', '17.4.1'],
+  },
+  {
+    field: 'dbSubnetGroupName',
+    rule: nameRules.dbSubnetGroupName,
+    good: ['private db subnets', 'default'],
+    bad: ['subnets;drop', 'a'.repeat(256)],
+  },
+  {
+    field: 'databaseName',
+    rule: nameRules.postgresDatabaseName,
+    good: ['mlflow_demo', 'a'],
+    bad: ['pg_demo', 'postgres', 'template1', "x'; DROP TABLE runs;--", 'Demo'],
+  },
+  {
+    field: 'databaseUsername',
+    rule: nameRules.postgresRoleName,
+    good: ['mlflow_demo', 'postgresql'],
+    bad: ['public', 'rds_admin', 'current_user', 'a-b'],
+  },
+  {
+    field: 'bucketName',
+    rule: nameRules.s3BucketName,
+    good: ['mlflow-demo-artifacts', 'my.bucket.name'],
+    bad: ['xn--demo', 'demo-s3alias', '192.168.1.1', 'a..b', 'ab', 'Demo'],
+  },
+  {
+    field: 'kmsKeyId',
+    rule: nameRules.kmsKeyArn,
+    good: [`arn:aws:kms:eu-west-1:${ACCOUNT}:key/1111-2222`],
+    bad: [`arn:aws:kms:eu-west-1:${ACCOUNT}:alias/mlflow`, 'alias/mlflow'],
+  },
+  {
+    field: 'cluster',
+    rule: nameRules.clusterName,
+    good: ['local', 'eks-prod.eu_1'],
+    bad: ['-local', 'a b'],
+  },
+  {
+    field: 'namespace',
+    rule: nameRules.kubernetesNamespace,
+    good: ['mlflow-demo', '0ml'],
+    bad: ['kube-system', 'ML', 'ns\n---\nkind: ClusterRoleBinding'],
+  },
+  {
+    field: 'image',
+    rule: nameRules.containerImage,
+    good: [
+      'ghcr.io/mlflow/mlflow:v3.1.0',
+      `r.io:5000/a/b@sha256:${'a'.repeat(64)}`,
+    ],
+    bad: ['mlflow:latest; rm -rf /', 'GHCR.io/a'],
+  },
+  {
+    field: 'hostname',
+    rule: nameRules.hostname,
+    good: ['demo.mlflow.localhost', 'mlflow.example.com', '1a.example.com'],
+    bad: [
+      '169.254.169.254',
+      '10.0.0.1',
+      '[::1]',
+      '::1',
+      'demo.example.123',
+      'localhost',
+      'demo.example.com\nkind: Secret',
+    ],
+  },
+  {
+    field: 'ingressClassName',
+    rule: nameRules.kubernetesName,
+    good: ['nginx', 'alb-internal'],
+    bad: ['Nginx', 'nginx_', 'a'.repeat(64)],
+  },
+  {
+    field: 'roleName',
+    rule: nameRules.iamRoleName,
+    good: ['mlflow-demo', 'Role+=,.@_-'],
+    bad: ['role name', 'a'.repeat(65)],
+  },
+  {
+    field: 'oidcProviderArn',
+    rule: nameRules.oidcProviderArn,
+    good: [`${OIDC}/id/ABC123`, `${OIDC}/id/EXAMPLED539D4633E53DE1B71EXAMPLE`],
+    bad: [
+      `${OIDC}/id/ABC/`,
+      `${OIDC}//id/ABC`,
+      `arn:aws:iam::123:oidc-provider/oidc.example.com`,
+      `arn:aws:iam::${ACCOUNT}:role/oidc`,
+    ],
+  },
 ];
 
 describe('the mlflow-production form', () => {
-  it.each(mirrored)(
-    'field %s uses the pattern and lengths of the action validator',
-    (field, rule) => {
-      const schema = fields.get(field);
-      expect(schema).toBeDefined();
-      expect(schema).toMatchObject({
+  it.each(mirrored.map(m => [m.field, m] as const))(
+    'field %s has the pattern and lengths of its rule, in one place',
+    (_field, { field, rule }) => {
+      const schemas = patternsOf(field);
+      expect(schemas).toHaveLength(1);
+      expect(schemas[0]).toMatchObject({
         pattern: rule.pattern,
         minLength: rule.minLength,
         maxLength: rule.maxLength,
@@ -62,20 +172,26 @@ describe('the mlflow-production form', () => {
     },
   );
 
-  it.each(mirrored)(
-    'field %s accepts and rejects the same sample values as the action validator',
-    (_field, rule) => {
-      const pattern = new RegExp(rule.pattern, 'u');
-      for (const value of samples) {
-        const formAccepts =
-          pattern.test(value) &&
-          value.length >= rule.minLength &&
-          value.length <= rule.maxLength;
-        expect({ value, accepted: formAccepts }).toEqual({
+  it.each(mirrored.map(m => [m.field, m] as const))(
+    'field %s accepts the good and refuses the bad values, as its rule does',
+    (_field, { field, good, bad, rule }) => {
+      const [schema] = patternsOf(field);
+      const pattern = new RegExp(String(schema.pattern), 'u');
+      const verdicts = (values: string[]) =>
+        values.map(value => ({
           value,
-          accepted: rule.check(value) === undefined,
-        });
-      }
+          form:
+            pattern.test(value) &&
+            value.length >= Number(schema.minLength) &&
+            value.length <= Number(schema.maxLength),
+          rule: rule.check(value) === undefined,
+        }));
+      expect(verdicts(good)).toEqual(
+        good.map(value => ({ value, form: true, rule: true })),
+      );
+      expect(verdicts(bad)).toEqual(
+        bad.map(value => ({ value, form: false, rule: false })),
+      );
     },
   );
 
