@@ -4,7 +4,3 @@
  * @packageDocumentation
  */
 export { mlflowPlugin as default } from './plugin';
-export type {
-  MlflowHealthService,
-  MlflowHealthRequestOptions,
-} from './service/MlflowHealthService';

@@ -2,6 +2,7 @@ import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import {
   GetBucketEncryptionCommand,
   GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
@@ -15,9 +16,11 @@ import {
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { mockClient } from 'aws-sdk-client-mock';
+import knexFactory, { Knex } from 'knex';
 import request from 'supertest';
 import { mlflowPlugin } from './plugin';
 import {
+  identityTags,
   mlflowEntity,
   rdsInstance,
   startFakeMlflowServer,
@@ -44,6 +47,9 @@ describe('mlflowPlugin', () => {
       .resolves({ DBInstances: [rdsInstance('prod-db')] });
     s3Mock.reset();
     s3Mock.on(HeadBucketCommand).resolves({});
+    s3Mock
+      .on(GetBucketTaggingCommand)
+      .resolves({ TagSet: identityTags('prod') });
     s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
     s3Mock.on(GetPublicAccessBlockCommand).resolves({
       PublicAccessBlockConfiguration: {
@@ -78,10 +84,17 @@ describe('mlflowPlugin', () => {
     permission:
       | AuthorizeResult.ALLOW
       | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+    options: {
+      knex?: Knex;
+      entityAnnotations?: Record<string, undefined>;
+    } = {},
   ) {
     const { server } = await startTestBackend({
       features: [
         mlflowPlugin,
+        ...(options.knex
+          ? [mockServices.database.factory({ knex: options.knex })]
+          : []),
         mockServices.rootConfig.factory({
           data: {
             backend: { baseUrl: 'http://localhost:7007' },
@@ -100,6 +113,7 @@ describe('mlflowPlugin', () => {
             mlflowEntity('prod', {
               'mlflow.org/tracking-url': mlflow.url,
               'mlflow.org/kubernetes-cluster': undefined,
+              ...options.entityAnnotations,
             }),
           ],
         }),
@@ -261,5 +275,61 @@ describe('mlflowPlugin', () => {
       )
       .send({ entityRef: 'component:default/prod' });
     expect(invoked.status).toBe(403);
+  });
+
+  it('holds the refresh limit across two replicas sharing one database', async () => {
+    const knex = knexFactory({
+      client: 'better-sqlite3',
+      connection: ':memory:',
+      useNullAsDefault: true,
+    });
+    try {
+      const first = await start(AuthorizeResult.ALLOW, { knex });
+      const second = await start(AuthorizeResult.ALLOW, { knex });
+      const path = '/api/mlflow/v1/health/default/component/prod';
+      const healthCalls = () =>
+        mlflow.requests.filter(r => r.path === '/health').length;
+
+      const warm = (await request(second).get(path)).body.checkedAt;
+      const before = healthCalls();
+      const refreshed = await request(first).get(`${path}?refresh=true`);
+      expect(refreshed.status).toBe(200);
+      expect(healthCalls()).toBe(before + 1);
+
+      // The second replica's refresh within the interval is refused: it serves its own report.
+      const limited = await request(second).get(`${path}?refresh=true`);
+      expect(limited.status).toBe(200);
+      expect(limited.body.checkedAt).toBe(warm);
+      expect(healthCalls()).toBe(before + 1);
+    } finally {
+      await knex.destroy();
+    }
+  });
+
+  it('checks neither the tracking server nor AWS for an entity the provider did not mark trusted', async () => {
+    const server = await start(AuthorizeResult.ALLOW, {
+      entityAnnotations: { 'mlflow.org/trusted': undefined },
+    });
+    const before = mlflow.requests.length;
+    rdsMock.resetHistory();
+    s3Mock.resetHistory();
+    const response = await request(server).get(
+      '/api/mlflow/v1/health/default/component/prod',
+    );
+    expect(response.status).toBe(200);
+    expect(
+      response.body.checks.map((c: { id: string; status: string }) => [
+        c.id,
+        c.status,
+      ]),
+    ).toEqual([
+      ['trackingServer', 'unknown'],
+      ['database', 'unknown'],
+      ['artifactStore', 'unknown'],
+      ['kubernetes', 'unknown'],
+    ]);
+    expect(mlflow.requests).toHaveLength(before);
+    expect(rdsMock.calls()).toHaveLength(0);
+    expect(s3Mock.calls()).toHaveLength(0);
   });
 });

@@ -8,6 +8,8 @@ import { mlflowPermissions } from '@stateful-mlflow/plugin-mlflow-common';
 import { createGetInstanceHealthAction } from './actions/getInstanceHealthAction';
 import { createRouter } from './router';
 import { DefaultMlflowHealthService } from './service/DefaultMlflowHealthService';
+import { readMlflowHealthConfig } from './service/readMlflowHealthConfig';
+import { DatabaseRefreshLimiter } from './service/RefreshLimiter';
 
 /**
  * The MLflow backend plugin: the health API (`/api/mlflow/v1/health`) and the
@@ -23,6 +25,7 @@ export const mlflowPlugin = createBackendPlugin({
         config: coreServices.rootConfig,
         logger: coreServices.logger,
         cache: coreServices.cache,
+        database: coreServices.database,
         httpAuth: coreServices.httpAuth,
         httpRouter: coreServices.httpRouter,
         permissions: coreServices.permissions,
@@ -34,6 +37,7 @@ export const mlflowPlugin = createBackendPlugin({
         config,
         logger,
         cache,
+        database,
         httpAuth,
         httpRouter,
         permissions,
@@ -42,11 +46,20 @@ export const mlflowPlugin = createBackendPlugin({
         actionsRegistry,
       }) {
         permissionsRegistry.addPermissions(mlflowPermissions);
+        const { refreshMinIntervalSeconds } = readMlflowHealthConfig(config);
         const health = DefaultMlflowHealthService.fromConfig(config, {
           catalog,
           permissions,
           cache,
           logger,
+          // In the database, so the limit holds across backend replicas.
+          refreshLimiter:
+            refreshMinIntervalSeconds > 0
+              ? await DatabaseRefreshLimiter.create(
+                  database,
+                  refreshMinIntervalSeconds * 1000,
+                )
+              : undefined,
         });
         httpRouter.use(await createRouter({ httpAuth, health }));
         actionsRegistry.register(createGetInstanceHealthAction({ health }));

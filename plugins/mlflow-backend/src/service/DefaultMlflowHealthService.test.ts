@@ -6,16 +6,21 @@ import {
 import {
   GetBucketEncryptionCommand,
   GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CacheManager } from '@backstage/backend-defaults/cache';
+import { PermissionsService } from '@backstage/backend-plugin-api';
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { ConfigReader } from '@backstage/config';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  AuthorizeResult,
+  PolicyDecision,
+} from '@backstage/plugin-permission-common';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import type { V1Deployment } from '@kubernetes/client-node';
 import {
@@ -27,6 +32,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   FakeKubernetesCalls,
   fakeKubernetes,
+  identityTags,
+  InMemoryRefreshLimiter,
   mlflowDeployment,
   mlflowEntity,
   rdsInstance,
@@ -62,6 +69,9 @@ function awsError(name: string, httpStatusCode: number) {
 function compliantBucket() {
   s3Mock.reset();
   s3Mock.on(HeadBucketCommand).resolves({});
+  s3Mock.on(GetBucketTaggingCommand).callsFake(async ({ Bucket }) => ({
+    TagSet: identityTags(String(Bucket).replace(/-artifacts$/, '')),
+  }));
   s3Mock.on(GetBucketVersioningCommand).resolves({ Status: 'Enabled' });
   s3Mock.on(GetPublicAccessBlockCommand).resolves({
     PublicAccessBlockConfiguration: {
@@ -102,6 +112,10 @@ type Setup = {
   health?: Record<string, unknown>;
   deployments?: Record<string, V1Deployment[]>;
   permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
+  /** Replaces the permission service (conditional decisions). */
+  permissions?: PermissionsService;
+  /** Collects the AWS locations RDS clients are made for. */
+  rdsLocations?: unknown[];
   refuseClusterWide?: boolean;
   hangingKubernetesCalls?: number;
 };
@@ -118,10 +132,13 @@ function createService(setup: Setup, guard?: TrackingUrlGuard) {
     },
   });
   const catalog = catalogServiceMock({ entities: setup.entities });
-  const permissions = mockServices.permissions({
-    result: setup.permission ?? AuthorizeResult.ALLOW,
-  });
+  const permissions =
+    setup.permissions ??
+    mockServices.permissions({
+      result: setup.permission ?? AuthorizeResult.ALLOW,
+    });
   const authorize = jest.spyOn(permissions, 'authorize');
+  const authorizeConditional = jest.spyOn(permissions, 'authorizeConditional');
   const getEntitiesByRefs = jest.spyOn(catalog, 'getEntitiesByRefs');
   const kubeCalls: FakeKubernetesCalls = {
     listNamespacedDeployment: 0,
@@ -129,6 +146,7 @@ function createService(setup: Setup, guard?: TrackingUrlGuard) {
     listNamespacedIngress: 0,
     listIngressForAllNamespaces: 0,
   };
+  const logger = mockServices.logger.mock();
   const service = DefaultMlflowHealthService.fromConfig(
     config,
     {
@@ -137,15 +155,20 @@ function createService(setup: Setup, guard?: TrackingUrlGuard) {
       cache: CacheManager.fromConfig(mockServices.rootConfig()).forPlugin(
         'mlflow',
       ),
-      logger: mockServices.logger.mock(),
+      logger,
+      refreshLimiter: new InMemoryRefreshLimiter(
+        Number(setup.health?.refreshMinIntervalSeconds ?? 10) * 1000,
+      ),
     },
     {
-      rdsClientFor: async region =>
-        new RDSClient({
-          region,
+      rdsClientFor: async location => {
+        setup.rdsLocations?.push(location);
+        return new RDSClient({
+          region: location.region,
           credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-        }),
-      s3ClientFor: async region =>
+        });
+      },
+      s3ClientFor: async ({ region }) =>
         new S3Client({
           region,
           credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -160,7 +183,14 @@ function createService(setup: Setup, guard?: TrackingUrlGuard) {
       }),
     },
   );
-  return { service, authorize, getEntitiesByRefs, kubeCalls };
+  return {
+    service,
+    authorize,
+    authorizeConditional,
+    getEntitiesByRefs,
+    kubeCalls,
+    logger,
+  };
 }
 
 function check<K extends MlflowCheckId>(
@@ -276,7 +306,7 @@ describe('DefaultMlflowHealthService', () => {
       expect(check(report, 'trackingServer')).toMatchObject({
         status: 'error',
         summary: expect.stringMatching(
-          /does not answer \/health \(ECONNREFUSED/,
+          /does not answer \/health \(connection refused\)\.$/,
         ),
       });
       mlflow = await startFakeMlflowServer();
@@ -823,7 +853,7 @@ describe('DefaultMlflowHealthService', () => {
   });
 
   describe('fleet', () => {
-    it('batches DescribeDBInstances by 100 ids, shares bucket calls and bounds concurrency per host', async () => {
+    it('batches DescribeDBInstances by 100 ids, reads a bucket claimed by many once and bounds concurrency per host', async () => {
       const names = Array.from({ length: 250 }, (_, i) => `ml-${i}`);
       rdsInstances = Object.fromEntries(
         names.map(n => [`${n}-db`, rdsInstance(`${n}-db`)]),
@@ -853,8 +883,18 @@ describe('DefaultMlflowHealthService', () => {
       expect(
         describes.map(c => c.args[0].input.Filters?.[0].Values?.length),
       ).toEqual([100, 100, 50]);
+      // The bucket is tagged for an instance `shared`, none of these: refused, its tags read once.
+      expect(
+        items.every(
+          item =>
+            'report' in item &&
+            check(item.report, 'artifactStore').summary ===
+              "Bucket shared-artifacts is not this instance's (its stateful-mlflow/instance tag names another instance); it is not described.",
+        ),
+      ).toBe(true);
       expect(s3Mock.commandCalls(HeadBucketCommand)).toHaveLength(1);
-      expect(s3Mock.commandCalls(GetBucketVersioningCommand)).toHaveLength(1);
+      expect(s3Mock.commandCalls(GetBucketTaggingCommand)).toHaveLength(1);
+      expect(s3Mock.commandCalls(GetBucketVersioningCommand)).toHaveLength(0);
       expect(mlflow.maxInFlight()).toBeLessThanOrEqual(3);
     });
 
@@ -899,7 +939,7 @@ describe('DefaultMlflowHealthService', () => {
     });
 
     it('answers per item: unknown and invisible refs are not found, denied ones not allowed', async () => {
-      const { service, authorize } = createService({
+      const { service, authorize, authorizeConditional } = createService({
         entities: [prodEntity()],
         permission: AuthorizeResult.DENY,
       });
@@ -924,17 +964,18 @@ describe('DefaultMlflowHealthService', () => {
           },
         },
       ]);
-      expect(authorize).toHaveBeenCalledWith(
+      expect(authorizeConditional).toHaveBeenCalledTimes(1);
+      expect(authorizeConditional).toHaveBeenCalledWith(
         [
           {
             permission: expect.objectContaining({
               name: 'mlflow.instance.health.read',
             }),
-            resourceRef: 'component:default/prod',
           },
         ],
         { credentials },
       );
+      expect(authorize).not.toHaveBeenCalled();
       expect(mlflow.requests).toEqual([]);
     });
   });
@@ -974,6 +1015,326 @@ describe('DefaultMlflowHealthService', () => {
         'Invalid entityRefs: received an empty list, but it must be a list of 1 to 1000 entity refs such as component:default/mlflow-prod.',
       );
       expect(getEntitiesByRefs).not.toHaveBeenCalled();
+    });
+  });
+  describe('identity and trust', () => {
+    it('refuses an RDS instance tagged for another instance or owner, without describing it', async () => {
+      rdsInstances = {
+        'prod-db': rdsInstance('prod-db', { TagList: identityTags('other') }),
+      };
+      const { service } = createService({
+        entities: [prodEntity()],
+        deployments: readyDeployment,
+      });
+      const report = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(check(report, 'database')).toEqual({
+        id: 'database',
+        status: 'error',
+        summary:
+          "RDS instance prod-db is not this instance's (its stateful-mlflow/instance tag names another instance); it is not described.",
+        details: { instanceId: 'prod-db', region: 'eu-west-1', compliance: [] },
+        latencyMs: expect.any(Number),
+      });
+
+      rdsInstances = {
+        'prod-db': rdsInstance('prod-db', {
+          TagList: identityTags('prod', 'group:default/intruders'),
+        }),
+      };
+      const other = createService({ entities: [prodEntity()] });
+      expect(
+        check(
+          await other.service.getReport('component:default/prod', {
+            credentials,
+          }),
+          'database',
+        ).summary,
+      ).toBe(
+        "RDS instance prod-db is not this instance's (its owner tag names another owner); it is not described.",
+      );
+
+      rdsInstances = {
+        'prod-db': rdsInstance('prod-db', { TagList: [] }),
+      };
+      const untagged = createService({ entities: [prodEntity()] });
+      expect(
+        check(
+          await untagged.service.getReport('component:default/prod', {
+            credentials,
+          }),
+          'database',
+        ).summary,
+      ).toBe(
+        "RDS instance prod-db is not this instance's (it has no stateful-mlflow/instance tag); it is not described.",
+      );
+    });
+
+    it('accepts resources tagged with the instance name alone (no owner recorded)', async () => {
+      rdsInstances = {
+        'prod-db': rdsInstance('prod-db', {
+          TagList: [{ Key: 'stateful-mlflow/instance', Value: 'prod' }],
+        }),
+      };
+      const { service } = createService({ entities: [prodEntity()] });
+      const report = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(check(report, 'database').status).toBe('ok');
+    });
+
+    it('refuses a bucket of another owner and reads none of its settings', async () => {
+      s3Mock
+        .on(GetBucketTaggingCommand)
+        .resolves({ TagSet: identityTags('prod', 'group:default/intruders') });
+      const { service } = createService({ entities: [prodEntity()] });
+      const report = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(check(report, 'artifactStore')).toMatchObject({
+        status: 'error',
+        summary:
+          "Bucket prod-artifacts is not this instance's (its owner tag names another owner); it is not described.",
+        details: { bucket: 'prod-artifacts', compliance: [] },
+      });
+      expect(check(report, 'artifactStore').details).not.toHaveProperty(
+        'versioning',
+      );
+      expect(s3Mock.commandCalls(GetBucketVersioningCommand)).toHaveLength(0);
+      expect(s3Mock.commandCalls(GetBucketPolicyCommand)).toHaveLength(0);
+    });
+
+    it("refuses a Deployment whose owner annotation names another owner, and picks the instance's own", async () => {
+      const forged = mlflowDeployment('prod', { desired: 1, ready: 1 });
+      forged.metadata!.name = 'a-forged';
+      forged.metadata!.annotations = {
+        'mlflow.org/owner': 'group:default/intruders',
+      };
+      const own = mlflowDeployment('prod', { desired: 2, ready: 2 });
+      own.metadata!.annotations = {
+        'mlflow.org/owner': 'group:default/team-ml',
+      };
+
+      const alone = createService({
+        entities: [prodEntity()],
+        deployments: { prod: [forged] },
+      });
+      expect(
+        check(
+          await alone.service.getReport('component:default/prod', {
+            credentials,
+          }),
+          'kubernetes',
+        ),
+      ).toEqual({
+        id: 'kubernetes',
+        status: 'error',
+        summary:
+          "Deployment prod/a-forged is not this instance's (its mlflow.org/owner annotation names another owner); it is not described.",
+        latencyMs: expect.any(Number),
+      });
+
+      const both = createService({
+        entities: [prodEntity()],
+        deployments: { prod: [forged, own] },
+      });
+      const report = await both.service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(check(report, 'kubernetes')).toMatchObject({
+        status: 'ok',
+        details: { deployment: 'prod' },
+      });
+    });
+
+    it('uses neither the tracking URL nor the AWS identifiers of an entity the provider did not mark trusted', async () => {
+      for (const annotations of [
+        { 'mlflow.org/trusted': undefined },
+        // A catalog-info.yaml cannot claim the provider's origin, so the marker alone is not enough.
+        {
+          'backstage.io/managed-by-origin-location':
+            'url:https://example.com/catalog-info.yaml',
+        },
+      ]) {
+        mlflow.requests.length = 0;
+        rdsMock.resetHistory();
+        s3Mock.resetHistory();
+        const { service } = createService({
+          entities: [prodEntity(annotations)],
+          deployments: readyDeployment,
+        });
+        const report = await service.getReport('component:default/prod', {
+          credentials,
+        });
+        expect(report.checks.map(c => [c.id, c.status])).toEqual([
+          ['trackingServer', 'unknown'],
+          ['database', 'unknown'],
+          ['artifactStore', 'unknown'],
+          ['kubernetes', 'ok'],
+        ]);
+        expect(check(report, 'database').summary).toBe(
+          'Not checked: the entity is not marked mlflow.org/trusted by the MLflow entity provider, so its tracking URL and AWS identifiers are not used.',
+        );
+        expect(report.links).toEqual([]);
+        expect(mlflow.requests).toEqual([]);
+        expect(rdsMock.calls()).toHaveLength(0);
+        expect(s3Mock.calls()).toHaveLength(0);
+      }
+    });
+
+    it('puts raw AWS errors (role ARNs, addresses) in the log, never in a summary', async () => {
+      const arn = 'arn:aws:sts::123456789012:assumed-role/backstage/session';
+      rdsMock
+        .on(DescribeDBInstancesCommand)
+        .rejects(
+          Object.assign(
+            new Error(
+              `User: ${arn} is not authorized to perform: rds:DescribeDBInstances`,
+            ),
+            { name: 'AccessDenied' },
+          ),
+        );
+      s3Mock
+        .on(HeadBucketCommand)
+        .rejects(new Error(`socket hang up talking to 10.20.30.40 as ${arn}`));
+      const { service, logger } = createService({
+        entities: [prodEntity()],
+        deployments: readyDeployment,
+      });
+      const report = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(check(report, 'database')).toMatchObject({
+        status: 'error',
+        summary:
+          'Could not describe RDS instance prod-db in eu-west-1; the AWS error is in the backend log.',
+      });
+      expect(check(report, 'artifactStore')).toMatchObject({
+        status: 'error',
+        summary:
+          'Bucket prod-artifacts is not reachable; the AWS error is in the backend log.',
+      });
+      const text = JSON.stringify(report);
+      expect(text).not.toContain(arn);
+      expect(text).not.toContain('10.20.30.40');
+      const logged = (logger.warn as jest.Mock).mock.calls
+        .map(c => c[0])
+        .join('\n');
+      expect(logged).toContain(arn);
+      expect(logged).toContain('10.20.30.40');
+    });
+
+    it('describes through the instance account named by mlflow.org/aws-account-id, and refuses a malformed one', async () => {
+      const locations: unknown[] = [];
+      const { service } = createService({
+        entities: [
+          prodEntity({ 'mlflow.org/aws-account-id': '210987654321' }),
+          mlflowEntity('bad', { 'mlflow.org/aws-account-id': '12345' }),
+        ],
+        deployments: readyDeployment,
+        rdsLocations: locations,
+      });
+      const report = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(check(report, 'database').status).toBe('ok');
+      expect(locations).toEqual([
+        { region: 'eu-west-1', accountId: '210987654321' },
+      ]);
+      const bad = await service.getReport('component:default/bad', {
+        credentials,
+      });
+      expect(check(bad, 'database')).toMatchObject({
+        status: 'unknown',
+        summary:
+          'Not checked: Invalid mlflow.org/aws-account-id: received "12345", but it must be 12 digits. Accepted: an AWS account id such as 123456789012.',
+      });
+      expect(check(bad, 'artifactStore').status).toBe('unknown');
+    });
+  });
+
+  describe('conditional permission decisions', () => {
+    function conditionalPermissions(
+      conditions: PolicyDecision,
+      fallback:
+        | AuthorizeResult.ALLOW
+        | AuthorizeResult.DENY = AuthorizeResult.DENY,
+    ): PermissionsService {
+      return {
+        authorizeConditional: async () => [conditions],
+        authorize: async requests => requests.map(() => ({ result: fallback })),
+      } as PermissionsService;
+    }
+
+    const owned = (name: string, owner: string) => {
+      const entity = mlflowEntity(name, {});
+      entity.relations = [{ type: 'ownedBy', targetRef: owner }];
+      return entity;
+    };
+
+    it("applies the catalog's conditions to the entities already read, with one policy call", async () => {
+      const { service, authorize, authorizeConditional, getEntitiesByRefs } =
+        createService({
+          entities: [
+            owned('mine', 'group:default/team-ml'),
+            owned('theirs', 'group:default/others'),
+          ],
+          permissions: conditionalPermissions({
+            result: AuthorizeResult.CONDITIONAL,
+            pluginId: 'catalog',
+            resourceType: 'catalog-entity',
+            conditions: {
+              rule: 'IS_ENTITY_OWNER',
+              resourceType: 'catalog-entity',
+              params: { claims: ['group:default/team-ml'] },
+            },
+          }),
+        });
+      const { items } = await service.getReports(
+        ['component:default/mine', 'component:default/theirs'],
+        { credentials },
+      );
+      expect(items.map(i => ('report' in i ? 'report' : i.error.name))).toEqual(
+        ['report', 'NotAllowedError'],
+      );
+      expect(authorizeConditional).toHaveBeenCalledTimes(1);
+      expect(getEntitiesByRefs).toHaveBeenCalledTimes(1);
+      expect(authorize).not.toHaveBeenCalled();
+    });
+
+    it('falls back to the framework for a rule it does not know', async () => {
+      const { service, authorize } = createService({
+        entities: [owned('mine', 'group:default/team-ml')],
+        permissions: conditionalPermissions(
+          {
+            result: AuthorizeResult.CONDITIONAL,
+            pluginId: 'catalog',
+            resourceType: 'catalog-entity',
+            conditions: {
+              rule: 'HAS_CUSTOM_THING',
+              resourceType: 'catalog-entity',
+              params: {},
+            },
+          },
+          AuthorizeResult.ALLOW,
+        ),
+      });
+      const report = await service.getReport('component:default/mine', {
+        credentials,
+      });
+      expect(report.entityRef).toBe('component:default/mine');
+      expect(authorize).toHaveBeenCalledWith(
+        [
+          {
+            permission: expect.objectContaining({
+              name: 'mlflow.instance.health.read',
+            }),
+            resourceRef: 'component:default/mine',
+          },
+        ],
+        { credentials },
+      );
     });
   });
 });

@@ -5,27 +5,19 @@ import {
   LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import {
-  Entity,
-  parseEntityRef,
-  stringifyEntityRef,
-} from '@backstage/catalog-model';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { Config } from '@backstage/config';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AppsV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import {
   ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
+  ANNOTATION_MLFLOW_TRUSTED,
   MlflowCheckId,
-  MlflowEntityInfo,
   MlflowFleetHealthResponse,
   MlflowHealthCheck,
   MlflowHealthReport,
-  MlflowLink,
-  describeReceived,
   getMlflowEntityInfo,
-  mlflowInstanceHealthReadPermission,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import {
   AwsClientConfigFactory,
@@ -35,59 +27,70 @@ import { createHash } from 'node:crypto';
 import { createArtifactStoreCheck } from './checks/artifactStoreCheck';
 import { createDatabaseCheck } from './checks/databaseCheck';
 import { createKubernetesCheck } from './checks/kubernetesCheck';
-import {
-  createTrackingServerCheck,
-  displayTrackingUrl,
-} from './checks/trackingServerCheck';
+import { createTrackingServerCheck } from './checks/trackingServerCheck';
 import {
   CheckInput,
   CheckOutcome,
   HealthCheck,
   messageOf,
 } from './checks/types';
+import { HealthReadAuthorizer } from './HealthReadAuthorizer';
+import { identityOf, isTrustedEntity } from './instanceIdentity';
 import { KeyedConcurrencyLimiter } from './KeyedConcurrencyLimiter';
 import {
+  createKubernetesWorkloadReader,
   KubernetesApis,
-  KubernetesWorkloadBatcher,
-} from './KubernetesWorkloadBatcher';
+} from './kubernetesWorkloads';
 import {
   MlflowHealthRequestOptions,
   MlflowHealthService,
 } from './MlflowHealthService';
 import { overallStatus } from './overallStatus';
-import { RdsInstanceBatcher } from './RdsInstanceBatcher';
+import { AwsLocation, createRdsInstanceReader } from './rdsInstances';
 import {
   MlflowHealthConfig,
   readMlflowHealthConfig,
 } from './readMlflowHealthConfig';
+import { RefreshLimiter } from './RefreshLimiter';
 import { ReportCache } from './ReportCache';
+import { linksOf, normaliseRefs } from './requestParts';
 import { SingleFlight } from './SingleFlight';
 import { TrackingUrlGuard } from './TrackingUrlGuard';
-
-/** Most refs one fleet request may ask for. */
-const MAX_FLEET_ENTITY_REFS = 1000;
 
 export type DefaultMlflowHealthServiceDeps = {
   catalog: CatalogService;
   permissions: PermissionsService;
   cache: CacheService;
   logger: LoggerService;
+  /** Required when `refreshMinIntervalSeconds` is above 0; shared by every replica. */
+  refreshLimiter?: RefreshLimiter;
 };
 
 /** Seams for tests and the benchmark; each defaults to the real thing built from config. */
 export type DefaultMlflowHealthServiceOverrides = {
-  rdsClientFor?: (region: string) => Promise<RDSClient>;
-  s3ClientFor?: (region: string) => Promise<S3Client>;
+  rdsClientFor?: (location: AwsLocation) => Promise<RDSClient>;
+  s3ClientFor?: (location: AwsLocation) => Promise<S3Client>;
   kubernetesApisFor?: (cluster: string) => KubernetesApis;
   guard?: TrackingUrlGuard;
 };
 
+/** Checks that read the entity's AWS identifiers or tracking URL: only for trusted entities. */
+const NEEDS_TRUST = new Set<MlflowCheckId>([
+  'trackingServer',
+  'database',
+  'artifactStore',
+]);
+
 /** One value per key; a promise that rejects is forgotten so the next call tries again. */
-function memoize<T>(create: (key: string) => T): (key: string) => T {
+function memoize<A, T>(
+  keyOf: (arg: A) => string,
+  create: (arg: A) => T,
+): (arg: A) => T {
   const made = new Map<string, T>();
-  return key => {
+  return arg => {
+    const key = keyOf(arg);
     if (!made.has(key)) {
-      const value = create(key);
+      const value = create(arg);
       made.set(key, value);
       if (value instanceof Promise) {
         value.catch(() => made.delete(key));
@@ -97,68 +100,8 @@ function memoize<T>(create: (key: string) => T): (key: string) => T {
   };
 }
 
-function normaliseRefs(entityRefs: unknown): string[] {
-  if (!Array.isArray(entityRefs) || entityRefs.length === 0) {
-    throw new InputError(
-      `Invalid entityRefs: received ${
-        Array.isArray(entityRefs)
-          ? 'an empty list'
-          : describeReceived(entityRefs)
-      }, but it must be a list of 1 to ${MAX_FLEET_ENTITY_REFS} entity refs such as component:default/mlflow-prod.`,
-    );
-  }
-  if (entityRefs.length > MAX_FLEET_ENTITY_REFS) {
-    throw new InputError(
-      `Invalid entityRefs: received ${entityRefs.length} refs, but at most ${MAX_FLEET_ENTITY_REFS} are accepted per request.`,
-    );
-  }
-  return entityRefs.map((ref, index) => {
-    try {
-      if (typeof ref !== 'string') {
-        throw new TypeError('it must be a string');
-      }
-      return stringifyEntityRef(parseEntityRef(ref));
-    } catch (error) {
-      throw new InputError(
-        `Invalid entityRefs[${index}]: received ${describeReceived(
-          ref,
-        )}, but ${messageOf(
-          error,
-        )}. Accepted: an entity ref such as component:default/mlflow-prod.`,
-      );
-    }
-  });
-}
-
-function linksOf(info: MlflowEntityInfo): MlflowLink[] {
-  const links: MlflowLink[] = [];
-  const ui = info.trackingUrl
-    ? displayTrackingUrl(info.trackingUrl)
-    : undefined;
-  if (ui) {
-    links.push({ title: 'MLflow UI', url: ui });
-  }
-  const region = info.awsRegion
-    ? encodeURIComponent(info.awsRegion)
-    : undefined;
-  if (region && info.rdsInstanceId) {
-    links.push({
-      title: 'RDS instance (AWS console)',
-      url: `https://${region}.console.aws.amazon.com/rds/home?region=${region}#database:id=${encodeURIComponent(
-        info.rdsInstanceId,
-      )}`,
-    });
-  }
-  if (region && info.bucket) {
-    links.push({
-      title: 'S3 bucket (AWS console)',
-      url: `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(
-        info.bucket,
-      )}?region=${region}`,
-    });
-  }
-  return links;
-}
+const locationKey = ({ region, accountId }: AwsLocation) =>
+  `${accountId ?? ''}:${region}`;
 
 /**
  * Runs the four checks of an instance in parallel, each under `checkTimeoutMs`, caches reports
@@ -175,15 +118,22 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
     const aws = AwsClientConfigFactory.fromConfig(config);
     const clusters = MlflowClusters.fromConfig(config);
     const limiter = new KeyedConcurrencyLimiter(settings.maxConcurrencyPerHost);
+    // The instance's account through `aws.accounts`; the main account when it names none.
     const rdsClientFor =
       overrides.rdsClientFor ??
-      memoize(async region => new RDSClient(await aws.forRegion({ region })));
+      memoize(
+        locationKey,
+        async location => new RDSClient(await aws.forRegion(location)),
+      );
     const s3ClientFor =
       overrides.s3ClientFor ??
-      memoize(async region => new S3Client(await aws.forRegion({ region })));
+      memoize(
+        locationKey,
+        async location => new S3Client(await aws.forRegion(location)),
+      );
     const kubernetesApisFor =
       overrides.kubernetesApisFor ??
-      memoize(cluster => {
+      memoize(String, (cluster: string) => {
         clusters.get(cluster, ANNOTATION_MLFLOW_KUBERNETES_CLUSTER);
         const kubeConfig = clusters.kubeConfig(cluster);
         return {
@@ -201,7 +151,10 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
         limiter,
       }),
       createDatabaseCheck({
-        batcher: new RdsInstanceBatcher(rdsClientFor, settings.checkTimeoutMs),
+        instances: createRdsInstanceReader(
+          rdsClientFor,
+          settings.checkTimeoutMs,
+        ),
       }),
       createArtifactStoreCheck({
         s3ClientFor,
@@ -213,7 +166,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
         assertCluster: cluster => {
           kubernetesApisFor(cluster);
         },
-        batcher: new KubernetesWorkloadBatcher(
+        workloads: createKubernetesWorkloadReader(
           kubernetesApisFor,
           limiter,
           settings.checkTimeoutMs,
@@ -225,6 +178,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
 
   private readonly computations = new SingleFlight<MlflowHealthReport>();
   private readonly reports: ReportCache;
+  private readonly authorizer: HealthReadAuthorizer;
 
   constructor(
     private readonly deps: DefaultMlflowHealthServiceDeps,
@@ -232,6 +186,12 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
     private readonly checks: HealthCheck<MlflowCheckId>[],
   ) {
     this.reports = new ReportCache(deps.cache, settings.cacheTtlSeconds * 1000);
+    this.authorizer = new HealthReadAuthorizer(deps.permissions);
+    if (settings.refreshMinIntervalSeconds > 0 && !deps.refreshLimiter) {
+      throw new Error(
+        'mlflow.health.refreshMinIntervalSeconds is above 0, so the health service needs a refresh limiter',
+      );
+    }
   }
 
   async getReport(
@@ -254,24 +214,31 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
   ): Promise<MlflowFleetHealthResponse> {
     const refs = normaliseRefs(entityRefs);
     const { credentials, refresh = false } = options;
-    const { items: entities } = await this.deps.catalog.getEntitiesByRefs(
-      { entityRefs: refs },
-      { credentials },
+    // The entities and the policy's decision are fetched at once; the decision is then applied
+    // to the entities in hand (HealthReadAuthorizer), so a warm report costs one catalog read.
+    const [{ items: entities }, decision] = await Promise.all([
+      this.deps.catalog.getEntitiesByRefs(
+        { entityRefs: refs },
+        { credentials },
+      ),
+      this.authorizer.decide(credentials),
+    ]);
+    const visible = refs.flatMap((ref, i) => {
+      const entity = entities[i];
+      return entity ? [{ ref, entity }] : [];
+    });
+    const decisions = await this.authorizer.allowed(
+      decision,
+      visible,
+      credentials,
     );
-    const visible = refs.filter((_, i) => entities[i]);
-    const decisions =
-      visible.length > 0
-        ? await this.deps.permissions.authorize(
-            visible.map(resourceRef => ({
-              permission: mlflowInstanceHealthReadPermission,
-              resourceRef,
-            })),
-            { credentials },
-          )
-        : [];
     const allowed = new Set(
-      visible.filter((_, i) => decisions[i].result === AuthorizeResult.ALLOW),
+      visible.filter((_, i) => decisions[i]).map(({ ref }) => ref),
     );
+    const refreshable =
+      refresh && allowed.size > 0
+        ? await this.claimRefresh([...allowed])
+        : new Set<string>();
 
     // Cache reads first, then every computation starts in one synchronous pass, so the database
     // checks of the whole fleet land in the same RDS batch.
@@ -282,11 +249,12 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
           return undefined;
         }
         const key = this.reportKey(ref, entity);
-        const bypass = refresh && (await this.claimRefresh(ref));
         return {
           key,
           entity,
-          report: bypass ? undefined : await this.reports.get(key),
+          report: refreshable.has(ref)
+            ? undefined
+            : await this.reports.get(key),
         };
       }),
     );
@@ -336,6 +304,8 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
         JSON.stringify([
           getMlflowEntityInfo(entity),
           entity.spec?.lifecycle ?? null,
+          entity.spec?.owner ?? null,
+          isTrustedEntity(entity),
         ]),
       )
       .digest('hex')
@@ -343,18 +313,12 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
     return `report:${ref}:${digest}`;
   }
 
-  /** True when this entity may be refreshed now; records the refresh for the rate limit. */
-  private async claimRefresh(ref: string): Promise<boolean> {
-    const interval = this.settings.refreshMinIntervalSeconds;
-    if (interval === 0) {
-      return true;
+  /** The refs that may be refreshed now; the limit is claimed atomically across replicas. */
+  private async claimRefresh(refs: string[]): Promise<Set<string>> {
+    if (!this.deps.refreshLimiter) {
+      return new Set(refs);
     }
-    const key = `refreshed:${ref}`;
-    if (await this.deps.cache.get(key)) {
-      return false;
-    }
-    await this.deps.cache.set(key, true, { ttl: interval * 1000 });
-    return true;
+    return this.deps.refreshLimiter.claim(refs);
   }
 
   private async computeAndStore(
@@ -372,23 +336,33 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
     entity: Entity,
   ): Promise<MlflowHealthReport> {
     const info = getMlflowEntityInfo(entity);
+    const trusted = isTrustedEntity(entity);
+    const identity = identityOf(entity);
     const checks = await Promise.all(
-      this.checks.map(check => this.runCheck(check, { entity, info })),
+      this.checks.map(check =>
+        !trusted && NEEDS_TRUST.has(check.id)
+          ? untrustedCheck(check.id)
+          : this.runCheck(check, { entity, info, identity }),
+      ),
     );
     return {
       entityRef,
       overall: overallStatus(checks),
       checkedAt: new Date().toISOString(),
       checks,
-      links: linksOf(info),
+      // Links of an untrusted entity would point at whatever its annotations claim.
+      links: trusted ? linksOf(info) : [],
     };
   }
 
   /** Runs one check under the timeout; a hanging peer costs the timeout, never more. */
   private async runCheck(
     check: HealthCheck<MlflowCheckId>,
-    input: Omit<CheckInput, 'signal'>,
+    input: Omit<CheckInput, 'signal' | 'log'>,
   ): Promise<MlflowHealthCheck> {
+    const ref = stringifyEntityRef(input.entity);
+    const log = (message: string) =>
+      this.deps.logger.warn(`MLflow ${check.id} check of ${ref}: ${message}`);
     const started = performance.now();
     const controller = new AbortController();
     const timeoutMs = this.settings.checkTimeoutMs;
@@ -405,16 +379,12 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
     try {
       const outcome = await Promise.race([
         check
-          .run({ ...input, signal: controller.signal })
+          .run({ ...input, signal: controller.signal, log })
           .catch((error: unknown): CheckOutcome<MlflowCheckId> => {
-            this.deps.logger.warn(
-              `MLflow ${check.id} check of ${stringifyEntityRef(
-                input.entity,
-              )} failed: ${messageOf(error)}`,
-            );
+            log(`failed: ${messageOf(error)}`);
             return {
               status: 'error',
-              summary: `Check failed: ${messageOf(error)}`,
+              summary: 'Check failed; the error is in the backend log.',
             };
           }),
         timedOut,
@@ -428,4 +398,14 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
       clearTimeout(timer);
     }
   }
+}
+
+/** The outcome of a check that an untrusted entity's annotations may not drive. */
+function untrustedCheck(id: MlflowCheckId): MlflowHealthCheck {
+  return {
+    id,
+    status: 'unknown',
+    summary: `Not checked: the entity is not marked ${ANNOTATION_MLFLOW_TRUSTED} by the MLflow entity provider, so its tracking URL and AWS identifiers are not used.`,
+    latencyMs: 0,
+  } as MlflowHealthCheck;
 }

@@ -211,9 +211,8 @@ export class TrackingUrlGuard {
     for (const { address } of addresses) {
       const refusal = await this.refusal(unmapped(address), port, pattern);
       if (refusal) {
-        throw new NotAllowedError(
-          `Host ${hostname} resolves to ${address}, ${refusal}.`,
-        );
+        // The address stays out of the message: reports must not reveal internal addresses.
+        throw new NotAllowedError(`Host ${hostname} resolves to ${refusal}.`);
       }
     }
     return { url, hostname, port, addresses };

@@ -9,6 +9,7 @@ import {
   LABEL_APP_NAME,
   LABEL_APP_NAME_MLFLOW,
 } from '@stateful-mlflow/plugin-mlflow-common';
+import { KeyedBatcher } from './KeyedBatcher';
 import { KeyedConcurrencyLimiter } from './KeyedConcurrencyLimiter';
 
 /** The Kubernetes APIs the check reads, for one cluster. */
@@ -27,13 +28,6 @@ export type KubernetesApis = {
 export type MlflowWorkload = {
   deployments: V1Deployment[];
   ingresses?: V1Ingress[];
-};
-
-type Request = {
-  namespace: string;
-  instance: string;
-  resolve: (workload: MlflowWorkload) => void;
-  reject: (error: unknown) => void;
 };
 
 type Listed = MlflowWorkload | { error: unknown };
@@ -68,70 +62,15 @@ function groupByNamespace<T extends { metadata?: { namespace?: string } }>(
 const DEPLOYMENT_SELECTOR = `${LABEL_APP_NAME}=${LABEL_APP_NAME_MLFLOW}`;
 const INGRESS_SELECTOR = LABEL_APP_INSTANCE;
 
-/**
- * Reads the MLflow Deployments and Ingresses asked for in the same turn of the event loop with as
- * few calls as possible: one namespace costs two namespaced lists; several namespaces of a cluster
- * cost two cluster-wide lists, falling back to namespaced lists when the cluster-wide ones are
- * refused (a service account limited to some namespaces).
- */
-export class KubernetesWorkloadBatcher {
-  private pending = new Map<string, Request[]>();
-  private scheduled = false;
-
+/** Lists the MLflow Deployments and Ingresses of some namespaces of one cluster. */
+class WorkloadLister {
   constructor(
     private readonly apisFor: (cluster: string) => KubernetesApis,
     private readonly limiter: KeyedConcurrencyLimiter,
     private readonly timeoutMs: number,
   ) {}
 
-  workload(
-    cluster: string,
-    namespace: string,
-    instance: string,
-  ): Promise<MlflowWorkload> {
-    return new Promise((resolve, reject) => {
-      const requests = this.pending.get(cluster) ?? [];
-      requests.push({ namespace, instance, resolve, reject });
-      this.pending.set(cluster, requests);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush() {
-    const batch = this.pending;
-    this.pending = new Map();
-    this.scheduled = false;
-    for (const [cluster, requests] of batch) {
-      const namespaces = [...new Set(requests.map(r => r.namespace))];
-      this.list(cluster, namespaces).then(
-        byNamespace => {
-          for (const request of requests) {
-            const listed = byNamespace.get(request.namespace)!;
-            if ('error' in listed) {
-              request.reject(listed.error);
-              continue;
-            }
-            const mine = (labels?: Record<string, string>) =>
-              labels?.[LABEL_APP_INSTANCE] === request.instance;
-            request.resolve({
-              deployments: listed.deployments.filter(d =>
-                mine(d.metadata?.labels),
-              ),
-              ingresses: listed.ingresses?.filter(i =>
-                mine(i.metadata?.labels),
-              ),
-            });
-          }
-        },
-        error => requests.forEach(request => request.reject(error)),
-      );
-    }
-  }
-
-  private async list(
+  async list(
     cluster: string,
     namespaces: string[],
   ): Promise<Map<string, Listed>> {
@@ -206,4 +145,49 @@ export class KubernetesWorkloadBatcher {
     );
     return result;
   }
+}
+
+/** One workload asked for: the instance's objects in one namespace. */
+export type WorkloadKey = { namespace: string; instance: string };
+
+/** Reads the Deployments and Ingresses of MLflow instances, per cluster. */
+export type KubernetesWorkloadReader = KeyedBatcher<
+  string,
+  WorkloadKey,
+  MlflowWorkload
+>;
+
+/**
+ * Reads the MLflow Deployments and Ingresses asked for in the same turn of the event loop with as
+ * few calls as possible: one namespace costs two namespaced lists; several namespaces of a cluster
+ * cost two cluster-wide lists, falling back to namespaced lists when the cluster-wide ones are
+ * refused (a service account limited to some namespaces).
+ */
+export function createKubernetesWorkloadReader(
+  apisFor: (cluster: string) => KubernetesApis,
+  limiter: KeyedConcurrencyLimiter,
+  timeoutMs: number,
+): KubernetesWorkloadReader {
+  const lister = new WorkloadLister(apisFor, limiter, timeoutMs);
+  return new KeyedBatcher({
+    groupId: cluster => cluster,
+    keyId: ({ namespace, instance }) => `${namespace}/${instance}`,
+    async load(cluster, keys) {
+      const byNamespace = await lister.list(cluster, [
+        ...new Set(keys.map(k => k.namespace)),
+      ]);
+      return ({ namespace, instance }): MlflowWorkload => {
+        const listed = byNamespace.get(namespace)!;
+        if ('error' in listed) {
+          throw listed.error;
+        }
+        const mine = (labels?: Record<string, string>) =>
+          labels?.[LABEL_APP_INSTANCE] === instance;
+        return {
+          deployments: listed.deployments.filter(d => mine(d.metadata?.labels)),
+          ingresses: listed.ingresses?.filter(i => mine(i.metadata?.labels)),
+        };
+      };
+    },
+  });
 }

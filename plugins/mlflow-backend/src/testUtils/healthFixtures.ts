@@ -4,9 +4,13 @@ import { InputError } from '@backstage/errors';
 import type { V1Deployment, V1Ingress } from '@kubernetes/client-node';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { KubernetesApis } from '../service/KubernetesWorkloadBatcher';
+import { KubernetesApis } from '../service/kubernetesWorkloads';
+import { RefreshLimiter } from '../service/RefreshLimiter';
 
-/** A Component carrying every MLflow annotation; `annotations` overrides or removes (undefined) keys. */
+/**
+ * A Component carrying every MLflow annotation, as the MLflow entity provider emits it for a
+ * Deployment the deploy action wrote (trusted); `annotations` overrides or removes (undefined) keys.
+ */
 export function mlflowEntity(
   name: string,
   annotations: Record<string, string | undefined> = {},
@@ -20,6 +24,8 @@ export function mlflowEntity(
     'mlflow.org/kubernetes-cluster': 'local',
     'backstage.io/kubernetes-id': name,
     'backstage.io/kubernetes-namespace': name,
+    'backstage.io/managed-by-origin-location': `mlflow-cluster:local/${name}/${name}`,
+    'mlflow.org/trusted': 'true',
     ...annotations,
   };
   return {
@@ -38,7 +44,21 @@ export function mlflowEntity(
   };
 }
 
-/** What DescribeDBInstances returns for a compliant instance; `overrides` change single fields. */
+/** The identity tags the provisioning actions put on an instance's AWS resources. */
+export function identityTags(
+  instance: string,
+  owner = 'group:default/team-ml',
+): Array<{ Key: string; Value: string }> {
+  return [
+    { Key: 'stateful-mlflow/instance', Value: instance },
+    { Key: 'owner', Value: owner },
+  ];
+}
+
+/**
+ * What DescribeDBInstances returns for a compliant instance `<name>-db`, tagged for the instance
+ * `<name>`; `overrides` change single fields.
+ */
 export function rdsInstance(
   id: string,
   overrides: Partial<DBInstance> = {},
@@ -64,6 +84,7 @@ export function rdsInstance(
       SecretArn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-${id}-master`,
       SecretStatus: 'active',
     },
+    TagList: identityTags(id.replace(/-db$/, '')),
     ...overrides,
   };
 }
@@ -264,4 +285,23 @@ export async function startFakeMlflowServer(
         server.close(() => resolve());
       }),
   };
+}
+
+/** The refresh limit in memory, for unit tests (production keeps it in the database). */
+export class InMemoryRefreshLimiter implements RefreshLimiter {
+  private readonly until = new Map<string, number>();
+
+  constructor(private readonly intervalMs: number) {}
+
+  async claim(entityRefs: string[]): Promise<Set<string>> {
+    const now = Date.now();
+    const claimed = new Set<string>();
+    for (const ref of entityRefs) {
+      if ((this.until.get(ref) ?? 0) <= now) {
+        this.until.set(ref, now + this.intervalMs);
+        claimed.add(ref);
+      }
+    }
+    return claimed;
+  }
 }

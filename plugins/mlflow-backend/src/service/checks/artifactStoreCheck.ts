@@ -1,6 +1,7 @@
 import {
   GetBucketEncryptionCommand,
   GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   HeadBucketCommand,
@@ -8,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CacheService } from '@backstage/backend-plugin-api';
 import {
+  ANNOTATION_KUBERNETES_ID,
   ANNOTATION_MLFLOW_AWS_REGION,
   ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT,
   MlflowArtifactStoreDetails,
@@ -15,12 +17,16 @@ import {
   nameRules,
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
+import { awsIdentityMismatch, InstanceIdentity } from '../instanceIdentity';
+import { AwsLocation } from '../rdsInstances';
 import { SingleFlight } from '../SingleFlight';
+import { readAwsLocation } from './awsLocation';
 import {
   CheckOutcome,
   HealthCheck,
   messageOf,
   missingAnnotation,
+  missingIdentity,
 } from './types';
 
 /** What rarely changes about a bucket; cached under `storeSettingsTtlSeconds`. */
@@ -31,10 +37,20 @@ export type BucketSettings = {
   tlsOnlyPolicy: boolean;
 };
 
+/**
+ * A bucket's tags and, once an instance it belongs to has asked, its settings: the tags are read
+ * first, and a bucket that is not the asking instance's is not read further.
+ */
+type BucketFacts = {
+  tags: Array<{ Key?: string; Value?: string }>;
+  settings?: BucketSettings;
+};
+
 const NOT_CONFIGURED = new Set([
   'NoSuchPublicAccessBlockConfiguration',
   'ServerSideEncryptionConfigurationNotFoundError',
   'NoSuchBucketPolicy',
+  'NoSuchTagSet',
 ]);
 
 function errorName(error: unknown): string | undefined {
@@ -114,7 +130,7 @@ function complianceOf(settings: BucketSettings): MlflowComplianceFlag[] {
 }
 
 export type ArtifactStoreCheckOptions = {
-  s3ClientFor: (region: string) => Promise<S3Client>;
+  s3ClientFor: (location: AwsLocation) => Promise<S3Client>;
   /** Holds bucket settings; its TTL is `storeSettingsTtlSeconds` (0: not cached). */
   cache: CacheService;
   storeSettingsTtlSeconds: number;
@@ -130,7 +146,7 @@ export function createArtifactStoreCheck(
 ): HealthCheck<'artifactStore'> {
   const { s3ClientFor, cache, storeSettingsTtlSeconds, timeoutMs } = options;
   const heads = new SingleFlight<void>();
-  const settingsFlights = new SingleFlight<BucketSettings>();
+  const factsFlights = new SingleFlight<BucketFacts>();
 
   const send = (signal: AbortSignal) => ({
     abortSignal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
@@ -185,31 +201,54 @@ export function createArtifactStoreCheck(
     };
   }
 
-  function settingsOf(
+  /** The bucket's facts from the cache, else read; settings only for the instance that owns it. */
+  function factsOf(
     client: S3Client,
-    region: string,
+    location: AwsLocation,
     bucket: string,
+    identity: InstanceIdentity,
     signal: AbortSignal,
-  ): Promise<BucketSettings> {
-    const key = `bucket-settings:${region}:${bucket}`;
-    return settingsFlights.run(key, async () => {
-      if (storeSettingsTtlSeconds > 0) {
-        const cached = await cache.get<BucketSettings>(key);
-        if (cached) {
-          return cached;
-        }
+  ): Promise<BucketFacts> {
+    const key = `bucket-settings:${location.accountId ?? ''}:${
+      location.region
+    }:${bucket}`;
+    return factsFlights.run(key, async () => {
+      let facts =
+        storeSettingsTtlSeconds > 0
+          ? await cache.get<BucketFacts>(key)
+          : undefined;
+      if (!facts) {
+        const tagging = await unlessNotConfigured(
+          client.send(
+            new GetBucketTaggingCommand({ Bucket: bucket }),
+            send(signal),
+          ),
+        );
+        facts = { tags: tagging?.TagSet ?? [] };
+      } else if (facts.settings) {
+        return facts;
       }
-      const settings = await readSettings(client, bucket, signal);
-      if (storeSettingsTtlSeconds > 0) {
-        await cache.set(key, settings, { ttl: storeSettingsTtlSeconds * 1000 });
+      if (!awsIdentityMismatch(facts.tags, identity)) {
+        facts = {
+          tags: facts.tags,
+          settings: await readSettings(client, bucket, signal),
+        };
       }
-      return settings;
+      if (storeSettingsTtlSeconds > 0) {
+        await cache.set(key, facts, { ttl: storeSettingsTtlSeconds * 1000 });
+      }
+      return facts;
     });
   }
 
   return {
     id: 'artifactStore',
-    async run({ info, signal }): Promise<CheckOutcome<'artifactStore'>> {
+    async run({
+      info,
+      identity,
+      signal,
+      log,
+    }): Promise<CheckOutcome<'artifactStore'>> {
       if (!info.artifactRoot) {
         return missingAnnotation(ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT);
       }
@@ -222,26 +261,26 @@ export function createArtifactStoreCheck(
           summary: `Not checked: ${ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT} is not an s3:// URI.`,
         };
       }
+      if (!identity) {
+        return missingIdentity(ANNOTATION_KUBERNETES_ID);
+      }
       let bucket: string;
-      let region: string;
+      let location: AwsLocation;
       try {
         bucket = validateName(
           nameRules.s3BucketName,
           ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT,
           info.bucket,
         );
-        region = validateName(
-          nameRules.awsRegion,
-          ANNOTATION_MLFLOW_AWS_REGION,
-          info.awsRegion,
-        );
+        location = readAwsLocation(info.awsRegion, info.awsAccountId);
       } catch (error) {
         return {
           status: 'unknown',
           summary: `Not checked: ${messageOf(error)}`,
         };
       }
-      const client = await s3ClientFor(region);
+      const { region } = location;
+      const client = await s3ClientFor(location);
       const details: MlflowArtifactStoreDetails = {
         bucket,
         prefix: info.artifactPrefix ?? '',
@@ -249,31 +288,47 @@ export function createArtifactStoreCheck(
         compliance: [],
       };
 
-      const [head, settings] = await Promise.allSettled([
-        heads.run(`${region}:${bucket}`, async () => {
-          await client.send(
-            new HeadBucketCommand({ Bucket: bucket }),
-            send(signal),
-          );
-        }),
-        settingsOf(client, region, bucket, signal),
+      const [head, facts] = await Promise.allSettled([
+        heads.run(
+          `${location.accountId ?? ''}:${region}:${bucket}`,
+          async () => {
+            await client.send(
+              new HeadBucketCommand({ Bucket: bucket }),
+              send(signal),
+            );
+          },
+        ),
+        factsOf(client, location, bucket, identity, signal),
       ]);
-      if (settings.status === 'fulfilled') {
-        details.versioning = settings.value.versioning;
-        details.encryption = settings.value.encryption ?? undefined;
-        details.publicAccessBlocked = settings.value.publicAccessBlocked;
-        details.tlsOnlyPolicy = settings.value.tlsOnlyPolicy;
-        details.compliance = complianceOf(settings.value);
+      if (facts.status === 'fulfilled') {
+        const foreign = awsIdentityMismatch(facts.value.tags, identity);
+        if (foreign) {
+          return {
+            status: 'error',
+            summary: `Bucket ${bucket} is not this instance's (${foreign}); it is not described.`,
+            details,
+          };
+        }
+      }
+      const settings = facts.status === 'fulfilled' && facts.value.settings;
+      if (settings) {
+        details.versioning = settings.versioning;
+        details.encryption = settings.encryption ?? undefined;
+        details.publicAccessBlocked = settings.publicAccessBlocked;
+        details.tlsOnlyPolicy = settings.tlsOnlyPolicy;
+        details.compliance = complianceOf(settings);
       }
       if (head.status === 'rejected') {
         const status = (
           head.reason as { $metadata?: { httpStatusCode?: number } }
         )?.$metadata?.httpStatusCode;
-        let why = `is not reachable (${messageOf(head.reason)})`;
+        let why = 'is not reachable; the AWS error is in the backend log';
         if (status === 404 || errorName(head.reason) === 'NotFound') {
           why = 'does not exist';
         } else if (status === 403) {
           why = 'is not accessible (access denied)';
+        } else {
+          log(`HeadBucket ${bucket}: ${messageOf(head.reason)}`);
         }
         return {
           status: 'error',
@@ -281,12 +336,13 @@ export function createArtifactStoreCheck(
           details,
         };
       }
-      if (settings.status === 'rejected') {
+      if (!settings) {
+        if (facts.status === 'rejected') {
+          log(`bucket settings of ${bucket}: ${messageOf(facts.reason)}`);
+        }
         return {
           status: 'warning',
-          summary: `Bucket ${bucket} is reachable, but its settings could not be read (${messageOf(
-            settings.reason,
-          )}).`,
+          summary: `Bucket ${bucket} is reachable, but its settings could not be read; the AWS error is in the backend log.`,
           details,
         };
       }
@@ -299,9 +355,7 @@ export function createArtifactStoreCheck(
           summary: `Bucket ${bucket} is reachable; compliance off: ${off.join(
             ', ',
           )}${
-            settings.value.versioning === 'Suspended'
-              ? ' (versioning suspended)'
-              : ''
+            settings.versioning === 'Suspended' ? ' (versioning suspended)' : ''
           }.`,
           details,
         };

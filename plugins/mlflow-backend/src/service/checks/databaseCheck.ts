@@ -1,5 +1,6 @@
 import { DBInstance } from '@aws-sdk/client-rds';
 import {
+  ANNOTATION_KUBERNETES_ID,
   ANNOTATION_MLFLOW_AWS_REGION,
   ANNOTATION_MLFLOW_RDS_INSTANCE_ID,
   MlflowComplianceFlag,
@@ -7,13 +8,16 @@ import {
   nameRules,
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
-import { RdsInstanceBatcher } from '../RdsInstanceBatcher';
+import { awsIdentityMismatch } from '../instanceIdentity';
+import { RdsInstanceReader } from '../rdsInstances';
 import {
   CheckOutcome,
   HealthCheck,
   messageOf,
   missingAnnotation,
+  missingIdentity,
 } from './types';
+import { readAwsLocation } from './awsLocation';
 
 /** States in which the instance accepts connections; every other state means it does not. */
 const SERVING_STATES = new Set([
@@ -76,44 +80,70 @@ function offFlags(flags: MlflowComplianceFlag[]): string[] {
   return flags.filter(f => f.required && !f.ok).map(f => f.label);
 }
 
-/** RDS instance state and settings, from one DescribeDBInstances shared by the whole batch. */
+/**
+ * RDS instance state and settings, from one DescribeDBInstances shared by the whole batch; an
+ * instance that does not carry this instance's identity tags is refused, not described.
+ */
 export function createDatabaseCheck(options: {
-  batcher: RdsInstanceBatcher;
+  instances: RdsInstanceReader;
 }): HealthCheck<'database'> {
   return {
     id: 'database',
-    async run({ entity, info }): Promise<CheckOutcome<'database'>> {
+    async run({
+      entity,
+      info,
+      identity,
+      log,
+    }): Promise<CheckOutcome<'database'>> {
       if (!info.rdsInstanceId) {
         return missingAnnotation(ANNOTATION_MLFLOW_RDS_INSTANCE_ID);
       }
       if (!info.awsRegion) {
         return missingAnnotation(ANNOTATION_MLFLOW_AWS_REGION);
       }
+      if (!identity) {
+        return missingIdentity(ANNOTATION_KUBERNETES_ID);
+      }
       let instanceId: string;
-      let region: string;
+      let location: ReturnType<typeof readAwsLocation>;
       try {
         instanceId = validateName(
           nameRules.rdsInstanceIdentifier,
           ANNOTATION_MLFLOW_RDS_INSTANCE_ID,
           info.rdsInstanceId,
         );
-        region = validateName(
-          nameRules.awsRegion,
-          ANNOTATION_MLFLOW_AWS_REGION,
-          info.awsRegion,
-        );
+        location = readAwsLocation(info.awsRegion, info.awsAccountId);
       } catch (error) {
         return {
           status: 'unknown',
           summary: `Not checked: ${messageOf(error)}`,
         };
       }
+      const { region } = location;
 
-      const instance = await options.batcher.describe(region, instanceId);
+      let instance;
+      try {
+        instance = await options.instances.get(location, instanceId);
+      } catch (error) {
+        log(`DescribeDBInstances ${instanceId}: ${messageOf(error)}`);
+        return {
+          status: 'error',
+          summary: `Could not describe RDS instance ${instanceId} in ${region}; the AWS error is in the backend log.`,
+          details: { instanceId, region, compliance: [] },
+        };
+      }
       if (!instance) {
         return {
           status: 'error',
           summary: `RDS instance ${instanceId} does not exist in ${region}.`,
+          details: { instanceId, region, compliance: [] },
+        };
+      }
+      const foreign = awsIdentityMismatch(instance.TagList, identity);
+      if (foreign) {
+        return {
+          status: 'error',
+          summary: `RDS instance ${instanceId} is not this instance's (${foreign}); it is not described.`,
           details: { instanceId, region, compliance: [] },
         };
       }

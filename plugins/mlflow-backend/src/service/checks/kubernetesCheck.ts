@@ -8,10 +8,11 @@ import {
   nameRules,
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
+import { workloadIdentityMismatch } from '../instanceIdentity';
 import {
-  KubernetesWorkloadBatcher,
+  KubernetesWorkloadReader,
   MlflowWorkload,
-} from '../KubernetesWorkloadBatcher';
+} from '../kubernetesWorkloads';
 import {
   CheckOutcome,
   HealthCheck,
@@ -98,17 +99,20 @@ function deploymentOutcome(
 export type KubernetesCheckOptions = {
   /** Throws an InputError naming the configured clusters when `cluster` is not one of them. */
   assertCluster: (cluster: string) => void;
-  batcher: KubernetesWorkloadBatcher;
+  workloads: KubernetesWorkloadReader;
 };
 
-/** The tracking server's Deployment (by the standard labels) and the host of its Ingress. */
+/**
+ * The tracking server's Deployment (by the standard labels) and the host of its Ingress; objects
+ * whose labels or owner annotation name another instance are refused, not described.
+ */
 export function createKubernetesCheck(
   options: KubernetesCheckOptions,
 ): HealthCheck<'kubernetes'> {
-  const { assertCluster, batcher } = options;
+  const { assertCluster, workloads } = options;
   return {
     id: 'kubernetes',
-    async run({ info }): Promise<CheckOutcome<'kubernetes'>> {
+    async run({ info, identity, log }): Promise<CheckOutcome<'kubernetes'>> {
       if (!info.kubernetesCluster) {
         return missingAnnotation(ANNOTATION_MLFLOW_KUBERNETES_CLUSTER);
       }
@@ -142,27 +146,42 @@ export function createKubernetesCheck(
 
       let workload: MlflowWorkload;
       try {
-        workload = await batcher.workload(cluster, namespace, instance);
+        workload = await workloads.get(cluster, { namespace, instance });
       } catch (error) {
+        log(
+          `listing Deployments in ${cluster}/${namespace}: ${messageOf(error)}`,
+        );
         return {
           status: 'error',
-          summary: `Could not read Deployments in ${cluster}/${namespace} (${messageOf(
-            error,
-          )}).`,
+          summary: `Could not read Deployments in ${cluster}/${namespace}; the Kubernetes error is in the backend log.`,
         };
       }
-      const deployment = [...workload.deployments].sort((a, b) =>
+      const labelled = [...workload.deployments].sort((a, b) =>
         (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
-      )[0];
-      if (!deployment) {
+      );
+      if (labelled.length === 0) {
         return {
           status: 'error',
           summary: `No Deployment labelled ${LABEL_APP_INSTANCE}=${instance} in ${cluster}/${namespace}.`,
         };
       }
+      const whose = (metadata: V1Deployment['metadata']) =>
+        identity ? workloadIdentityMismatch(metadata, identity) : undefined;
+      const deployment = labelled.find(d => !whose(d.metadata));
+      if (!deployment) {
+        return {
+          status: 'error',
+          summary: `Deployment ${namespace}/${
+            labelled[0].metadata?.name ?? ''
+          } is not this instance's (${whose(
+            labelled[0].metadata,
+          )}); it is not described.`,
+        };
+      }
       const details = detailsOf(cluster, namespace, deployment);
       if (workload.ingresses) {
         details.ingressHost = workload.ingresses
+          .filter(i => !whose(i.metadata))
           .flatMap(i => i.spec?.rules ?? [])
           .find(rule => rule.host)?.host;
       }

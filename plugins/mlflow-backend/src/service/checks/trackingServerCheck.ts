@@ -1,3 +1,4 @@
+import { NotAllowedError } from '@backstage/errors';
 import {
   ANNOTATION_MLFLOW_TRACKING_URL,
   MlflowTrackingServerDetails,
@@ -35,12 +36,43 @@ function endpoint(trackingUrl: string, path: string): string {
   return url.toString();
 }
 
-function describeFailure(error: unknown): string {
+/** A refused or endless redirect; its message is ours, so a summary may show it. */
+class RedirectError extends Error {
+  name = 'RedirectError';
+}
+
+/** Network error codes in plain words; a raw message can hold resolved internal addresses. */
+const PLAIN_FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+  ABORT_ERR: 'no answer in time',
+};
+
+function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown })?.code;
-  const message = messageOf(error);
-  return typeof code === 'string' && !message.startsWith(code)
-    ? `${code}: ${message}`
-    : message;
+  if (typeof code === 'string') {
+    return code;
+  }
+  if (error instanceof AggregateError) {
+    return error.errors.map(codeOf).find(Boolean);
+  }
+  return error instanceof Error && error.cause
+    ? codeOf(error.cause)
+    : undefined;
+}
+
+/** A failure in plain words for a summary; the raw error goes to the backend log. */
+function plainFailure(error: unknown): string {
+  if (error instanceof NotAllowedError || error instanceof RedirectError) {
+    return error.message;
+  }
+  const code = codeOf(error);
+  return (code && PLAIN_FAILURES[code]) ?? 'request failed';
 }
 
 export type TrackingServerCheckOptions = {
@@ -82,14 +114,14 @@ export function createTrackingServerCheck(
         return response;
       }
       if (hop >= MAX_REDIRECTS) {
-        throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+        throw new RedirectError(`more than ${MAX_REDIRECTS} redirects`);
       }
       const next = new URL(response.location, pinned.url).toString();
       try {
         target = await guard.check(next);
       } catch (error) {
-        throw new Error(
-          `redirected to a refused location: ${describeFailure(error)}`,
+        throw new RedirectError(
+          `redirected to a refused location: ${plainFailure(error)}`,
         );
       }
       if (response.status === 303) {
@@ -100,7 +132,7 @@ export function createTrackingServerCheck(
 
   return {
     id: 'trackingServer',
-    async run({ info, signal }): Promise<CheckOutcome<'trackingServer'>> {
+    async run({ info, signal, log }): Promise<CheckOutcome<'trackingServer'>> {
       const raw = info.trackingUrl;
       if (!raw) {
         return missingAnnotation(ANNOTATION_MLFLOW_TRACKING_URL);
@@ -109,9 +141,10 @@ export function createTrackingServerCheck(
       try {
         server = await guard.check(raw);
       } catch (error) {
+        log(`tracking URL refused: ${messageOf(error)}`);
         return {
           status: 'unknown',
-          summary: `Not checked: ${describeFailure(error)}`,
+          summary: `Not checked: ${plainFailure(error)}`,
         };
       }
       const details: MlflowTrackingServerDetails = {
@@ -137,9 +170,10 @@ export function createTrackingServerCheck(
         }
       }
       if (health.status === 'rejected') {
+        log(`/health: ${messageOf(health.reason)}`);
         return {
           status: 'error',
-          summary: `Tracking server does not answer /health (${describeFailure(
+          summary: `Tracking server does not answer /health (${plainFailure(
             health.reason,
           )}).`,
           details,
@@ -154,9 +188,10 @@ export function createTrackingServerCheck(
         };
       }
       if (search.status === 'rejected') {
+        log(`experiments/search: ${messageOf(search.reason)}`);
         return {
           status: 'error',
-          summary: `Tracking server is live but the backend store call failed (${describeFailure(
+          summary: `Tracking server is live but the backend store call failed (${plainFailure(
             search.reason,
           )}).`,
           details,

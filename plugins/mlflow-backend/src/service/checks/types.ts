@@ -4,12 +4,19 @@ import {
   MlflowEntityInfo,
   MlflowHealthCheck,
 } from '@stateful-mlflow/plugin-mlflow-common';
+import { InstanceIdentity } from '../instanceIdentity';
 
-/** What every check receives: the entity, its annotations read once, and the deadline. */
+/**
+ * What every check receives: the entity, its annotations read once, the instance identity its
+ * resources must carry, the deadline, and where raw peer errors go (the backend log, never a
+ * summary).
+ */
 export type CheckInput = {
   entity: Entity;
   info: MlflowEntityInfo;
+  identity?: InstanceIdentity;
   signal: AbortSignal;
+  log: (message: string) => void;
 };
 
 /** A check's result before the service adds its id and latency. */
@@ -35,8 +42,20 @@ export function missingAnnotation(annotation: string): {
   };
 }
 
+/** The outcome of a check that needs the instance identity when the entity has none. */
+export function missingIdentity(annotation: string): {
+  status: 'unknown';
+  summary: string;
+} {
+  return {
+    status: 'unknown',
+    summary: `Not checked: the entity has no ${annotation} annotation, so the instance's resources cannot be told from others'.`,
+  };
+}
+
 /**
- * The message of a caught error, for a summary. Network errors often say little themselves
+ * The message of a caught error, for the backend log (never a summary: peers' error texts can
+ * name role ARNs and internal addresses). Network errors often say little themselves
  * ("fetch failed", or nothing for a refused connection to several addresses): their code,
  * cause or inner errors say what happened.
  */
