@@ -2,36 +2,23 @@
  * Scaffolder actions that provision a stateful MLflow tracking server: S3 artifact bucket, RDS
  * PostgreSQL instance, database and role, IAM role, and the Kubernetes deployment.
  *
+ * The module registers every action; the factories are exported for a backend that registers the
+ * actions itself, with its own clients.
+ *
  * @packageDocumentation
  */
 
 export { scaffolderModule as default } from './module';
-export {
-  renderMlflowManifests,
-  manifestsInApplyOrder,
-  sizeConnectionPools,
-  allowedHosts,
-  MLFLOW_PORT,
-  BACKEND_STORE_URI_KEY,
-} from './kubernetes/renderMlflowManifests';
-export type {
-  BackendStore,
-  MlflowManifestOptions,
-  MlflowManifests,
-} from './kubernetes/renderMlflowManifests';
+export { createInstancePlanAction } from './actions/instancePlan';
 export { createS3CreateAction } from './actions/s3Create';
 export { createRdsCreateAction } from './actions/rdsCreate';
 export { createDatabaseCreateAction } from './actions/databaseCreate';
-export type { DatabaseConnectionOverride } from './actions/databaseCreate';
 export { createIamCreateRoleAction } from './actions/iamCreateRole';
 export { createKubernetesDeployAction } from './actions/kubernetesDeploy';
-export {
-  kubernetesApiFromClusters,
-  FIELD_MANAGER,
-} from './kubernetes/kubernetesApi';
+export { kubernetesApiFromClusters } from './kubernetes/kubernetesApi';
 export type {
-  MlflowKubernetesApi,
   KubernetesApiProvider,
+  MlflowKubernetesApi,
   ObjectRef,
 } from './kubernetes/kubernetesApi';
 export type { AwsClientConfigProvider } from './aws/clients';
