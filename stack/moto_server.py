@@ -1,10 +1,13 @@
-"""moto's server for the local stack, with one fidelity fix for S3 bucket policies.
+"""moto's server for the local stack: S3 bucket policies as over TLS, and RDS instances with data.
 
 Clients reach real S3 over TLS but reach moto over plain HTTP on loopback, and moto 5 evaluates
 neither the Bool condition operator nor a failed condition of a Deny statement correctly: the
 TLS-only bucket policy of mlflow:s3:create (Deny when aws:SecureTransport is false) would deny
 every object request. Here every request counts as TLS, so statements that apply only to non-TLS
 requests are left out of the bucket policy evaluation; the rest is moto's own.
+
+RDS: when stack/stack passes STACK_RDS_* (see rds_data.py), every PostgreSQL DB instance gets its
+own PostgreSQL cluster, snapshots are dumps of it and restores load them.
 """
 import json
 import sys
@@ -12,6 +15,8 @@ import sys
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket
 from moto.server import main
+
+import rds_data
 
 
 def _only_for_insecure_transport(statement):
@@ -35,4 +40,12 @@ def _get_permission(self, action, resource):
 FakeBucket.get_permission = _get_permission
 
 if __name__ == "__main__":
-    sys.exit(main())
+    clusters = rds_data.from_environment()
+    if clusters:
+        rds_data.install(clusters)
+    try:
+        sys.exit(main())
+    finally:
+        # moto exits on SIGTERM/SIGINT: the instances' clusters stop with it (fast shutdown).
+        if clusters:
+            clusters.stop_all()
