@@ -84,6 +84,14 @@ function simulateAws() {
       ),
     }),
     HeadBucket: () => ({}),
+    GetBucketTagging: ({ Bucket }: { Bucket: string }) => ({
+      TagSet: [
+        {
+          Key: 'stateful-mlflow/instance',
+          Value: Bucket.replace(/-artifacts$/, ''),
+        },
+      ],
+    }),
     GetBucketVersioning: () => ({ Status: 'Enabled' }),
     GetPublicAccessBlock: () => ({
       PublicAccessBlockConfiguration: {

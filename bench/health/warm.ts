@@ -1,0 +1,179 @@
+/*
+ * Warm health against a started backend, side by side with the catalog's by-name route and the
+ * liveness route: same HTTP client (keep-alive), same concurrency, interleaved rounds. A script,
+ * not a test:
+ *
+ *   node --require @backstage/cli/config/nodeTransform.cjs bench/health/warm.ts \
+ *     [--base-url http://localhost:7007] [--entity component:default/demo] \
+ *     [--concurrency 1,50] [--rounds 5] [--requests 200]
+ *
+ * Credentials: $BACKSTAGE_TOKEN when set, else a guest token from the backend's guest provider.
+ */
+import { parseEntityRef } from '@backstage/catalog-model';
+import http from 'node:http';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    'base-url': {
+      type: 'string',
+      default: process.env.BACKEND_URL ?? 'http://localhost:7007',
+    },
+    entity: { type: 'string', default: 'component:default/demo' },
+    concurrency: { type: 'string', default: '1,50' },
+    rounds: { type: 'string', default: '5' },
+    requests: { type: 'string', default: '200' },
+  },
+});
+
+const baseUrl = new URL(args['base-url']!);
+const ROUNDS = Number(args.rounds);
+const REQUESTS = Number(args.requests);
+const CONCURRENCIES = args.concurrency!.split(',').map(Number);
+const entity = parseEntityRef(args.entity!);
+const kind = entity.kind.toLocaleLowerCase('en-US');
+
+const ROUTES = {
+  health: `/api/mlflow/v1/health/${entity.namespace}/${kind}/${entity.name}`,
+  catalog: `/api/catalog/entities/by-name/${kind}/${entity.namespace}/${entity.name}`,
+  liveness: '/.backstage/health/v1/liveness',
+} as const;
+type Route = keyof typeof ROUTES;
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+/** One request; resolves with its status once the whole body has arrived. */
+function call(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { host: baseUrl.hostname, port: baseUrl.port, path, headers, agent },
+      response => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', chunk => (body += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+async function token(): Promise<string> {
+  if (process.env.BACKSTAGE_TOKEN) {
+    return process.env.BACKSTAGE_TOKEN;
+  }
+  const { status, body } = await call('/api/auth/guest/refresh', {
+    'x-requested-with': 'XMLHttpRequest',
+  });
+  if (status !== 200) {
+    throw new Error(
+      `No guest token from ${baseUrl.origin} (HTTP ${status}); set BACKSTAGE_TOKEN instead.`,
+    );
+  }
+  return (JSON.parse(body) as { backstageIdentity: { token: string } })
+    .backstageIdentity.token;
+}
+
+/** `requests` calls of one route by `concurrency` closed-loop clients; the latencies in ms. */
+async function load(
+  path: string,
+  headers: Record<string, string>,
+  concurrency: number,
+  requests: number,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  let left = requests;
+  const client = async () => {
+    while (left-- > 0) {
+      const started = performance.now();
+      const { status } = await call(path, headers);
+      latencies.push(performance.now() - started);
+      if (status !== 200) {
+        throw new Error(`${path} answered HTTP ${status}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  return latencies;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[
+    Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
+  ];
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+async function main() {
+  const headers = { authorization: `Bearer ${await token()}` };
+  for (const path of Object.values(ROUTES)) {
+    // Warms the report cache and every connection pool before anything is measured.
+    await load(path, headers, 1, 3);
+  }
+  const results: Record<string, unknown> = {};
+  for (const concurrency of CONCURRENCIES) {
+    const samples: Record<Route, number[]> = {
+      health: [],
+      catalog: [],
+      liveness: [],
+    };
+    const routes = Object.keys(ROUTES) as Route[];
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotated order, so no route always runs first (or right after another).
+      const order = routes.map((_, i) => routes[(i + round) % routes.length]);
+      for (const route of order) {
+        samples[route].push(
+          ...(await load(ROUTES[route], headers, concurrency, REQUESTS)),
+        );
+      }
+    }
+    const figuresOf = (route: Route) => {
+      const sorted = [...samples[route]].sort((a, b) => a - b);
+      return {
+        p50: round1(percentile(sorted, 50)),
+        p95: round1(percentile(sorted, 95)),
+        p99: round1(percentile(sorted, 99)),
+        n: sorted.length,
+      };
+    };
+    const figures = {
+      health: figuresOf('health'),
+      catalog: figuresOf('catalog'),
+      liveness: figuresOf('liveness'),
+    };
+    results[`concurrency ${concurrency}`] = {
+      ...figures,
+      healthToCatalog: {
+        p50: round1(figures.health.p50 / figures.catalog.p50),
+        p95: round1(figures.health.p95 / figures.catalog.p95),
+        p99: round1(figures.health.p99 / figures.catalog.p99),
+      },
+    };
+  }
+  agent.destroy();
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        baseUrl: baseUrl.origin,
+        entity: args.entity,
+        rounds: ROUNDS,
+        requestsPerRoundAndRoute: REQUESTS,
+        results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}
+
+main().catch(error => {
+  process.stderr.write(`${error instanceof Error ? error.stack : error}\n`);
+  process.exit(1);
+});
