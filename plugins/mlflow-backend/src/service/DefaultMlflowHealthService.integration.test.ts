@@ -10,6 +10,7 @@ import {
   DeleteBucketCommand,
   PutBucketEncryptionCommand,
   PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
   S3Client,
@@ -39,6 +40,7 @@ import {
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Client } from 'pg';
+import { identityTags } from '../testUtils/healthFixtures';
 import { DefaultMlflowHealthService } from './DefaultMlflowHealthService';
 
 /*
@@ -52,11 +54,21 @@ const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296)
   .padStart(2, '0')}`;
 const credentials = mockCredentials.user();
 
+/** An entity as the MLflow entity provider emits it (trusted) for the instance `name`. */
 function entity(name: string, annotations: Record<string, string>): Entity {
   return {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Component',
-    metadata: { name, namespace: 'default', annotations },
+    metadata: {
+      name,
+      namespace: 'default',
+      annotations: {
+        'backstage.io/kubernetes-id': name,
+        'backstage.io/managed-by-origin-location': `mlflow-cluster:local/${name}/${name}`,
+        'mlflow.org/trusted': 'true',
+        ...annotations,
+      },
+    },
     spec: { type: 'service', lifecycle: 'experimental', owner: 'team-ml' },
   };
 }
@@ -115,6 +127,7 @@ describe('DefaultMlflowHealthService against the local stack', () => {
               allowedTrackingHosts: ['127.0.0.1', '*.localhost'],
               cacheTtlSeconds: 0,
               storeSettingsTtlSeconds: 0,
+              refreshMinIntervalSeconds: 0,
               checkTimeoutMs: 10_000,
             },
           },
@@ -276,6 +289,7 @@ describe('DefaultMlflowHealthService against the local stack', () => {
         StorageEncrypted: true,
         PubliclyAccessible: false,
         BackupRetentionPeriod: 7,
+        Tags: identityTags('database'),
       }),
     );
     try {
@@ -332,6 +346,72 @@ describe('DefaultMlflowHealthService against the local stack', () => {
     }
   }, 90_000);
 
+  it("refuses an RDS instance and a bucket that are not the instance's, describing neither", async () => {
+    const instanceId = `it-health-${run}-foreign`;
+    const bucket = `it-health-${run}-foreign`;
+    const rds = new RDSClient({ region: env.awsRegion });
+    const s3 = new S3Client({ region: env.awsRegion, forcePathStyle: true });
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: instanceId,
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t4g.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'mlflowadmin',
+        ManageMasterUserPassword: true,
+        Tags: identityTags('foreign', 'group:default/intruders'),
+      }),
+    );
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: {
+          LocationConstraint: env.awsRegion as BucketLocationConstraint,
+        },
+      }),
+    );
+    try {
+      const service = serviceFor([
+        entity('foreign', {
+          'mlflow.org/aws-region': env.awsRegion,
+          'mlflow.org/rds-instance-id': instanceId,
+          'mlflow.org/s3-artifact-root': `s3://${bucket}/mlflow`,
+        }),
+      ]);
+      expect(await check(service, 'foreign', 'database')).toEqual({
+        id: 'database',
+        status: 'error',
+        summary: `RDS instance ${instanceId} is not this instance's (its owner tag names another owner); it is not described.`,
+        details: { instanceId, region: env.awsRegion, compliance: [] },
+        latencyMs: expect.any(Number),
+      });
+      expect(await check(service, 'foreign', 'artifactStore')).toEqual({
+        id: 'artifactStore',
+        status: 'error',
+        summary: `Bucket ${bucket} is not this instance's (it has no stateful-mlflow/instance tag); it is not described.`,
+        details: {
+          bucket,
+          prefix: 'mlflow',
+          region: env.awsRegion,
+          compliance: [],
+        },
+        latencyMs: expect.any(Number),
+      });
+    } finally {
+      await rds
+        .send(
+          new DeleteDBInstanceCommand({
+            DBInstanceIdentifier: instanceId,
+            SkipFinalSnapshot: true,
+          }),
+        )
+        .catch(() => {});
+      await s3
+        .send(new DeleteBucketCommand({ Bucket: bucket }))
+        .catch(() => {});
+    }
+  }, 90_000);
+
   it('sees bucket versioning enabled, then suspended', async () => {
     const bucket = `it-health-${run}-artifacts`;
     const s3 = new S3Client({ region: env.awsRegion, forcePathStyle: true });
@@ -344,6 +424,12 @@ describe('DefaultMlflowHealthService against the local stack', () => {
       }),
     );
     try {
+      await s3.send(
+        new PutBucketTaggingCommand({
+          Bucket: bucket,
+          Tagging: { TagSet: identityTags('artifacts') },
+        }),
+      );
       await s3.send(
         new PutPublicAccessBlockCommand({
           Bucket: bucket,
