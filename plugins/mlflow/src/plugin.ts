@@ -2,10 +2,12 @@ import {
   createApiFactory,
   createComponentExtension,
   createPlugin,
+  createRoutableExtension,
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { MlflowClient, mlflowApiRef } from './api';
+import { fleetRouteRef } from './routes';
 
 /** The MLflow plugin for apps on the legacy frontend system. */
 export const mlflowPlugin = createPlugin({
@@ -18,6 +20,7 @@ export const mlflowPlugin = createPlugin({
         new MlflowClient({ discoveryApi, fetchApi }),
     }),
   ],
+  routes: { fleet: fleetRouteRef },
 });
 
 /** The MLflow status card for an entity page's overview (legacy frontend system). */
@@ -41,5 +44,18 @@ export const EntityMlflowContent = mlflowPlugin.provide(
           m => m.EntityMlflowContent,
         ),
     },
+  }),
+);
+
+/**
+ * The fleet page: every MLflow instance the user may see, with its health (legacy frontend system).
+ * Mount it with `<Route path="/mlflow" element={<MlflowFleetPage />} />`.
+ */
+export const MlflowFleetPage = mlflowPlugin.provide(
+  createRoutableExtension({
+    name: 'MlflowFleetPage',
+    component: () =>
+      import('./components/MlflowFleetPage').then(m => m.MlflowFleetPage),
+    mountPoint: fleetRouteRef,
   }),
 );

@@ -11,16 +11,34 @@ import {
   renderTestApp,
   TestApiProvider,
 } from '@backstage/frontend-test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
+import {
+  catalogApiRef,
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
 import {
   EntityCardBlueprint,
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
-import { createTestEntityPage } from '@backstage/plugin-catalog-react/testUtils';
+import {
+  catalogApiMock,
+  createTestEntityPage,
+} from '@backstage/plugin-catalog-react/testUtils';
 import { MlflowClient, mlflowApiRef } from '../api';
 import { answering, fakeMlflowApi } from '../testUtils/fakes';
-import { healthyReport, mlflowEntity, plainEntity } from '../testUtils/reports';
-import { mlflowApi, mlflowEntityCard, mlflowEntityContent } from './extensions';
+import { fakeFleetApi, fleetEntity, reportOf } from '../testUtils/fleet';
+import {
+  healthyReport,
+  mlflowEntity,
+  plainEntity,
+  unhealthyReport,
+} from '../testUtils/reports';
+import {
+  mlflowApi,
+  mlflowEntityCard,
+  mlflowEntityContent,
+  mlflowFleetPage,
+} from './extensions';
 import mlflowPlugin from '../alpha';
 
 // Each test renders a whole test app: slow on a loaded two-core machine.
@@ -84,6 +102,46 @@ describe('new frontend system extensions', () => {
       mlflowPlugin.getExtension('entity-card:mlflow/status'),
     ).toBeDefined();
     expect(mlflowPlugin.getExtension('entity-content:mlflow')).toBeDefined();
+    expect(mlflowPlugin.getExtension('page:mlflow')).toBeDefined();
+  });
+
+  it('the fleet page is at /mlflow, titled for the sidebar', () => {
+    const tester = createExtensionTester(mlflowFleetPage);
+    expect(tester.get(coreExtensionData.routePath)).toBe('/mlflow');
+    expect(tester.get(coreExtensionData.title)).toBe('MLflow fleet');
+  });
+});
+
+describe('the fleet page in an app', () => {
+  it('lists the instances with the view the URL asks for', async () => {
+    const entities = [fleetEntity('mlflow-a'), fleetEntity('mlflow-b')];
+    const api = fakeFleetApi(ref => ({
+      entityRef: ref,
+      report: reportOf(
+        ref,
+        ref === 'component:default/mlflow-b' ? unhealthyReport : undefined,
+      ),
+    }));
+    await act(async () => {
+      renderTestApp({
+        extensions: [mlflowFleetPage],
+        apis: [
+          [catalogApiRef, catalogApiMock({ entities })],
+          [mlflowApiRef, api],
+        ],
+        mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
+        initialRouteEntries: ['/mlflow?status=unhealthy'],
+      });
+    });
+    const table = await screen.findByRole(
+      'table',
+      { name: 'MLflow instances' },
+      { timeout: 20_000 },
+    );
+    expect(
+      await screen.findByRole('link', { name: 'mlflow-b' }),
+    ).toHaveAttribute('href', '/catalog/default/component/mlflow-b');
+    expect(table.querySelectorAll('tbody tr')).toHaveLength(1);
   });
 });
 

@@ -1,12 +1,16 @@
 import {
   ApiBlueprint,
+  createRouteRef,
   discoveryApiRef,
   fetchApiRef,
+  PageBlueprint,
 } from '@backstage/frontend-plugin-api';
+import TimelineIcon from '@material-ui/icons/Timeline';
 import {
   EntityCardBlueprint,
   EntityContentBlueprint,
 } from '@backstage/plugin-catalog-react/alpha';
+import { Content } from '@backstage/core-components';
 import { isMlflowAvailable } from '@stateful-mlflow/plugin-mlflow-common';
 import { MlflowClient, mlflowApiRef } from '../api';
 
@@ -42,6 +46,25 @@ export const mlflowEntityContent = EntityContentBlueprint.make({
     loader: () =>
       import('../components/EntityMlflowContent').then(m => (
         <m.EntityMlflowContent />
+      )),
+  },
+});
+
+/** The route of the fleet page, for links from other plugins. */
+export const fleetPageRouteRef = createRouteRef();
+
+/** The fleet page at `/mlflow`, in the sidebar: every MLflow instance the user may see. */
+export const mlflowFleetPage = PageBlueprint.make({
+  params: {
+    path: '/mlflow',
+    title: 'MLflow fleet',
+    icon: <TimelineIcon />,
+    routeRef: fleetPageRouteRef,
+    loader: () =>
+      import('../components/MlflowFleetContent').then(m => (
+        <Content>
+          <m.MlflowFleetContent />
+        </Content>
       )),
   },
 });

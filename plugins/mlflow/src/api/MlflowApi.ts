@@ -24,7 +24,7 @@ export interface MlflowApi {
   /** Health reports of many instances; one item per ref, in order. */
   getFleetHealth(
     entityRefs: Array<string | CompoundEntityRef>,
-    options?: { signal?: AbortSignal },
+    options?: MlflowGetHealthOptions,
   ): Promise<MlflowFleetHealthResponse>;
 }
 

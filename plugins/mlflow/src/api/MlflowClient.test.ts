@@ -123,4 +123,17 @@ describe('MlflowClient', () => {
       }),
     );
   });
+
+  it('asks for fresh fleet checks on refresh', async () => {
+    const fetch = jest.fn(async () => jsonResponse(200, { items: [] }));
+    const client = new MlflowClient({ discoveryApi, fetchApi: { fetch } });
+
+    await client.getFleetHealth(['component:default/mlflow-demo'], {
+      refresh: true,
+    });
+    expect(fetch).toHaveBeenCalledWith(
+      'http://backstage.test/api/mlflow/v1/health?refresh=true',
+      expect.objectContaining({ method: 'POST' }),
+    );
+  });
 });

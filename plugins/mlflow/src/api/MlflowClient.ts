@@ -57,7 +57,7 @@ export class MlflowClient implements MlflowApi {
 
   async getFleetHealth(
     entityRefs: Array<string | CompoundEntityRef>,
-    options: { signal?: AbortSignal } = {},
+    options: MlflowGetHealthOptions = {},
   ): Promise<MlflowFleetHealthResponse> {
     const body: MlflowFleetHealthRequest = {
       entityRefs: entityRefs.map(ref =>
@@ -65,7 +65,7 @@ export class MlflowClient implements MlflowApi {
       ),
     };
     return this.request<MlflowFleetHealthResponse>(
-      '/v1/health',
+      `/v1/health${options.refresh ? '?refresh=true' : ''}`,
       {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },

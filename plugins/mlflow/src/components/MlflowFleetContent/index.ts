@@ -1,0 +1,1 @@
+export { MlflowFleetContent } from './MlflowFleetContent';

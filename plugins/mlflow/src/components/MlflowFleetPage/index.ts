@@ -1,0 +1,1 @@
+export { MlflowFleetPage } from './MlflowFleetPage';
