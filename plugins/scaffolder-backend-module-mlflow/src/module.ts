@@ -18,7 +18,7 @@ import { createKubernetesDeployAction } from './actions/kubernetesDeploy';
 import { createRdsCreateAction } from './actions/rdsCreate';
 import { createS3CreateAction } from './actions/s3Create';
 import { withInputDefaults } from './actions/withInputDefaults';
-import { SslMode } from './database/provisionDatabase';
+import { SslMode } from './database/postgresConnection';
 import { kubernetesApiFromClusters } from './kubernetes/kubernetesApi';
 
 function readConnectionOverride(

@@ -1,8 +1,12 @@
-import { SqlClient } from '../database/provisionDatabase';
+import { SqlClient } from '../database/postgresConnection';
+
+/** Advisory locks of one fake server: key → the session holding it. */
+export type FakeAdvisoryLocks = Map<string, FakeSqlClient>;
 
 /**
- * A PostgreSQL stand-in that understands just the statements of provisionDatabase: it keeps
- * roles and databases with their comments, and records every statement.
+ * A PostgreSQL stand-in that understands just the statements of provisionDatabase and the
+ * instance lock: it keeps roles and databases with their comments, and records every statement.
+ * Sessions built with the same `advisoryLocks` contend for the same locks.
  */
 export class FakeSqlClient implements SqlClient {
   readonly statements: string[] = [];
@@ -10,8 +14,27 @@ export class FakeSqlClient implements SqlClient {
   readonly databases = new Map<string, { owner: string; comment?: string }>();
   ended = 0;
 
+  constructor(readonly advisoryLocks: FakeAdvisoryLocks = new Map()) {}
+
   async query(text: string, values: unknown[] = []) {
     this.statements.push(text);
+    if (text.startsWith('SELECT pg_try_advisory_lock')) {
+      const holder = this.advisoryLocks.get(String(values[0]));
+      if (!holder || holder === this) {
+        this.advisoryLocks.set(String(values[0]), this);
+        return { rows: [{ locked: true }] };
+      }
+      return { rows: [{ locked: false }] };
+    }
+    if (text.startsWith('SELECT pg_advisory_unlock')) {
+      if (this.advisoryLocks.get(String(values[0])) === this) {
+        this.advisoryLocks.delete(String(values[0]));
+      }
+      return { rows: [{ pg_advisory_unlock: true }] };
+    }
+    if (text.includes('FROM pg_locks')) {
+      return { rows: [{ pid: 4242, application_name: 'fake' }] };
+    }
     const ident = (pattern: RegExp) => {
       const match = pattern.exec(text);
       return match ? match[1].replace(/""/g, '"') : '';
@@ -66,5 +89,10 @@ export class FakeSqlClient implements SqlClient {
 
   async end() {
     this.ended++;
+    for (const [key, holder] of this.advisoryLocks) {
+      if (holder === this) {
+        this.advisoryLocks.delete(key);
+      }
+    }
   }
 }

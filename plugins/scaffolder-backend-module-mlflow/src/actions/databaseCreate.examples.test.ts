@@ -6,6 +6,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import yaml from 'yaml';
 import { awsError, fakeAws } from '../__testUtils__/aws';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
@@ -70,7 +71,10 @@ describe('mlflow:database:create examples', () => {
         input: stepInput,
       });
       await action.handler(ctx);
-      expect(outputs.databaseName).toBe(stepInput.databaseName ?? 'mlflow');
+      expect(outputs.databaseName).toBe(
+        stepInput.databaseName ??
+          resolveInstanceNames({ name: stepInput.name }).databaseName,
+      );
       expect(cluster.stored('Secret')).toHaveLength(1);
     },
   );

@@ -12,7 +12,7 @@ import { awsError, fakeAws } from '../__testUtils__/aws';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 import { FakeSqlClient } from '../__testUtils__/FakeSqlClient';
-import { backendStoreUri, createDatabaseCreateAction } from './databaseCreate';
+import { createDatabaseCreateAction } from './databaseCreate';
 
 const rds = mockClient(RDSClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -91,21 +91,21 @@ describe('mlflow:database:create', () => {
     expect(sql.statements).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
-          /^CREATE ROLE "mlflow" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE/,
+          /^CREATE ROLE "mlflow_demo" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE/,
         ),
-        'CREATE DATABASE "mlflow" OWNER "mlflow"',
-        'REVOKE ALL ON DATABASE "mlflow" FROM PUBLIC',
+        'CREATE DATABASE "mlflow_demo" OWNER "mlflow_demo"',
+        'REVOKE ALL ON DATABASE "mlflow_demo" FROM PUBLIC',
         'REVOKE CONNECT ON DATABASE "postgres" FROM PUBLIC',
       ]),
     );
     const values = secretValues(cluster);
     expect(values.PGPASSWORD).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(sql.roles.get('mlflow')!.password).toBe(values.PGPASSWORD);
+    expect(sql.roles.get('mlflow_demo')!.password).toBe(values.PGPASSWORD);
     expect(values).toEqual({
-      MLFLOW_BACKEND_STORE_URI: `postgresql://mlflow:${values.PGPASSWORD}@mlflow-demo.abc.eu-west-1.rds.amazonaws.com:5432/mlflow?sslmode=require`,
-      PGUSER: 'mlflow',
+      MLFLOW_BACKEND_STORE_URI: `postgresql://mlflow_demo:${values.PGPASSWORD}@mlflow-demo.abc.eu-west-1.rds.amazonaws.com:5432/mlflow_demo?sslmode=require`,
+      PGUSER: 'mlflow_demo',
       PGPASSWORD: values.PGPASSWORD,
-      PGDATABASE: 'mlflow',
+      PGDATABASE: 'mlflow_demo',
       PGHOST: 'mlflow-demo.abc.eu-west-1.rds.amazonaws.com',
       PGPORT: '5432',
       PGSSLMODE: 'require',
@@ -117,8 +117,8 @@ describe('mlflow:database:create', () => {
     });
     expect(cluster.stored('Namespace')).toHaveLength(1);
     expect(outputs).toEqual({
-      databaseName: 'mlflow',
-      username: 'mlflow',
+      databaseName: 'mlflow_demo',
+      username: 'mlflow_demo',
       secretName: 'demo-db',
       host: 'mlflow-demo.abc.eu-west-1.rds.amazonaws.com',
       port: 5432,
@@ -164,7 +164,7 @@ describe('mlflow:database:create', () => {
       ssl: false,
     });
     expect(secretValues(cluster).MLFLOW_BACKEND_STORE_URI).toMatch(
-      /^postgresql:\/\/mlflow:[^@]+@127\.0\.0\.1:55432\/mlflow\?sslmode=disable$/,
+      /^postgresql:\/\/mlflow_demo:[^@]+@127\.0\.0\.1:55432\/mlflow_demo\?sslmode=disable$/,
     );
     expect(outputs).toMatchObject({ host: '127.0.0.1', port: 55432 });
   });
@@ -176,19 +176,6 @@ describe('mlflow:database:create', () => {
     await local.handler(createCheckpointingContext(local, { input }).ctx);
     expect(connections[0].ssl).toBe(false);
     expect(secretValues(cluster).PGSSLMODE).toBe('disable');
-  });
-
-  it('URL-encodes user and password in the backend store URI', () => {
-    expect(
-      backendStoreUri({
-        username: 'a@b',
-        password: 'p:w/d@#?',
-        host: 'h',
-        port: 5432,
-        databaseName: 'db',
-        sslMode: 'require',
-      }),
-    ).toBe('postgresql://a%40b:p%3Aw%2Fd%40%23%3F@h:5432/db?sslmode=require');
   });
 
   it('keeps the password of an earlier run and converges without creating anything twice', async () => {
@@ -204,9 +191,9 @@ describe('mlflow:database:create', () => {
       sql.statements.filter(s => s.startsWith('CREATE DATABASE')),
     ).toHaveLength(1);
     expect(sql.statements).toContainEqual(
-      expect.stringMatching(/^ALTER ROLE "mlflow" WITH LOGIN PASSWORD/),
+      expect.stringMatching(/^ALTER ROLE "mlflow_demo" WITH LOGIN PASSWORD/),
     );
-    expect(sql.roles.get('mlflow')!.password).toBe(password);
+    expect(sql.roles.get('mlflow_demo')!.password).toBe(password);
   });
 
   it('replays on task recovery without touching the database again', async () => {
@@ -224,7 +211,7 @@ describe('mlflow:database:create', () => {
   });
 
   it('refuses a database or role that exists but is not ours, before writing the Secret', async () => {
-    sql.databases.set('mlflow', { owner: 'someone' });
+    sql.databases.set('mlflow_demo', { owner: 'someone' });
     const action = makeAction();
     const { ctx } = createCheckpointingContext(action, { input });
     await expect(action.handler(ctx)).rejects.toThrow(

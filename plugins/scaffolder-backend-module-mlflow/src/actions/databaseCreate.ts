@@ -1,99 +1,63 @@
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
+import type { V1Namespace } from '@kubernetes/client-node';
 import {
   LABEL_APP_INSTANCE,
   LABEL_APP_MANAGED_BY,
   LABEL_APP_PART_OF,
   MANAGED_BY_STATEFUL_MLFLOW,
   nameRules,
-  validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
-import { randomBytes } from 'node:crypto';
-import { awsErrorName, callAws } from '../aws/awsErrors';
 import { AwsClientConfigProvider } from '../aws/clients';
-import { isOursTagged, mlflowTags } from '../aws/tags';
+import { describeDbInstance, waitForDbInstanceAvailable } from '../aws/rds';
+import {
+  databaseSecretValue,
+  putInstanceSecret,
+  readMasterLogin,
+} from '../aws/secretsManager';
+import { mlflowTags } from '../aws/tags';
+import {
+  DatabaseConnectionOverride,
+  databaseEndpoint,
+  describeDatabasePlan,
+  masterConnectionConfig,
+  planDatabase,
+} from '../database/databasePlan';
+import { LockedMasterSession } from '../database/lockedMasterSession';
 import {
   connectWithPg,
-  explainPostgresError,
-  assertOurs,
-  inspectDatabase,
-  provisionDatabase,
-  SqlClient,
+  openPostgres,
   SqlConnector,
-  SslMode,
-  sslOptions,
+  withPostgres,
+} from '../database/postgresConnection';
+import {
+  assertDatabaseFreeOrOurs,
+  generatePassword,
+  provisionDatabase,
 } from '../database/provisionDatabase';
+import {
+  databaseSecretManifest,
+  readDatabaseSecret,
+} from '../kubernetes/databaseSecret';
 import { KubernetesApiProvider } from '../kubernetes/kubernetesApi';
-import { BACKEND_STORE_URI_KEY } from '../kubernetes/renderMlflowManifests';
-import { waitFor } from '../util/waitFor';
+import { StepDeadline } from '../util/stepDeadline';
 import {
   accountIdInput,
-  defaultDatabaseSecretName,
-  defaultNamespace,
+  clusterInput,
+  namespaceInput,
+  rdsInstanceIdInput,
   environmentInput,
   nameInput,
   ownerInput,
   regionInput,
   tagsInput,
   timeoutSecondsInput,
-} from './commonInputs';
-import { describeDbInstance } from './rdsCreate';
+} from './inputProperties';
 import { examples } from './databaseCreate.examples';
 
-/** Where to connect instead of the RDS endpoint (mlflow.database.connectionOverride). */
-export type DatabaseConnectionOverride = {
-  host: string;
-  port: number;
-  sslMode?: SslMode;
-};
-
-/** A password of 43 URL-safe characters (256 bits). */
-export function generatePassword(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-/** The backend store URI MLflow reads, user and password URL-encoded. */
-export function backendStoreUri(c: {
-  username: string;
-  password: string;
-  host: string;
-  port: number;
-  databaseName: string;
-  sslMode: SslMode;
-}): string {
-  return `postgresql://${encodeURIComponent(c.username)}:${encodeURIComponent(
-    c.password,
-  )}@${c.host}:${c.port}/${c.databaseName}?sslmode=${c.sslMode}`;
-}
-
-function parseMasterSecret(value: string | undefined): {
-  username: string;
-  password: string;
-} {
-  try {
-    const parsed = JSON.parse(value ?? '');
-    if (
-      typeof parsed.username === 'string' &&
-      typeof parsed.password === 'string'
-    ) {
-      return { username: parsed.username, password: parsed.password };
-    }
-  } catch {
-    // Reported below without echoing the value.
-  }
-  throw new Error(
-    'The RDS managed master secret does not hold a JSON object with username and password',
-  );
-}
+export type { DatabaseConnectionOverride } from '../database/databasePlan';
 
 /** Creates the MLflow database and its login role, and hands the credentials to the cluster. */
 export function createDatabaseCreateAction(options: {
@@ -103,14 +67,19 @@ export function createDatabaseCreateAction(options: {
   connect?: SqlConnector;
   /** Milliseconds between status polls while waiting; tests shorten it. */
   pollIntervalMs?: number;
+  /** Milliseconds between tries of the instance's lock while another run holds it. */
+  lockPollIntervalMs?: number;
+  /** Longest time one AWS call or SQL statement may take; the step's timeoutSeconds bounds it too. */
+  callTimeoutMs?: number;
 }) {
   const connect = options.connect ?? connectWithPg;
   const pollIntervalMs = options.pollIntervalMs ?? 15_000;
+  const lockPollIntervalMs = options.lockPollIntervalMs ?? 2_000;
   const override = options.connectionOverride;
   return createTemplateAction({
     id: 'mlflow:database:create',
     description:
-      "Waits for the RDS instance, connects as its master user (credentials read from the RDS managed secret, never from inputs), creates the MLflow database owned by a dedicated login role with a generated password, shuts PUBLIC out of it, and stores the credentials only in a Kubernetes Secret in the instance's namespace (and optionally in Secrets Manager).",
+      "Waits for the RDS instance, connects as its master user (credentials read from the RDS managed secret, never from inputs), creates the MLflow database owned by a dedicated login role with a generated password, shuts PUBLIC out of it, and stores the credentials only in a Kubernetes Secret in the instance's namespace (and optionally in Secrets Manager). One run per instance at a time: a second run waits for the first.",
     examples,
     supportsDryRun: true,
     schema: {
@@ -118,11 +87,7 @@ export function createDatabaseCreateAction(options: {
         name: nameInput,
         region: regionInput,
         accountId: accountIdInput,
-        instanceId: z =>
-          z
-            .string()
-            .optional()
-            .describe('RDS DB instance identifier; mlflow-<name> when empty.'),
+        instanceId: rdsInstanceIdInput,
         masterSecretArn: z =>
           z
             .string()
@@ -133,30 +98,19 @@ export function createDatabaseCreateAction(options: {
         databaseName: z =>
           z
             .string()
-            .default('mlflow')
+            .optional()
             .describe(
-              'Database to create: 1 to 63 lowercase letters, digits and underscores.',
+              `Database to create; derived from the name when empty. ${nameRules.postgresDatabaseName.accepted}.`,
             ),
         username: z =>
           z
             .string()
-            .default('mlflow')
-            .describe(
-              'Login role of the tracking server; it owns the database.',
-            ),
-        cluster: z =>
-          z
-            .string()
-            .describe(
-              'Cluster (as configured under kubernetes.clusterLocatorMethods) where the credentials Secret goes.',
-            ),
-        namespace: z =>
-          z
-            .string()
             .optional()
             .describe(
-              'Namespace of the instance; mlflow-<name> when empty. Created if missing.',
+              'Login role of the tracking server, owner of the database; derived from the name when empty.',
             ),
+        cluster: clusterInput,
+        namespace: namespaceInput,
         secretName: z =>
           z
             .string()
@@ -207,186 +161,74 @@ export function createDatabaseCreateAction(options: {
     },
     async handler(ctx) {
       const input = ctx.input;
-      const name = validateName(nameRules.instanceName, 'name', input.name);
-      const region = validateName(nameRules.awsRegion, 'region', input.region);
-      const instanceId = validateName(
-        nameRules.rdsInstanceIdentifier,
-        'instanceId',
-        input.instanceId || `mlflow-${name}`,
-      );
-      const databaseName = validateName(
-        nameRules.postgresDatabaseName,
-        'databaseName',
-        input.databaseName,
-      );
-      const username = validateName(
-        nameRules.postgresRoleName,
-        'username',
-        input.username,
-      );
-      const namespace = validateName(
-        nameRules.kubernetesNamespace,
-        'namespace',
-        input.namespace || defaultNamespace(name),
-      );
-      const secretName = validateName(
-        nameRules.kubernetesName,
-        'secretName',
-        input.secretName || defaultDatabaseSecretName(name),
-      );
-      const smName = input.secretsManagerName || `mlflow/${name}/database`;
-      if (!/^[\w/+=.@-]{1,512}$/.test(smName)) {
-        throw new InputError(
-          `Invalid secretsManagerName: received ${JSON.stringify(
-            smName,
-          )}. Accepted: 1 to 512 letters, digits and / _ + = . @ -.`,
-        );
-      }
-      if (
-        input.masterSecretArn &&
-        !/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+$/.test(
-          input.masterSecretArn,
-        )
-      ) {
-        throw new InputError(
-          `Invalid masterSecretArn: received ${JSON.stringify(
-            input.masterSecretArn,
-          )}. Accepted: a Secrets Manager secret ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>.`,
-        );
-      }
+      const plan = planDatabase(input);
+      const { name, instanceId, databaseName, username } = plan;
+      const { namespace, secretName, secretsManagerName: smName } = plan;
       const kube = options.kubernetes(input.cluster);
       const labels: Record<string, string> = {
         [LABEL_APP_INSTANCE]: name,
         [LABEL_APP_MANAGED_BY]: MANAGED_BY_STATEFUL_MLFLOW,
         ...(input.system ? { [LABEL_APP_PART_OF]: input.system } : {}),
       };
+      const deadline = new StepDeadline({
+        timeoutSeconds: input.timeoutSeconds,
+        signal: ctx.signal,
+        callTimeoutMs: options.callTimeoutMs,
+      });
 
       const config = await options.aws.forRegion({
-        region,
+        region: plan.region,
         accountId: input.accountId,
       });
       const rds = new RDSClient(config);
       const secrets = new SecretsManagerClient(config);
 
       ctx.logger.info(`Looking up RDS instance ${instanceId}`);
-      let instance = await describeDbInstance(rds, instanceId);
+      let instance = await describeDbInstance(rds, instanceId, deadline);
       if (!instance && !ctx.isDryRun) {
         throw new InputError(
-          `Invalid instanceId: received "${instanceId}", but no such RDS instance exists in ${region}. Run mlflow:rds:create first.`,
+          `Invalid instanceId: received "${instanceId}", but no such RDS instance exists in ${plan.region}. Run mlflow:rds:create first.`,
         );
       }
-      if (
-        instance &&
-        instance.DBInstanceStatus !== 'available' &&
-        !ctx.isDryRun
-      ) {
-        instance = await waitFor({
-          what: `RDS instance ${instanceId} to become available`,
+      if (instance?.DBInstanceStatus !== 'available' && !ctx.isDryRun) {
+        instance = await waitForDbInstanceAvailable(rds, instanceId, {
           timeoutSeconds: input.timeoutSeconds,
           logger: ctx.logger,
           signal: ctx.signal,
           pollIntervalMs,
-          check: async () => {
-            const current = await describeDbInstance(rds, instanceId);
-            return current?.DBInstanceStatus === 'available'
-              ? { done: true, value: current }
-              : {
-                  done: false,
-                  status: current?.DBInstanceStatus ?? 'not visible',
-                };
-          },
+          deadline,
         });
       }
-      const endpointHost = instance?.Endpoint?.Address;
-      const endpointPort = instance?.Endpoint?.Port ?? 5432;
-      const host = override?.host ?? endpointHost ?? `${instanceId}.dry-run`;
-      const port = override?.port ?? endpointPort;
-      // RDS forces TLS (rds.force_ssl=1), so a plain connection through an override fails closed.
-      const sslMode: SslMode = override
-        ? override.sslMode ?? 'disable'
-        : 'require';
+      const endpoint = databaseEndpoint(instanceId, instance, override);
+      const { host, port, sslMode } = endpoint;
       if (override) {
         ctx.logger.info(
           `Connecting through mlflow.database.connectionOverride (${host}:${port}, sslmode=${sslMode}) instead of the RDS endpoint`,
         );
       }
       const masterSecretArn =
-        input.masterSecretArn || instance?.MasterUserSecret?.SecretArn;
+        plan.masterSecretArn || instance?.MasterUserSecret?.SecretArn;
+      const secretRef = { namespace, secretName, field: 'secretName' };
+      const ownership = { instance: name, databaseName, username };
+      await readDatabaseSecret(kube, secretRef);
 
-      const existingSecret = await kube.read<V1Secret>({
-        apiVersion: 'v1',
-        kind: 'Secret',
-        name: secretName,
-        namespace,
-      });
-      if (
-        existingSecret &&
-        existingSecret.metadata?.labels?.[LABEL_APP_MANAGED_BY] !==
-          MANAGED_BY_STATEFUL_MLFLOW
-      ) {
-        throw new InputError(
-          `Invalid secretName: received "${secretName}", but Secret ${namespace}/${secretName} already exists and is not managed by Backstage's MLflow actions. It is not overwritten: choose another secretName.`,
-        );
-      }
-      const existingPassword = existingSecret?.data?.PGPASSWORD;
-      const existingUser = existingSecret?.data?.PGUSER;
-      // The Secret is the source of truth: a re-run or a recovered task keeps the password it holds.
-      const password =
-        existingPassword &&
-        existingUser &&
-        Buffer.from(existingUser, 'base64').toString() === username
-          ? Buffer.from(existingPassword, 'base64').toString()
-          : generatePassword();
-
-      const target = `${host}:${port}`;
-      const withMaster = async <T>(fn: (client: SqlClient) => Promise<T>) => {
+      const masterConnection = async () => {
         if (!masterSecretArn) {
           throw new Error(
             `RDS instance ${instanceId} has no managed master secret (MasterUserSecret): turn on ManageMasterUserPassword for it, or pass masterSecretArn.`,
           );
         }
-        const value = await callAws(
-          'secretsmanager:GetSecretValue',
-          'the RDS managed master secret',
-          () =>
-            secrets.send(
-              new GetSecretValueCommand({ SecretId: masterSecretArn }),
-            ),
+        return masterConnectionConfig(
+          endpoint,
+          await readMasterLogin(secrets, masterSecretArn, deadline),
         );
-        const master = parseMasterSecret(value.SecretString);
-        let client: SqlClient;
-        try {
-          client = await connect({
-            host,
-            port,
-            user: master.username,
-            password: master.password,
-            database: 'postgres',
-            ssl: sslOptions(sslMode),
-            connectionTimeoutMillis: 15_000,
-          });
-        } catch (error) {
-          throw explainPostgresError(error, target);
-        }
-        try {
-          return await fn(client);
-        } catch (error) {
-          throw error instanceof InputError
-            ? error
-            : explainPostgresError(error, target);
-        } finally {
-          await client.end().catch(() => undefined);
-        }
       };
 
       ctx.logger.info(
-        `Plan for database ${databaseName} on ${instanceId}: login role ${username} owning it with a generated password, CONNECT revoked from PUBLIC, credentials in Secret ${namespace}/${secretName} on cluster ${
-          input.cluster
-        }${
-          input.storeInSecretsManager
-            ? ` and in Secrets Manager as ${smName}`
-            : ''
-        }`,
+        describeDatabasePlan(plan, {
+          cluster: input.cluster,
+          storeInSecretsManager: input.storeInSecretsManager,
+        }),
       );
 
       const namespaceObject = await kube.read<V1Namespace>({
@@ -394,28 +236,20 @@ export function createDatabaseCreateAction(options: {
         kind: 'Namespace',
         name: namespace,
       });
-      const secretManifest = (secretPassword: string): V1Secret => ({
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: secretName, namespace, labels },
-        type: 'Opaque',
-        stringData: {
-          [BACKEND_STORE_URI_KEY]: backendStoreUri({
-            username,
-            password: secretPassword,
-            host,
-            port,
-            databaseName,
-            sslMode,
-          }),
-          PGUSER: username,
-          PGPASSWORD: secretPassword,
-          PGDATABASE: databaseName,
-          PGHOST: host,
-          PGPORT: String(port),
-          PGSSLMODE: sslMode,
-        },
-      });
+      const secretManifest = (password: string) =>
+        databaseSecretManifest({
+          secretName,
+          namespace,
+          labels,
+          credentials: { ...endpoint, username, password, databaseName },
+        });
+      const outputs = () => {
+        ctx.output('databaseName', databaseName);
+        ctx.output('username', username);
+        ctx.output('secretName', secretName);
+        ctx.output('host', host);
+        ctx.output('port', port);
+      };
 
       if (ctx.isDryRun) {
         if (namespaceObject) {
@@ -427,28 +261,19 @@ export function createDatabaseCreateAction(options: {
             `Dry-run: the cluster accepts Secret ${namespace}/${secretName}`,
           );
         }
-        if (instance && instance.DBInstanceStatus === 'available') {
+        if (instance?.DBInstanceStatus === 'available') {
           ctx.logger.info(
             `Checking whether database ${databaseName} and role ${username} are free or ours`,
           );
-          await withMaster(async client =>
-            assertOurs(
-              await inspectDatabase(client, databaseName, username),
-              name,
-              databaseName,
-              username,
-            ),
+          await withPostgres(connect, await masterConnection(), deadline, c =>
+            assertDatabaseFreeOrOurs(c, ownership),
           );
         } else {
           ctx.logger.info(
             `RDS instance ${instanceId} is not available yet; skipping the database checks`,
           );
         }
-        ctx.output('databaseName', databaseName);
-        ctx.output('username', username);
-        ctx.output('secretName', secretName);
-        ctx.output('host', host);
-        ctx.output('port', port);
+        outputs();
         return;
       }
 
@@ -470,110 +295,91 @@ export function createDatabaseCreateAction(options: {
           },
         });
       }
-      await ctx.checkpoint({
-        key: `mlflow:database:${input.cluster}:${namespace}:secret:${secretName}`,
-        fn: async () => {
-          ctx.logger.info(
-            `Storing the database credentials in Secret ${namespace}/${secretName}`,
-          );
-          await kube.apply(secretManifest(password), { dryRun: false });
-        },
-      });
 
-      await ctx.checkpoint({
-        key: `mlflow:database:${instanceId}:${databaseName}:${username}:provision`,
-        fn: async () => {
-          ctx.logger.info(
-            `Creating role ${username} and database ${databaseName} on ${instanceId}`,
-          );
-          const reachable = await withMaster(client =>
-            provisionDatabase(client, {
-              instance: name,
-              databaseName,
-              username,
-              password,
-            }),
-          );
-          if (reachable.length > 0) {
-            ctx.logger.warn(
-              `Role ${username} can still connect to ${reachable.join(
-                ', ',
-              )}: their owners grant CONNECT to PUBLIC. Revoke it there if they hold anything private.`,
-            );
-          }
+      const session = new LockedMasterSession({
+        instance: name,
+        target: `${host}:${port}`,
+        connect: async () =>
+          openPostgres(connect, await masterConnection(), deadline),
+        // The Secret is the source of truth: a rerun or a recovered task keeps the password it holds.
+        decidePassword: async () => {
+          const current = await readDatabaseSecret(kube, secretRef);
+          return current?.username === username && current.password
+            ? current.password
+            : generatePassword();
         },
+        logger: ctx.logger,
+        signal: ctx.signal,
+        deadline,
+        lockPollIntervalMs,
       });
-
-      if (input.storeInSecretsManager) {
-        const secretArn = await ctx.checkpoint({
-          key: `mlflow:database:secrets-manager:${smName}`,
+      try {
+        await ctx.checkpoint({
+          key: `mlflow:database:${input.cluster}:${namespace}:secret:${secretName}`,
           fn: async () => {
-            const value = JSON.stringify({
-              engine: 'postgres',
-              host,
-              port,
-              dbname: databaseName,
-              username,
-              password,
-            });
-            const smTarget = `secret "${smName}"`;
-            const existing = await secrets
-              .send(new DescribeSecretCommand({ SecretId: smName }))
-              .catch(error => {
-                if (awsErrorName(error) === 'ResourceNotFoundException') {
-                  return undefined;
-                }
-                return callAws('secretsmanager:DescribeSecret', smTarget, () =>
-                  Promise.reject(error),
-                );
-              });
-            if (existing) {
-              if (!isOursTagged(existing.Tags, name)) {
-                throw new InputError(
-                  `Invalid secretsManagerName: received "${smName}", but that secret already exists and was not created for MLflow instance "${name}". Choose another name.`,
-                );
-              }
-              ctx.logger.info(`Updating Secrets Manager secret ${smName}`);
-              await callAws('secretsmanager:PutSecretValue', smTarget, () =>
-                secrets.send(
-                  new PutSecretValueCommand({
-                    SecretId: smName,
-                    SecretString: value,
-                  }),
-                ),
-              );
-              return existing.ARN ?? '';
-            }
-            ctx.logger.info(`Creating Secrets Manager secret ${smName}`);
-            const created = await callAws(
-              'secretsmanager:CreateSecret',
-              smTarget,
-              () =>
-                secrets.send(
-                  new CreateSecretCommand({
-                    Name: smName,
-                    Description: `Database credentials of MLflow instance ${name}`,
-                    SecretString: value,
-                    Tags: mlflowTags({
-                      name,
-                      owner: input.owner,
-                      environment: input.environment,
-                      extra: input.tags,
-                    }),
-                  }),
-                ),
+            // A database or role of someone else is refused before its password lands anywhere.
+            await session.use(c => assertDatabaseFreeOrOurs(c, ownership));
+            const password = await session.password();
+            ctx.logger.info(
+              `Storing the database credentials in Secret ${namespace}/${secretName}`,
             );
-            return created.ARN ?? '';
+            await kube.apply(secretManifest(password), { dryRun: false });
           },
         });
-        ctx.output('secretArn', secretArn);
+        await ctx.checkpoint({
+          key: `mlflow:database:${instanceId}:${databaseName}:${username}:provision`,
+          fn: () =>
+            session.use(async (client, password) => {
+              ctx.logger.info(
+                `Creating role ${username} and database ${databaseName} on ${instanceId}`,
+              );
+              const reachable = await provisionDatabase(client, {
+                ...ownership,
+                password,
+              });
+              if (reachable.length > 0) {
+                ctx.logger.warn(
+                  `Role ${username} can still connect to ${reachable.join(
+                    ', ',
+                  )}: their owners grant CONNECT to PUBLIC. Revoke it there if they hold anything private.`,
+                );
+              }
+            }),
+        });
+        if (input.storeInSecretsManager) {
+          const secretArn = await ctx.checkpoint({
+            key: `mlflow:database:secrets-manager:${smName}`,
+            fn: async () =>
+              putInstanceSecret(
+                secrets,
+                {
+                  field: 'secretsManagerName',
+                  secretName: smName,
+                  instance: name,
+                  description: `Database credentials of MLflow instance ${name}`,
+                  value: databaseSecretValue({
+                    ...endpoint,
+                    databaseName,
+                    username,
+                    password: await session.password(),
+                  }),
+                  tags: mlflowTags({
+                    name,
+                    owner: input.owner,
+                    environment: input.environment,
+                    extra: input.tags,
+                  }),
+                  logger: ctx.logger,
+                },
+                deadline,
+              ),
+          });
+          ctx.output('secretArn', secretArn);
+        }
+      } finally {
+        await session.close();
       }
-
-      ctx.output('databaseName', databaseName);
-      ctx.output('username', username);
-      ctx.output('secretName', secretName);
-      ctx.output('host', host);
-      ctx.output('port', port);
+      outputs();
     },
   });
 }

@@ -1,5 +1,6 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsClientConfig } from '@stateful-mlflow/plugin-mlflow-node';
+import { StepDeadline } from '../util/stepDeadline';
 import { callAws } from './awsErrors';
 
 /** Where the actions get AWS client configuration; `AwsClientConfigFactory` of mlflow-node is one. */
@@ -24,12 +25,14 @@ export function awsPartition(region: string): string {
 /** The account the configured credentials act in (read-only). */
 export async function callerAccountId(
   config: AwsClientConfig,
+  deadline?: StepDeadline,
 ): Promise<string> {
   const sts = new STSClient(config);
   const identity = await callAws(
     'sts:GetCallerIdentity',
     'the configured AWS credentials',
-    () => sts.send(new GetCallerIdentityCommand({})),
+    abortSignal => sts.send(new GetCallerIdentityCommand({}), { abortSignal }),
+    deadline,
   );
   if (!identity.Account) {
     throw new Error('sts:GetCallerIdentity returned no account id');

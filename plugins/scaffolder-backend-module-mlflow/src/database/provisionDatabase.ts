@@ -1,65 +1,16 @@
-import { InputError, NotAllowedError, isError } from '@backstage/errors';
-import { Client, ClientConfig, escapeIdentifier, escapeLiteral } from 'pg';
+import { InputError } from '@backstage/errors';
+import { randomBytes } from 'node:crypto';
+import { escapeIdentifier, escapeLiteral } from 'pg';
+import { SqlClient } from './postgresConnection';
 
-/** The part of a PostgreSQL client the database step uses; tests pass a fake. */
-export interface SqlClient {
-  query(
-    text: string,
-    values?: unknown[],
-  ): Promise<{ rows: Array<Record<string, unknown>> }>;
-  end(): Promise<void>;
-}
-
-export type SqlConnector = (config: ClientConfig) => Promise<SqlClient>;
-
-export type SslMode = 'disable' | 'require' | 'verify-full';
-
-/** Connects with node-postgres. */
-export const connectWithPg: SqlConnector = async config => {
-  const client = new Client(config);
-  await client.connect();
-  return client;
-};
-
-/** node-postgres TLS options for a libpq-style sslmode. */
-export function sslOptions(sslMode: SslMode): ClientConfig['ssl'] {
-  if (sslMode === 'disable') {
-    return false;
-  }
-  return { rejectUnauthorized: sslMode === 'verify-full' };
+/** A password of 43 URL-safe characters (256 bits). */
+export function generatePassword(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 /** The comment marking a database or role as created for an MLflow instance. */
 export function ownershipComment(instance: string) {
   return `managed-by=backstage-stateful-mlflow instance=${instance}`;
-}
-
-/** Turns PostgreSQL failures into messages a template user can act on; never includes a password. */
-export function explainPostgresError(error: unknown, target: string): Error {
-  if (!isError(error)) {
-    return new Error(String(error));
-  }
-  const code = (error as { code?: unknown }).code;
-  switch (code) {
-    case '28P01':
-    case '28000':
-      return new NotAllowedError(
-        `PostgreSQL at ${target} refused the master credentials from the RDS managed secret (${code}): the secret may have been rotated while the instance was modified; retry, or check the instance's master user.`,
-      );
-    case '42501':
-      return new NotAllowedError(
-        `The master user may not do this on ${target}: ${error.message}. It needs CREATEDB and CREATEROLE (RDS grants both to the master user).`,
-      );
-    case 'ECONNREFUSED':
-    case 'ETIMEDOUT':
-    case 'ENOTFOUND':
-    case 'EHOSTUNREACH':
-      return new Error(
-        `Cannot reach PostgreSQL at ${target} (${code}): Backstage must be allowed in by the instance's security group (allowedSecurityGroupIds of mlflow:rds:create) or reach it through mlflow.database.connectionOverride.`,
-      );
-    default:
-      return new Error(`PostgreSQL at ${target} failed: ${error.message}`);
-  }
 }
 
 /** What the role and database look like now; read-only. */
@@ -112,6 +63,20 @@ export function assertOurs(
       `Invalid databaseName: received "${databaseName}", but a database with that name already exists and was not created for MLflow instance "${instance}". It is not taken over silently: choose another databaseName.`,
     );
   }
+}
+
+/** Throws an InputError unless the role and database are absent or were created for `instance`. */
+export async function assertDatabaseFreeOrOurs(
+  client: SqlClient,
+  options: { instance: string; databaseName: string; username: string },
+): Promise<void> {
+  const { instance, databaseName, username } = options;
+  assertOurs(
+    await inspectDatabase(client, databaseName, username),
+    instance,
+    databaseName,
+    username,
+  );
 }
 
 /**
