@@ -22,6 +22,7 @@ import {
 import { ScaffolderClient } from './lib/scaffolderClient';
 import { StartedBackend, startBackend } from './lib/startBackend';
 import { readStackEnv } from '@internal/stack-env';
+import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import {
   dropStackDatabase,
   stackAppConfigPath,
@@ -50,7 +51,7 @@ const HEALTH_REFRESH_SECONDS = 2;
 
 describe('a provisioned MLflow instance loses nothing when its pods die', () => {
   const name = `recovery-${suffix}`;
-  const namespace = `mlflow-${name}`;
+  const { namespace } = resolveInstanceNames({ name });
   const entity = { namespace: 'default', kind: 'component', name };
   const values = {
     name,
@@ -319,7 +320,7 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
 
 describe("the seed's failure: a tracking server whose state lives in the pod", () => {
   const name = `ephemeral-${suffix}`;
-  const namespace = `mlflow-${name}`;
+  const { namespace } = resolveInstanceNames({ name });
   const hostname = `${name}.mlflow.localhost`;
   const ephemeralInput = {
     name,

@@ -18,6 +18,7 @@ import {
 import { ScaffolderClient, TaskResult } from './lib/scaffolderClient';
 import { StartedBackend, startBackend } from './lib/startBackend';
 import { readStackEnv } from '@internal/stack-env';
+import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 
 jest.setTimeout(1_200_000);
 
@@ -161,9 +162,10 @@ describe('a full run of the mlflow-production template on the local stack', () =
       },
       { timeoutMs: 180_000, intervalMs: 2_000 },
     );
-    const secret = await kc
-      .makeApiClient(CoreV1Api)
-      .readNamespacedSecret({ namespace: names.namespace, name: `${name}-db` });
+    const secret = await kc.makeApiClient(CoreV1Api).readNamespacedSecret({
+      namespace: names.namespace,
+      name: resolveInstanceNames({ name }).databaseSecretName,
+    });
     expect(Object.keys(secret.data ?? {})).toContain(
       'MLFLOW_BACKEND_STORE_URI',
     );

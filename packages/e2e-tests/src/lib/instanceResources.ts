@@ -22,15 +22,17 @@ import {
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Client } from 'pg';
 import { readStackEnv } from '@internal/stack-env';
+import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 
 /** The names the template derives from an instance name when the form leaves them empty. */
 export function defaultResourceNames(name: string) {
+  const names = resolveInstanceNames({ name });
   return {
     instance: name,
-    rdsInstanceId: `mlflow-${name}`,
-    bucket: `mlflow-${name}-artifacts`,
-    roleName: `mlflow-${name}`,
-    namespace: `mlflow-${name}`,
+    rdsInstanceId: names.rdsInstanceId,
+    bucket: names.bucket,
+    roleName: names.roleName,
+    namespace: names.namespace,
   };
 }
 
