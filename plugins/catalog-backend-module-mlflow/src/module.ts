@@ -5,7 +5,11 @@ import {
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
 import { MlflowEntityProvider } from './provider/MlflowEntityProvider';
 
-/** Adds the MLflow entity provider to the catalog. */
+/**
+ * Adds the MLflow entity provider to the catalog.
+ *
+ * @public
+ */
 export const catalogModuleMlflow = createBackendModule({
   pluginId: 'catalog',
   moduleId: 'mlflow-provider',

@@ -10,7 +10,11 @@ import {
   ANNOTATION_KUBERNETES_NAMESPACE,
 } from './annotations';
 
-/** What an entity's annotations say about its MLflow instance; absent keys are undefined. */
+/**
+ * What an entity's annotations say about its MLflow instance; absent keys are undefined.
+ *
+ * @public
+ */
 export type MlflowEntityInfo = {
   trackingUrl?: string;
   awsAccountId?: string;
@@ -24,12 +28,20 @@ export type MlflowEntityInfo = {
   kubernetesNamespace?: string;
 };
 
-/** True when the entity describes an MLflow instance (it carries the tracking URL annotation). */
+/**
+ * True when the entity describes an MLflow instance (it carries the tracking URL annotation).
+ *
+ * @public
+ */
 export function isMlflowAvailable(entity: Entity): boolean {
   return Boolean(entity.metadata.annotations?.[ANNOTATION_MLFLOW_TRACKING_URL]);
 }
 
-/** Splits `s3://bucket/prefix` into its parts; undefined when it is not an S3 URI. */
+/**
+ * Splits `s3://bucket/prefix` into its parts; undefined when it is not an S3 URI.
+ *
+ * @public
+ */
 export function parseS3Uri(
   uri: string,
 ): { bucket: string; prefix: string } | undefined {
@@ -40,7 +52,11 @@ export function parseS3Uri(
   return { bucket: match[1], prefix: match[2].replace(/\/+$/, '') };
 }
 
-/** Reads the MLflow annotations of an entity. */
+/**
+ * Reads the MLflow annotations of an entity.
+ *
+ * @public
+ */
 export function getMlflowEntityInfo(entity: Entity): MlflowEntityInfo {
   const a = entity.metadata.annotations ?? {};
   const artifactRoot = a[ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT];
@@ -59,7 +75,11 @@ export function getMlflowEntityInfo(entity: Entity): MlflowEntityInfo {
   };
 }
 
-/** Names of the two Resources an instance depends on. */
+/**
+ * Names of the two Resources an instance depends on.
+ *
+ * @public
+ */
 export function mlflowResourceNames(instanceName: string): {
   database: string;
   artifacts: string;

@@ -1,14 +1,26 @@
-/** Overall state of an instance, derived from its checks (rules in the mlflow-backend README). */
+/**
+ * Overall state of an instance, derived from its checks (rules in the mlflow-backend README).
+ *
+ * @public
+ */
 export type MlflowOverallStatus =
   | 'healthy'
   | 'degraded'
   | 'unhealthy'
   | 'unknown';
 
-/** State of one check. */
+/**
+ * State of one check.
+ *
+ * @public
+ */
 export type MlflowCheckStatus = 'ok' | 'warning' | 'error' | 'unknown';
 
-/** The four checks of a report, in display order. */
+/**
+ * The four checks of a report, in display order.
+ *
+ * @public
+ */
 export const MLFLOW_CHECK_IDS = [
   'trackingServer',
   'database',
@@ -16,10 +28,18 @@ export const MLFLOW_CHECK_IDS = [
   'kubernetes',
 ] as const;
 
-/** Id of one check. */
+/**
+ * Id of one check.
+ *
+ * @public
+ */
 export type MlflowCheckId = (typeof MLFLOW_CHECK_IDS)[number];
 
-/** One compliance point of a backing store (encrypted, private, backups …). */
+/**
+ * One compliance point of a backing store (encrypted, private, backups …).
+ *
+ * @public
+ */
 export type MlflowComplianceFlag = {
   id: string;
   label: string;
@@ -28,7 +48,11 @@ export type MlflowComplianceFlag = {
   required?: boolean;
 };
 
-/** What the tracking server check saw. */
+/**
+ * What the tracking server check saw.
+ *
+ * @public
+ */
 export type MlflowTrackingServerDetails = {
   url: string;
   version?: string;
@@ -38,7 +62,11 @@ export type MlflowTrackingServerDetails = {
   backendStoreReachable: boolean;
 };
 
-/** What DescribeDBInstances said of the backend store. */
+/**
+ * What DescribeDBInstances said of the backend store.
+ *
+ * @public
+ */
 export type MlflowDatabaseDetails = {
   instanceId: string;
   region: string;
@@ -57,7 +85,11 @@ export type MlflowDatabaseDetails = {
   compliance: MlflowComplianceFlag[];
 };
 
-/** What S3 said of the artifact store. */
+/**
+ * What S3 said of the artifact store.
+ *
+ * @public
+ */
 export type MlflowArtifactStoreDetails = {
   bucket: string;
   prefix: string;
@@ -69,7 +101,11 @@ export type MlflowArtifactStoreDetails = {
   compliance: MlflowComplianceFlag[];
 };
 
-/** A Deployment condition, as Kubernetes reports it. */
+/**
+ * A Deployment condition, as Kubernetes reports it.
+ *
+ * @public
+ */
 export type MlflowDeploymentCondition = {
   type: string;
   status: string;
@@ -77,7 +113,11 @@ export type MlflowDeploymentCondition = {
   message?: string;
 };
 
-/** What Kubernetes said of the tracking server's Deployment. */
+/**
+ * What Kubernetes said of the tracking server's Deployment.
+ *
+ * @public
+ */
 export type MlflowKubernetesDetails = {
   cluster: string;
   namespace: string;
@@ -93,7 +133,11 @@ export type MlflowKubernetesDetails = {
   ingressHost?: string;
 };
 
-/** Details by check id. */
+/**
+ * Details by check id.
+ *
+ * @public
+ */
 export type MlflowCheckDetailsById = {
   trackingServer: MlflowTrackingServerDetails;
   database: MlflowDatabaseDetails;
@@ -101,7 +145,11 @@ export type MlflowCheckDetailsById = {
   kubernetes: MlflowKubernetesDetails;
 };
 
-/** One check of a report. `details` is absent when the check could not run at all. */
+/**
+ * One check of a report. `details` is absent when the check could not run at all.
+ *
+ * @public
+ */
 export type MlflowHealthCheck<TId extends MlflowCheckId = MlflowCheckId> = {
   [K in TId]: {
     id: K;
@@ -112,10 +160,18 @@ export type MlflowHealthCheck<TId extends MlflowCheckId = MlflowCheckId> = {
   };
 }[TId];
 
-/** A link shown with a report. */
+/**
+ * A link shown with a report.
+ *
+ * @public
+ */
 export type MlflowLink = { title: string; url: string };
 
-/** The health report of one instance (GET /v1/health/:namespace/:kind/:name). */
+/**
+ * The health report of one instance (GET /v1/health/:namespace/:kind/:name).
+ *
+ * @public
+ */
 export type MlflowHealthReport = {
   entityRef: string;
   overall: MlflowOverallStatus;
@@ -124,10 +180,18 @@ export type MlflowHealthReport = {
   links: MlflowLink[];
 };
 
-/** Body of the fleet request (POST /v1/health). */
+/**
+ * Body of the fleet request (POST /v1/health).
+ *
+ * @public
+ */
 export type MlflowFleetHealthRequest = { entityRefs: string[] };
 
-/** Answer of the fleet request: one item per requested ref, in order. */
+/**
+ * Answer of the fleet request: one item per requested ref, in order.
+ *
+ * @public
+ */
 export type MlflowFleetHealthResponse = {
   items: Array<
     | { entityRef: string; report: MlflowHealthReport }

@@ -1,10 +1,22 @@
-/** Key prefix of the artifacts in the bucket when none is given. */
+/**
+ * Key prefix of the artifacts in the bucket when none is given.
+ *
+ * @public
+ */
 export const DEFAULT_ARTIFACT_PREFIX = 'artifacts';
 
-/** ServiceAccount of the tracking server when none is given; the IAM role trusts it. */
+/**
+ * ServiceAccount of the tracking server when none is given; the IAM role trusts it.
+ *
+ * @public
+ */
 export const DEFAULT_SERVICE_ACCOUNT = 'mlflow';
 
-/** The names a caller may choose; an empty or absent one gets its default. */
+/**
+ * The names a caller may choose; an empty or absent one gets its default.
+ *
+ * @public
+ */
 export type InstanceNameOverrides = {
   rdsInstanceId?: string;
   bucket?: string;
@@ -22,7 +34,11 @@ export type InstanceNameOverrides = {
   tlsSecretName?: string;
 };
 
-/** Every name of one MLflow instance, defaults filled in. */
+/**
+ * Every name of one MLflow instance, defaults filled in.
+ *
+ * @public
+ */
 export type InstanceNames = {
   name: string;
   /** RDS DB instance identifier. */
@@ -56,6 +72,8 @@ export type InstanceNames = {
 /**
  * Resolves every name of the instance `name`: the given overrides, and the default for each name
  * left empty. The one place a default name is spelled.
+ *
+ * @public
  */
 export function resolveInstanceNames(
   options: { name: string } & InstanceNameOverrides,

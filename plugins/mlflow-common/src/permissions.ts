@@ -6,6 +6,8 @@ import {
 /**
  * Creating a new MLflow instance through the template's actions. A basic permission: before the
  * instance exists there is no entity to decide on.
+ *
+ * @public
  */
 export const mlflowInstanceCreatePermission = createPermission({
   name: 'mlflow.instance.create',
@@ -16,6 +18,8 @@ export const mlflowInstanceCreatePermission = createPermission({
  * Changing an existing MLflow instance (a rerun of the template, a new image, a new owner). A
  * resource permission on the instance's catalog entity, so policies can decide with the catalog's
  * rules (`isEntityOwner` …).
+ *
+ * @public
  */
 export const mlflowInstanceUpdatePermission = createPermission({
   name: 'mlflow.instance.update',
@@ -26,6 +30,8 @@ export const mlflowInstanceUpdatePermission = createPermission({
 /**
  * Decommissioning an MLflow instance and deleting its resources. A resource permission on the
  * instance's catalog entity, like update.
+ *
+ * @public
  */
 export const mlflowInstanceDeletePermission = createPermission({
   name: 'mlflow.instance.delete',
@@ -36,6 +42,8 @@ export const mlflowInstanceDeletePermission = createPermission({
 /**
  * Reading the health report of an MLflow instance. A resource permission on the catalog entity, so
  * policies can decide with the usual catalog conditions (owner, kind, annotations).
+ *
+ * @public
  */
 export const mlflowInstanceHealthReadPermission = createPermission({
   name: 'mlflow.instance.health.read',
@@ -43,7 +51,11 @@ export const mlflowInstanceHealthReadPermission = createPermission({
   resourceType: 'catalog-entity',
 });
 
-/** Every permission of the MLflow plugins. */
+/**
+ * Every permission of the MLflow plugins.
+ *
+ * @public
+ */
 export const mlflowPermissions: Permission[] = [
   mlflowInstanceCreatePermission,
   mlflowInstanceUpdatePermission,

@@ -10,13 +10,21 @@ import {
   LABEL_APP_NAME_MLFLOW,
 } from '@stateful-mlflow/plugin-mlflow-common';
 
-/** The MLflow objects of one cluster. */
+/**
+ * The MLflow objects of one cluster.
+ *
+ * @public
+ */
 export type ClusterMlflowObjects = {
   deployments: V1Deployment[];
   ingresses: V1Ingress[];
 };
 
-/** Lists the MLflow Deployments (and their Ingresses) of a cluster. */
+/**
+ * Lists the MLflow Deployments (and their Ingresses) of a cluster.
+ *
+ * @public
+ */
 export interface MlflowDeploymentLister {
   list(cluster: string): Promise<ClusterMlflowObjects>;
 }

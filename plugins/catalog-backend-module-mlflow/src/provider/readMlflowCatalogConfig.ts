@@ -8,7 +8,11 @@ import { InputError } from '@backstage/errors';
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import { normalizeEntityRef } from './normalizeEntityRef';
 
-/** A namespace whose MLflow Deployments are adopted without a signature, with the owner from config. */
+/**
+ * A namespace whose MLflow Deployments are adopted without a signature, with the owner from config.
+ *
+ * @public
+ */
 export type MlflowAdoptRule = {
   namespace: string;
   /** Undefined: the namespace in every cluster. */

@@ -4,6 +4,8 @@ import { InputError } from '@backstage/errors';
  * One validation rule (a provider's naming rule, an ARN shape, a Kubernetes quantity …). The same
  * rule validates action inputs and, through `pattern`/`minLength`/`maxLength`, the template's form
  * fields.
+ *
+ * @public
  */
 export type NameRule = {
   /** What the value is, for messages: "RDS instance identifier". */
@@ -67,7 +69,11 @@ export function createRule(spec: {
   };
 }
 
-/** Quotes a received value for an error message: JSON-escaped and cut, so it cannot forge log lines. */
+/**
+ * Quotes a received value for an error message: JSON-escaped and cut, so it cannot forge log lines.
+ *
+ * @public
+ */
 export function describeReceived(value: unknown): string {
   if (typeof value !== 'string') {
     return value === undefined ? 'nothing' : `a ${typeof value}`;
@@ -79,6 +85,8 @@ export function describeReceived(value: unknown): string {
 /**
  * Checks `value` against `rule` and returns it; throws an InputError naming the field, the value
  * received and what is accepted.
+ *
+ * @public
  */
 export function validateName(
   rule: NameRule,

@@ -39,6 +39,8 @@ import {
 /**
  * Every validation rule, by the kind of value it checks. The actions, the plan and the template's
  * form all use these; look a rule up here by its name.
+ *
+ * @public
  */
 export const nameRules = {
   instanceName,

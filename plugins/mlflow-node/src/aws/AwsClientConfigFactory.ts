@@ -5,7 +5,11 @@ import {
 } from '@backstage/integration-aws-node';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 
-/** What an AWS SDK v3 client constructor needs from us. */
+/**
+ * What an AWS SDK v3 client constructor needs from us.
+ *
+ * @public
+ */
 export type AwsClientConfig = {
   region: string;
   credentials: AwsCredentialIdentityProvider;
@@ -15,6 +19,8 @@ export type AwsClientConfig = {
  * Builds AWS SDK client configuration from Backstage's standard AWS settings (`aws.accounts`,
  * `aws.mainAccount`, else the default credential chain). The endpoint is left to the SDK, which
  * honours `AWS_ENDPOINT_URL` (and the per-service variants) by itself.
+ *
+ * @public
  */
 export class AwsClientConfigFactory {
   static fromConfig(config: Config): AwsClientConfigFactory {

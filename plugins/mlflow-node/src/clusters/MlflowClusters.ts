@@ -3,7 +3,11 @@ import { InputError } from '@backstage/errors';
 import { KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 
-/** One cluster of `kubernetes.clusterLocatorMethods` (type `config`), the fields the MLflow plugins use. */
+/**
+ * One cluster of `kubernetes.clusterLocatorMethods` (type `config`), the fields the MLflow plugins use.
+ *
+ * @public
+ */
 export type MlflowClusterConfig = {
   name: string;
   url: string;
@@ -17,6 +21,8 @@ export type MlflowClusterConfig = {
  * The Kubernetes clusters Backstage is configured with, read from the same
  * `kubernetes.clusterLocatorMethods` entries as the core Kubernetes plugin, so a platform team
  * declares each cluster once.
+ *
+ * @public
  */
 export class MlflowClusters {
   static fromConfig(config: Config): MlflowClusters {
