@@ -208,7 +208,7 @@ describe('mlflow:s3:create', () => {
     const store = new Map([
       [
         `mlflow:s3:${input.bucket}:intent`,
-        { recordedAt: intentAt.toISOString() },
+        { absentAt: intentAt.toISOString() },
       ],
     ]);
     untaggedBucket(new Date(intentAt.getTime() + 1_000));
@@ -223,7 +223,8 @@ describe('mlflow:s3:create', () => {
   });
 
   it.each([
-    ['created before the task recorded its intent', -600_000, 0],
+    ['created before the task saw the name free', -600_000, 0],
+    ['created long after the task saw the name free', 600_000, 0],
     ['holding objects', 1_000, 1],
   ])(
     'never adopts an untagged bucket %s',
@@ -232,7 +233,7 @@ describe('mlflow:s3:create', () => {
       const store = new Map([
         [
           `mlflow:s3:${input.bucket}:intent`,
-          { recordedAt: intentAt.toISOString() },
+          { absentAt: intentAt.toISOString() },
         ],
       ]);
       untaggedBucket(

@@ -105,22 +105,26 @@ export function createS3CreateAction(options: {
       const s3 = new S3Client(config);
       const account = await callerAccountId(config);
 
-      // Recorded before anything is created and replayed on recovery: an untagged bucket created
-      // after it is the one this task created before it stopped.
-      const intent = ctx.isDryRun
-        ? undefined
-        : await ctx.checkpoint({
-            key: `mlflow:s3:${bucket}:intent`,
-            fn: () => ({ recordedAt: new Date().toISOString() }),
-          });
       ctx.logger.info(`Checking whether bucket ${bucket} exists`);
+      const checkedAt = new Date().toISOString();
       const state = await readBucketState(s3, {
         bucket,
         account,
         name,
         region,
       });
-      const adopt = isOwnUntaggedBucket(state, intent?.recordedAt);
+      // When this task saw the name free; replayed on recovery, so an untagged bucket created
+      // right after that moment is recognised as the one this task created before it stopped.
+      const intent =
+        ctx.isDryRun || (state.kind !== 'absent' && state.kind !== 'untagged')
+          ? undefined
+          : await ctx.checkpoint({
+              key: `mlflow:s3:${bucket}:intent`,
+              fn: () => ({
+                absentAt: state.kind === 'absent' ? checkedAt : null,
+              }),
+            });
+      const adopt = isOwnUntaggedBucket(state, intent?.absentAt);
       if (state.kind === 'foreign' || (state.kind === 'untagged' && !adopt)) {
         throw foreignBucketError(bucket, name);
       }

@@ -28,8 +28,8 @@ export type BucketState =
   | { kind: 'untagged'; createdAt?: Date; empty: boolean }
   | { kind: 'foreign' };
 
-/** How far S3's creation time may lag behind our clock and still count as created by us. */
-const CLOCK_SKEW_MS = 60_000;
+/** The longest a run takes from seeing the name free to its CreateBucket call returning. */
+const CREATE_WINDOW_MS = 5 * 60_000;
 
 const target = (bucket: string) => `bucket "${bucket}"`;
 
@@ -108,21 +108,24 @@ async function isBucketEmpty(s3: S3Client, bucket: string) {
 }
 
 /**
- * Whether an untagged bucket is the one this task created before it stopped: created in our
- * account after the task recorded its intent to create it, and still empty. Anything else is
+ * Whether an untagged bucket is the one this task created before it stopped: the task saw the name
+ * free at `absentAt` (so anything older would have been seen), the bucket was created within the
+ * following create window (S3 gives whole seconds), and it is still empty. Anything else is
  * someone else's bucket and is never adopted.
  */
 export function isOwnUntaggedBucket(
   state: BucketState,
-  intentRecordedAt: string | undefined,
+  absentAt: string | null | undefined,
 ): boolean {
-  if (state.kind !== 'untagged' || !intentRecordedAt || !state.createdAt) {
+  if (state.kind !== 'untagged' || !absentAt || !state.createdAt) {
     return false;
   }
+  const seenFree = new Date(absentAt).getTime();
+  const created = state.createdAt.getTime();
   return (
     state.empty &&
-    state.createdAt.getTime() >=
-      new Date(intentRecordedAt).getTime() - CLOCK_SKEW_MS
+    created >= Math.floor(seenFree / 1000) * 1000 &&
+    created <= seenFree + CREATE_WINDOW_MS
   );
 }
 
