@@ -6,15 +6,22 @@ export type FakeAdvisoryLocks = Map<string, FakeSqlClient>;
 /**
  * A PostgreSQL stand-in that understands just the statements of provisionDatabase and the
  * instance lock: it keeps roles and databases with their comments, and records every statement.
- * Sessions built with the same `advisoryLocks` contend for the same locks.
+ * Sessions of one server contend for the same locks.
  */
 export class FakeSqlClient implements SqlClient {
-  readonly statements: string[] = [];
-  readonly roles = new Map<string, { comment?: string; password?: string }>();
-  readonly databases = new Map<string, { owner: string; comment?: string }>();
+  readonly statements: string[];
+  readonly roles: Map<string, { comment?: string; password?: string }>;
+  readonly databases: Map<string, { owner: string; comment?: string }>;
+  readonly advisoryLocks: FakeAdvisoryLocks;
   ended = 0;
 
-  constructor(readonly advisoryLocks: FakeAdvisoryLocks = new Map()) {}
+  /** With `server`, a second session on the same server: same roles, databases and locks. */
+  constructor(server?: FakeSqlClient) {
+    this.statements = server?.statements ?? [];
+    this.roles = server?.roles ?? new Map();
+    this.databases = server?.databases ?? new Map();
+    this.advisoryLocks = server?.advisoryLocks ?? new Map();
+  }
 
   async query(text: string, values: unknown[] = []) {
     this.statements.push(text);

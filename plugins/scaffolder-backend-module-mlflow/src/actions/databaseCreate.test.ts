@@ -196,6 +196,30 @@ describe('mlflow:database:create', () => {
     expect(sql.roles.get('mlflow_demo')!.password).toBe(password);
   });
 
+  it('lets two concurrent runs for one instance take turns, so the Secret and the role agree', async () => {
+    const action = makeAction({
+      connect: async () => new FakeSqlClient(sql),
+      lockPollIntervalMs: 5,
+    });
+    const runs = [
+      createCheckpointingContext(action, { input }),
+      createCheckpointingContext(action, { input }),
+    ];
+    await Promise.all(runs.map(run => action.handler(run.ctx)));
+    const waited = runs.filter(run =>
+      run.logs.some(l =>
+        l.message.startsWith(
+          'Another run is setting up the database of MLflow instance demo',
+        ),
+      ),
+    );
+    expect(waited).toHaveLength(1);
+    expect(sql.roles.get('mlflow_demo')!.password).toBe(
+      secretValues(cluster).PGPASSWORD,
+    );
+    expect(sql.advisoryLocks.size).toBe(0);
+  });
+
   it('replays on task recovery without touching the database again', async () => {
     const action = makeAction();
     const first = createCheckpointingContext(action, { input });
