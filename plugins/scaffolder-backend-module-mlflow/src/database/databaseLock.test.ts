@@ -54,7 +54,13 @@ describe('the instance lock', () => {
     const first = new FakeSqlClient();
     await acquireInstanceLock(first, options());
     await first.end();
-    await acquireInstanceLock(new FakeSqlClient(first), options());
+    const next = new FakeSqlClient(first);
+    const waiting = options();
+    await acquireInstanceLock(next, waiting);
+    expect(waiting.logger.info).not.toHaveBeenCalled();
+    expect(first.advisoryLocks.get(instanceLockKey('demo').toString())).toBe(
+      next,
+    );
   });
 
   it('refuses a second run after the step deadline, naming the holder', async () => {
