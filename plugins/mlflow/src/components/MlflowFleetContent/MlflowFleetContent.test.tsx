@@ -152,6 +152,21 @@ describe('MlflowFleetContent', () => {
       within(row).getByRole('link', { name: /^Open MLflow/ }),
     ).toHaveAttribute('href', 'https://mlflow-a.example.com');
     expect(summary()).toHaveTextContent('1 instance: 1 healthy');
+    expect(within(row).getByRole('link', { name: 'team-ml' })).toHaveAttribute(
+      'href',
+      '/catalog/default/group/team-ml',
+    );
+  });
+
+  it('links a bare owner name as a group', async () => {
+    await renderFleet({
+      entities: [fleetEntity('mlflow-a', { owner: 'team-bare' })],
+      mlflowApi: fakeFleetApi(),
+    });
+    await waitForLoaded();
+    expect(
+      within(rowOf('mlflow-a')).getByRole('link', { name: 'team-bare' }),
+    ).toHaveAttribute('href', '/catalog/default/group/team-bare');
   });
 
   it('says so when there is no instance', async () => {

@@ -1,5 +1,5 @@
 import { Link } from '@backstage/core-components';
-import { parseEntityRef } from '@backstage/catalog-model';
+import { CompoundEntityRef, parseEntityRef } from '@backstage/catalog-model';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
@@ -43,19 +43,36 @@ const COLUMNS: Array<{ label: string; sort?: FleetSortKey }> = [
   { label: 'Tracking server' },
 ];
 
-/** `group:default/team-ml` reads `team-ml`; other kinds and namespaces stay visible. */
-function ownerText(owner: string): string {
+/** The owner's ref in full (a bare `team-ml` is a group in the default namespace), if it parses. */
+function ownerRef(owner: string): CompoundEntityRef | undefined {
   try {
-    const ref = parseEntityRef(owner, { defaultKind: 'group' });
-    const kind =
-      ref.kind.toLocaleLowerCase('en-US') === 'group'
-        ? ''
-        : `${ref.kind.toLocaleLowerCase('en-US')}:`;
-    const namespace = ref.namespace === 'default' ? '' : `${ref.namespace}/`;
-    return `${kind}${namespace}${ref.name}`;
+    return parseEntityRef(owner, {
+      defaultKind: 'group',
+      defaultNamespace: 'default',
+    });
   } catch {
-    return owner;
+    return undefined;
   }
+}
+
+/** `group:default/team-ml` reads `team-ml`; other kinds and namespaces stay visible. */
+function ownerText(ref: CompoundEntityRef): string {
+  const kind = ref.kind.toLocaleLowerCase('en-US');
+  return `${kind === 'group' ? '' : `${kind}:`}${
+    ref.namespace === 'default' ? '' : `${ref.namespace}/`
+  }${ref.name}`;
+}
+
+function OwnerLink(props: { owner: string }) {
+  const ref = ownerRef(props.owner);
+  if (!ref) {
+    return <>{props.owner}</>;
+  }
+  return (
+    <EntityRefLink entityRef={ref} hideIcon disableTooltip>
+      {ownerText(ref)}
+    </EntityRefLink>
+  );
 }
 
 function formatTime(iso: string): string {
@@ -106,18 +123,7 @@ function FleetTableRow(props: { row: FleetRow }) {
       <TableCell>{row.version ?? NONE}</TableCell>
       <TableCell>{row.environment ?? NONE}</TableCell>
       <TableCell>
-        {row.owner ? (
-          <EntityRefLink
-            entityRef={row.owner}
-            defaultKind="group"
-            hideIcon
-            disableTooltip
-          >
-            {ownerText(row.owner)}
-          </EntityRefLink>
-        ) : (
-          NONE
-        )}
+        {row.owner ? <OwnerLink owner={row.owner} /> : NONE}
       </TableCell>
       <TableCell>{row.region ?? NONE}</TableCell>
       <TableCell>{row.cluster ?? NONE}</TableCell>
