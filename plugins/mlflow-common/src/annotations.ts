@@ -91,6 +91,41 @@ export const DEPLOYMENT_ANNOTATION_IDENTITY_SIGNATURE =
   'mlflow.org/identity-signature';
 
 /**
+ * How the tracking server admits requests: {@link AUTH_MODE_BASIC_AUTH} (MLflow's basic-auth app,
+ * the default) or {@link AUTH_MODE_ANONYMOUS} (anyone who reaches it, never in prod).
+ *
+ * @public
+ */
+export const DEPLOYMENT_ANNOTATION_AUTH_MODE = 'mlflow.org/auth-mode';
+/**
+ * Value of {@link DEPLOYMENT_ANNOTATION_AUTH_MODE}: sign-in required.
+ *
+ * @public
+ */
+export const AUTH_MODE_BASIC_AUTH = 'basic-auth';
+/**
+ * Value of {@link DEPLOYMENT_ANNOTATION_AUTH_MODE}: no sign-in (`allowAnonymousAccess`).
+ *
+ * @public
+ */
+export const AUTH_MODE_ANONYMOUS = 'anonymous';
+/**
+ * Name of the Secret (in the instance's namespace) holding the admin login of the basic-auth app;
+ * only its name is ever shown.
+ *
+ * @public
+ */
+export const DEPLOYMENT_ANNOTATION_AUTH_ADMIN_SECRET =
+  'mlflow.org/auth-admin-secret';
+/**
+ * Name of the Secret (in the instance's namespace) holding `username` and `password` of the
+ * low-privilege MLflow user of Backstage's deep health check.
+ *
+ * @public
+ */
+export const DEPLOYMENT_ANNOTATION_HEALTH_SECRET = 'mlflow.org/health-secret';
+
+/**
  * Label selecting MLflow Deployments, the standard Kubernetes name label.
  *
  * @public
@@ -166,3 +201,35 @@ export const ANNOTATION_MLFLOW_AWS_ACCOUNT_ID = 'mlflow.org/aws-account-id';
  * @public
  */
 export const ANNOTATION_MLFLOW_TRUSTED = 'mlflow.org/trusted';
+
+/**
+ * How the tracking server authenticates users: `basic-auth` (MLflow's basic-auth app) or
+ * `anonymous` (no authentication, only with an explicit `allowAnonymousAccess`).
+ *
+ * @public
+ */
+export const ANNOTATION_MLFLOW_AUTH_MODE = 'mlflow.org/auth-mode';
+
+/**
+ * Values of {@link ANNOTATION_MLFLOW_AUTH_MODE}.
+ *
+ * @public
+ */
+export type MlflowAuthMode = 'basic-auth' | 'anonymous';
+
+/**
+ * Name (never the value) of the Secret in the instance's namespace holding the admin credentials
+ * (`admin-username`, `admin-password`).
+ *
+ * @public
+ */
+export const ANNOTATION_MLFLOW_AUTH_ADMIN_SECRET =
+  'mlflow.org/auth-admin-secret';
+
+/**
+ * Name (never the value) of the Secret in the instance's namespace holding the low-privilege user
+ * (`username`, `password`) that Backstage's deep health check signs in with.
+ *
+ * @public
+ */
+export const ANNOTATION_MLFLOW_HEALTH_SECRET = 'mlflow.org/health-secret';

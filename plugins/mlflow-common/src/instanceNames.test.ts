@@ -16,6 +16,10 @@ describe('resolveInstanceNames', () => {
       secretsManagerName: 'mlflow/team-a/database',
       serviceAccountName: 'mlflow',
       deploymentName: 'team-a',
+      authDatabaseName: 'mlflow_team_a_auth',
+      authSecretName: 'team-a-mlflow-auth',
+      healthSecretName: 'team-a-mlflow-health',
+      ingressTlsSecretName: undefined,
       trackingUrl: undefined,
       entityRef: 'component:default/team-a',
     });
@@ -61,5 +65,22 @@ describe('resolveInstanceNames', () => {
         tlsSecretName: 'tls',
       }).trackingUrl,
     ).toBe('https://ml.example.com');
+  });
+
+  it('makes the tracking URL https with a cert-manager issuer, the certificate in <name>-tls', () => {
+    const names = resolveInstanceNames({
+      name: 'demo',
+      hostname: 'ml.example.com',
+      tlsClusterIssuer: 'letsencrypt',
+    });
+    expect(names.trackingUrl).toBe('https://ml.example.com');
+    expect(names.ingressTlsSecretName).toBe('demo-tls');
+    expect(
+      resolveInstanceNames({
+        name: 'demo',
+        tlsSecretName: 'wildcard-tls',
+        tlsClusterIssuer: 'letsencrypt',
+      }).ingressTlsSecretName,
+    ).toBe('wildcard-tls');
   });
 });

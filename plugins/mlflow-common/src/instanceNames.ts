@@ -32,6 +32,11 @@ export type InstanceNameOverrides = {
   hostname?: string;
   /** With a TLS Secret the tracking URL is https. */
   tlsSecretName?: string;
+  /** A cert-manager ClusterIssuer for the Ingress: https, the certificate in a generated Secret. */
+  tlsClusterIssuer?: string;
+  authDatabaseName?: string;
+  authSecretName?: string;
+  healthSecretName?: string;
 };
 
 /**
@@ -63,6 +68,14 @@ export type InstanceNames = {
   serviceAccountName: string;
   /** Deployment, Service and Ingress of the tracking server. */
   deploymentName: string;
+  /** PostgreSQL database of MLflow's basic-auth app (users and permissions). */
+  authDatabaseName: string;
+  /** Kubernetes Secret of the auth app: admin login, Flask secret key, basic_auth.ini. */
+  authSecretName: string;
+  /** Kubernetes Secret of the low-privilege MLflow user of Backstage's health check. */
+  healthSecretName: string;
+  /** TLS Secret of the Ingress: the given one, or the one cert-manager fills for an issuer. */
+  ingressTlsSecretName: string | undefined;
   /** Public URL of the tracking server, when a hostname is known. */
   trackingUrl: string | undefined;
   /** The catalog Component of the instance. */
@@ -83,6 +96,9 @@ export function resolveInstanceNames(
   const databaseIdentifier = `mlflow_${name.replace(/-/g, '_')}`;
   const bucket = options.bucket || `mlflow-${name}-artifacts`;
   const artifactPrefix = options.artifactPrefix || DEFAULT_ARTIFACT_PREFIX;
+  const ingressTlsSecretName =
+    options.tlsSecretName ||
+    (options.tlsClusterIssuer ? `${name}-tls` : undefined);
   return {
     name,
     rdsInstanceId: options.rdsInstanceId || `mlflow-${name}`,
@@ -97,8 +113,13 @@ export function resolveInstanceNames(
     secretsManagerName: options.secretsManagerName || `mlflow/${name}/database`,
     serviceAccountName: options.serviceAccountName || DEFAULT_SERVICE_ACCOUNT,
     deploymentName: name,
+    // At most 63 characters: the instance name is at most 40.
+    authDatabaseName: options.authDatabaseName || `${databaseIdentifier}_auth`,
+    authSecretName: options.authSecretName || `${name}-mlflow-auth`,
+    healthSecretName: options.healthSecretName || `${name}-mlflow-health`,
+    ingressTlsSecretName,
     trackingUrl: options.hostname
-      ? `${options.tlsSecretName ? 'https' : 'http'}://${options.hostname}`
+      ? `${ingressTlsSecretName ? 'https' : 'http'}://${options.hostname}`
       : undefined,
     entityRef: `component:default/${name}`,
   };
