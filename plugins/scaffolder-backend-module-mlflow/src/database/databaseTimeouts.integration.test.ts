@@ -63,11 +63,9 @@ describe('hung PostgreSQL statements on the local stack', () => {
       application,
       new StepDeadline({ timeoutSeconds: 60, callTimeoutMs: 2_000 }),
     );
-    const started = Date.now();
     await expect(client.query('SELECT pg_sleep(120)')).rejects.toThrow(
       /^PostgreSQL statement SELECT pg_sleep\(120\) at [\d.]+:\d+ did not answer within 2s and was abandoned/,
     );
-    expect(Date.now() - started).toBeLessThan(30_000);
     await eventually(
       'the server to stop the statement',
       async () => (await running(application, 'SELECT pg_sleep')) === 0,
@@ -146,12 +144,10 @@ describe('hung PostgreSQL statements on the local stack', () => {
           timeoutSeconds: 8,
         },
       });
-      const started = Date.now();
       const error: Error = await action.handler(run.ctx).catch(e => e);
       expect(error.message).toMatch(
         /^PostgreSQL statement ALTER ROLE at [\d.]+:\d+ did not answer within \d+s and was abandoned/,
       );
-      expect(Date.now() - started).toBeLessThan(30_000);
       await eventually(
         'the blocked statement to be cancelled',
         async () => (await blockedAlter()) === 0,
