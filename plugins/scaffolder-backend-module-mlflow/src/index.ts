@@ -22,3 +22,6 @@ export type {
   ObjectRef,
 } from './kubernetes/kubernetesApi';
 export type { AwsClientConfigProvider } from './aws/clients';
+export { ProvisioningGuardRails } from './guardRails/ProvisioningGuardRails';
+export type { ProvisioningGuardRailsOptions } from './guardRails/ProvisioningGuardRails';
+export type { InstanceChangeAuthorizationDeps } from './authorization/authorizeInstanceChange';

@@ -1,4 +1,5 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   ScaffolderActionsExtensionPoint,
   scaffolderActionsExtensionPoint,
@@ -24,6 +25,7 @@ describe('scaffolderModule', () => {
       ],
       features: [
         scaffolderModule,
+        catalogServiceMock.factory(),
         mockServices.rootConfig.factory({
           data: {
             mlflow: {
@@ -56,6 +58,7 @@ describe('scaffolderModule', () => {
         ],
         features: [
           scaffolderModule,
+          catalogServiceMock.factory(),
           mockServices.rootConfig.factory({
             data: {
               mlflow: {

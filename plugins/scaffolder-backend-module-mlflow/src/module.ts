@@ -3,10 +3,12 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import {
   AwsClientConfigFactory,
   MlflowClusters,
+  MlflowInstanceIdentityKeys,
 } from '@stateful-mlflow/plugin-mlflow-node';
 import {
   createDatabaseCreateAction,
@@ -18,6 +20,7 @@ import { createKubernetesDeployAction } from './actions/kubernetesDeploy';
 import { createRdsCreateAction } from './actions/rdsCreate';
 import { createS3CreateAction } from './actions/s3Create';
 import { withInputDefaults } from './actions/withInputDefaults';
+import { ProvisioningGuardRails } from './guardRails/ProvisioningGuardRails';
 import { SslMode } from './database/postgresConnection';
 import { kubernetesApiFromClusters } from './kubernetes/kubernetesApi';
 
@@ -54,15 +57,34 @@ export const scaffolderModule = createBackendModule({
       deps: {
         scaffolderActions: scaffolderActionsExtensionPoint,
         config: coreServices.rootConfig,
+        catalog: catalogServiceRef,
+        permissions: coreServices.permissions,
+        userInfo: coreServices.userInfo,
       },
-      async init({ scaffolderActions, config }) {
+      async init({
+        scaffolderActions,
+        config,
+        catalog,
+        permissions,
+        userInfo,
+      }) {
         const aws = AwsClientConfigFactory.fromConfig(config);
         const clusters = MlflowClusters.fromConfig(config);
         const kubernetes = kubernetesApiFromClusters(clusters);
+        const authorization = { catalog, permissions, userInfo };
+        const guardRails = ProvisioningGuardRails.fromConfig(config);
+        const identityKeys = MlflowInstanceIdentityKeys.fromConfig(config);
         // The scaffolder checks inputs against the schema but does not apply its defaults.
         scaffolderActions.addActions(
-          withInputDefaults(createInstancePlanAction({ clusters })),
-          withInputDefaults(createS3CreateAction({ aws })),
+          withInputDefaults(
+            createInstancePlanAction({
+              clusters,
+              kubernetes,
+              authorization,
+              guardRails,
+            }),
+          ),
+          withInputDefaults(createS3CreateAction({ aws, authorization })),
           withInputDefaults(createRdsCreateAction({ aws })),
           withInputDefaults(
             createDatabaseCreateAction({
@@ -71,8 +93,17 @@ export const scaffolderModule = createBackendModule({
               connectionOverride: readConnectionOverride(config),
             }),
           ),
-          withInputDefaults(createIamCreateRoleAction({ aws })),
-          withInputDefaults(createKubernetesDeployAction({ kubernetes })),
+          withInputDefaults(
+            createIamCreateRoleAction({ aws, authorization, guardRails }),
+          ),
+          withInputDefaults(
+            createKubernetesDeployAction({
+              kubernetes,
+              authorization,
+              guardRails,
+              identityKeys,
+            }),
+          ),
         );
       },
     });

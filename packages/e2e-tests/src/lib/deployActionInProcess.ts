@@ -2,10 +2,16 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import { ConfigReader } from '@backstage/config';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { JsonObject, JsonValue } from '@backstage/types';
-import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  MlflowClusters,
+  MlflowInstanceIdentityKeys,
+} from '@stateful-mlflow/plugin-mlflow-node';
 import {
   createKubernetesDeployAction,
+  InstanceChangeAuthorizationDeps,
   kubernetesApiFromClusters,
+  ProvisioningGuardRails,
 } from '@stateful-mlflow/plugin-scaffolder-backend-module-mlflow';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -37,6 +43,26 @@ function recordingLogger(
 }
 
 /**
+ * The operator running the action in this process: allowed everything, the catalog has no entity
+ * for its throw-away instances. The tenancy itself is tested through the backend's endpoints.
+ */
+const operatorAuthorization: InstanceChangeAuthorizationDeps = {
+  permissions: {
+    authorize: async requests =>
+      requests.map(() => ({ result: AuthorizeResult.ALLOW })),
+    authorizeConditional: async requests =>
+      requests.map(() => ({ result: AuthorizeResult.ALLOW })),
+  },
+  catalog: { getEntityByRef: async () => undefined },
+  userInfo: {
+    getUserInfo: async () => ({
+      userEntityRef: 'user:default/mock',
+      ownershipEntityRefs: ['user:default/mock'],
+    }),
+  },
+};
+
+/**
  * The `mlflow:kubernetes:deploy` action built the way the backend module builds it (clusters from
  * the same Backstage config), with its handler called in this process. For configurations the
  * production template never sends, such as the ephemeral demonstration.
@@ -53,6 +79,9 @@ export class DeployActionInProcess {
     );
     this.action = createKubernetesDeployAction({
       kubernetes: kubernetesApiFromClusters(MlflowClusters.fromConfig(config)),
+      authorization: operatorAuthorization,
+      guardRails: ProvisioningGuardRails.fromConfig(config),
+      identityKeys: MlflowInstanceIdentityKeys.fromConfig(config),
       pollIntervalMs: 1_000,
     });
   }

@@ -11,12 +11,13 @@ import { createCheckpointingContext } from '../__testUtils__/createCheckpointing
 import { awsError, fakeAws } from '../__testUtils__/aws';
 import { createIamCreateRoleAction } from './iamCreateRole';
 import { examples } from './iamCreateRole.examples';
+import { testTenancy } from '../__testUtils__/tenancy';
 
 const iam = mockClient(IAMClient);
 const sts = mockClient(STSClient);
 
 describe('mlflow:iam:createRole examples', () => {
-  const action = createIamCreateRoleAction({ aws: fakeAws });
+  const action = createIamCreateRoleAction({ aws: fakeAws, ...testTenancy() });
 
   it.each(examples.map(e => [e.description, e.example]))(
     '%s',

@@ -10,6 +10,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { awsError, fakeAws } from '../__testUtils__/aws';
 import { createIamCreateRoleAction } from './iamCreateRole';
+import {
+  fakeAuthorization,
+  testGuardRails,
+  testTenancy,
+} from '../__testUtils__/tenancy';
 
 const iam = mockClient(IAMClient);
 const sts = mockClient(STSClient);
@@ -24,7 +29,7 @@ const input = {
 };
 
 describe('mlflow:iam:createRole', () => {
-  const action = createIamCreateRoleAction({ aws: fakeAws });
+  const action = createIamCreateRoleAction({ aws: fakeAws, ...testTenancy() });
 
   beforeEach(() => {
     iam.reset();
@@ -113,12 +118,21 @@ describe('mlflow:iam:createRole', () => {
     const policy = JSON.parse(
       iam.commandCalls(PutRolePolicyCommand)[0].args[0].input.PolicyDocument!,
     );
-    expect(policy.Statement[2]).toEqual(
-      expect.objectContaining({
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: kmsKeyArn,
-      }),
-    );
+    expect(policy.Statement[2]).toEqual({
+      Sid: 'UseArtifactKey',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: kmsKeyArn,
+      Condition: {
+        StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' },
+        StringLike: {
+          'kms:EncryptionContext:aws:s3:arn': [
+            'arn:aws:s3:::acme-mlflow-demo',
+            'arn:aws:s3:::acme-mlflow-demo/artifacts/*',
+          ],
+        },
+      },
+    });
   });
 
   it('converges a role of ours and refuses one that is not', async () => {
@@ -170,6 +184,76 @@ describe('mlflow:iam:createRole', () => {
     await expect(action.handler(ctx)).rejects.toThrow(message);
     expect(iam.calls()).toHaveLength(0);
     expect(sts.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'a key the operator does not allow',
+      'arn:aws:kms:eu-west-1:210987654321:key/victim-key',
+      'Invalid kmsKeyArn: received "arn:aws:kms:eu-west-1:210987654321:key/victim-key", but the operator allows the server\'s role only the KMS keys arn:aws:kms:eu-west-1:123456789012:key/abcd-1234, arn:aws:kms:us-east-1:123456789012:key/abcd-1234 (mlflow.provisioning.allowedKmsKeyArns).',
+    ],
+    [
+      "an allowed key of another region than the bucket's",
+      'arn:aws:kms:us-east-1:123456789012:key/abcd-1234',
+      /a key in us-east-1, but the instance's bucket is in eu-west-1/,
+    ],
+  ])(
+    'refuses %s before any AWS call, also in dry-run',
+    async (_case, kmsKeyArn, message) => {
+      const guarded = createIamCreateRoleAction({
+        aws: fakeAws,
+        ...testTenancy(),
+        guardRails: testGuardRails({
+          allowedKmsKeyArns: [
+            'arn:aws:kms:eu-west-1:123456789012:key/abcd-1234',
+            'arn:aws:kms:us-east-1:123456789012:key/abcd-1234',
+          ],
+        }),
+      });
+      for (const isDryRun of [false, true]) {
+        const { ctx } = createCheckpointingContext(guarded, {
+          input: { ...input, kmsKeyArn },
+          isDryRun,
+        });
+        await expect(guarded.handler(ctx)).rejects.toThrow(message);
+      }
+      expect(iam.calls()).toHaveLength(0);
+      expect(sts.calls()).toHaveLength(0);
+    },
+  );
+
+  it('refuses a rerun on a role recording another owner, naming it, and changes nothing', async () => {
+    iam.on(GetRoleCommand).resolves({
+      Role: {
+        RoleName: 'mlflow-demo',
+        Arn: 'arn:aws:iam::123456789012:role/mlflow-demo',
+        Path: '/',
+        RoleId: 'AROA',
+        CreateDate: new Date(),
+        Tags: [
+          { Key: 'stateful-mlflow/instance', Value: 'demo' },
+          { Key: 'owner', Value: 'group:default/guests' },
+        ],
+      },
+    });
+    const guarded = createIamCreateRoleAction({
+      aws: fakeAws,
+      ...testTenancy(),
+      authorization: fakeAuthorization(),
+    });
+    for (const isDryRun of [false, true]) {
+      const { ctx } = createCheckpointingContext(guarded, {
+        input: { ...input, owner: 'user:default/mock' },
+        isDryRun,
+      });
+      await expect(guarded.handler(ctx)).rejects.toThrow(
+        'user:default/mock may not change MLflow instance "demo" (component:default/demo), owned by group:default/guests (nor transfer it to user:default/mock): user:default/mock is not a member of group:default/guests',
+      );
+    }
+    expect(iam.calls().map(c => c.args[0].constructor.name)).toEqual([
+      'GetRoleCommand',
+      'GetRoleCommand',
+    ]);
   });
 
   it('only reads during a dry-run', async () => {

@@ -21,7 +21,10 @@ import {
   trustPolicy,
   updateRoleTrust,
 } from '../aws/iam';
-import { isOursTagged, mlflowTags } from '../aws/tags';
+import { mlflowTags, taggedIdentity } from '../aws/tags';
+import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
+import { authorizeRun } from '../authorization/authorizeRun';
+import { ProvisioningGuardRails } from '../guardRails/ProvisioningGuardRails';
 import {
   accountIdInput,
   artifactPrefixInput,
@@ -41,6 +44,8 @@ import { examples } from './iamCreateRole.examples';
 /** Creates the IAM role the MLflow server's ServiceAccount assumes to reach its artifacts. */
 export function createIamCreateRoleAction(options: {
   aws: AwsClientConfigProvider;
+  authorization: InstanceChangeAuthorizationDeps;
+  guardRails: ProvisioningGuardRails;
 }) {
   return createTemplateAction({
     id: 'mlflow:iam:createRole',
@@ -94,14 +99,8 @@ export function createIamCreateRoleAction(options: {
       },
     },
     async handler(ctx) {
-      const {
-        serviceAccountName,
-        trustType,
-        environment,
-        owner,
-        tags,
-        accountId,
-      } = ctx.input;
+      const { serviceAccountName, trustType, environment, tags, accountId } =
+        ctx.input;
       const name = validateName(nameRules.instanceName, 'name', ctx.input.name);
       const names = resolveInstanceNames({ ...ctx.input, name });
       const region = validateName(
@@ -137,6 +136,9 @@ export function createIamCreateRoleAction(options: {
       const kmsKeyArn =
         ctx.input.kmsKeyArn &&
         validateName(nameRules.kmsKeyArn, 'kmsKeyArn', ctx.input.kmsKeyArn);
+      if (kmsKeyArn) {
+        options.guardRails.checkKmsKeyArn(kmsKeyArn, region);
+      }
       const permissionsBoundaryArn =
         ctx.input.permissionsBoundaryArn &&
         validateName(
@@ -168,12 +170,12 @@ export function createIamCreateRoleAction(options: {
       const policy = JSON.stringify(
         artifactPolicy({
           partition: awsPartition(region),
+          region,
           bucket,
           prefix,
           kmsKeyArn,
         }),
       );
-      const roleTags = mlflowTags({ name, owner, environment, extra: tags });
       const config = await options.aws.forRegion({ region, accountId });
       const iam = new IAMClient(config);
       const account = await callerAccountId(config);
@@ -183,13 +185,25 @@ export function createIamCreateRoleAction(options: {
 
       ctx.logger.info(`Checking whether IAM role ${roleName} exists`);
       const existing = await getRole(iam, roleName);
-      if (existing && !isOursTagged(existing.Tags, name)) {
+      const identity = existing && taggedIdentity(existing.Tags, name);
+      if (identity?.kind === 'foreign') {
         throw new InputError(
           `Invalid roleName: received ${describeReceived(
             roleName,
           )}, but an IAM role with that name already exists and was not created for MLflow instance "${name}" (it lacks the tag stateful-mlflow/instance=${name}). It is not adopted silently: choose another role name.`,
         );
       }
+      const { owner } = await authorizeRun({
+        deps: options.authorization,
+        credentials: await ctx.getInitiatorCredentials(),
+        name,
+        requestedOwner: ctx.input.owner,
+        existing: identity
+          ? [{ resource: `IAM role ${roleName}`, owner: identity.owner }]
+          : [],
+        log: message => ctx.logger.info(message),
+      });
+      const roleTags = mlflowTags({ name, owner, environment, extra: tags });
       ctx.logger.info(
         `Plan for IAM role ${roleName}: ${
           existing
@@ -198,7 +212,9 @@ export function createIamCreateRoleAction(options: {
         }; trusted by system:serviceaccount:${namespace}:${serviceAccountName} through ${
           trustType === 'irsa' ? ctx.input.oidcProviderArn : 'EKS Pod Identity'
         }; may list s3://${bucket}/${prefix}/ and get, put and delete objects there${
-          kmsKeyArn ? `, and use KMS key ${kmsKeyArn}` : ''
+          kmsKeyArn
+            ? `, and use KMS key ${kmsKeyArn} only through S3 in ${region} for this bucket`
+            : ''
         }`,
       );
 

@@ -4,9 +4,13 @@ import yaml from 'yaml';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { createInstancePlanAction } from './instancePlan';
 import { examples } from './instancePlan.examples';
+import { testTenancy } from '../__testUtils__/tenancy';
+import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 
 describe('mlflow:instance:plan examples', () => {
   const action = createInstancePlanAction({
+    ...testTenancy(),
+    kubernetes: () => new FakeKubernetesApi(),
     clusters: new MlflowClusters([
       { name: 'local', url: 'https://127.0.0.1:16443', skipTLSVerify: true },
     ]),

@@ -1,6 +1,13 @@
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { createInstancePlanAction } from './instancePlan';
+import {
+  fakeAuthorization,
+  instanceLabels,
+  testGuardRails,
+  testTenancy,
+} from '../__testUtils__/tenancy';
+import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 
 const clusters = new MlflowClusters([
   { name: 'local', url: 'https://127.0.0.1:16443', skipTLSVerify: true },
@@ -18,7 +25,11 @@ const input = {
 };
 
 async function run(overrides: Record<string, unknown>) {
-  const action = createInstancePlanAction({ clusters });
+  const action = createInstancePlanAction({
+    clusters,
+    kubernetes: () => new FakeKubernetesApi(),
+    ...testTenancy(),
+  });
   const recorded = createCheckpointingContext(action, {
     input: { ...input, ...overrides },
   });
@@ -40,9 +51,10 @@ describe('mlflow:instance:plan', () => {
       databaseSecretName: 'demo-db',
       trackingUrl: 'http://demo.mlflow.localhost',
       entityRef: 'component:default/demo',
+      owner: 'user:default/mock',
     });
     expect(logs.map(l => l.message).join('\n')).toMatch(
-      /Plan for MLflow instance demo \(dev\): RDS PostgreSQL instance mlflow-demo in eu-west-1 .* served at http:\/\/demo\.mlflow\.localhost/,
+      /Plan for MLflow instance demo \(dev\), owner user:default\/mock: RDS PostgreSQL instance mlflow-demo in eu-west-1 .* served at http:\/\/demo\.mlflow\.localhost/,
     );
     expect(requested).toEqual([]);
   });
@@ -159,4 +171,170 @@ describe('mlflow:instance:plan', () => {
       await expect(run(overrides)).rejects.toThrow(message);
     },
   );
+
+  describe('tenancy', () => {
+    const GUESTS_DEMO = {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: { name: 'demo', namespace: 'default' },
+      spec: { type: 'service', owner: 'group:default/guests' },
+    };
+
+    function plan(options: {
+      authorization: ReturnType<typeof fakeAuthorization>;
+      cluster?: FakeKubernetesApi;
+      guardRails?: ReturnType<typeof testGuardRails>;
+    }) {
+      return createInstancePlanAction({
+        clusters,
+        kubernetes: () => options.cluster ?? new FakeKubernetesApi(),
+        authorization: options.authorization,
+        guardRails: options.guardRails ?? testGuardRails(),
+      });
+    }
+
+    it.each([false, true])(
+      "refuses a run on another owner's instance, naming it and its owner (dry-run %p)",
+      async isDryRun => {
+        const authorization = fakeAuthorization({ entities: [GUESTS_DEMO] });
+        const action = plan({ authorization });
+        const { ctx, outputs } = createCheckpointingContext(action, {
+          input: { ...input, owner: 'group:default/intruders' },
+          isDryRun,
+        });
+        await expect(action.handler(ctx)).rejects.toThrow(
+          'user:default/mock may not change MLflow instance "demo" (component:default/demo), owned by group:default/guests (nor transfer it to group:default/intruders): the permission policy denies mlflow.instance.update on it',
+        );
+        expect(outputs).toEqual({});
+      },
+    );
+
+    it("lets the entity's owner rerun and transfer the instance", async () => {
+      const authorization = fakeAuthorization({
+        entities: [GUESTS_DEMO],
+        ownership: {
+          'user:default/mock': ['user:default/mock', 'group:default/guests'],
+        },
+      });
+      const action = plan({ authorization });
+      const { ctx, outputs } = createCheckpointingContext(action, {
+        input: { ...input, owner: 'team-b' },
+      });
+      await action.handler(ctx);
+      expect(outputs.owner).toBe('group:default/team-b');
+      const rerun = createCheckpointingContext(action, { input });
+      await action.handler(rerun.ctx);
+      expect(rerun.outputs.owner).toBe('group:default/guests');
+    });
+
+    it('before the entity exists, decides by the owner recorded on the namespace and Deployment', async () => {
+      const cluster = new FakeKubernetesApi();
+      const recorded = {
+        labels: instanceLabels('demo'),
+        annotations: { 'mlflow.org/owner': 'group:default/guests' },
+      };
+      cluster.objects.set('Namespace//mlflow-demo', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'mlflow-demo', ...recorded },
+      });
+      cluster.objects.set('Deployment/mlflow-demo/demo', {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'demo', namespace: 'mlflow-demo', ...recorded },
+      });
+      const refused = plan({ authorization: fakeAuthorization(), cluster });
+      await expect(
+        refused.handler(createCheckpointingContext(refused, { input }).ctx),
+      ).rejects.toThrow(
+        'user:default/mock may not change MLflow instance "demo" (component:default/demo), owned by group:default/guests: user:default/mock is not a member of group:default/guests',
+      );
+      const member = plan({
+        authorization: fakeAuthorization({
+          ownership: { 'user:default/mock': ['group:default/guests'] },
+        }),
+        cluster,
+      });
+      const { ctx, outputs } = createCheckpointingContext(member, { input });
+      await member.handler(ctx);
+      expect(outputs.owner).toBe('group:default/guests');
+    });
+
+    it("refuses a namespace or Deployment that is not this instance's, naming it", async () => {
+      const cluster = new FakeKubernetesApi();
+      cluster.objects.set('Namespace//mlflow-demo', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'mlflow-demo', labels: { team: 'b' } },
+      });
+      const action = plan({ authorization: fakeAuthorization(), cluster });
+      await expect(
+        action.handler(createCheckpointingContext(action, { input }).ctx),
+      ).rejects.toThrow(
+        /Invalid namespace: received "mlflow-demo", but that namespace exists and was not created for this instance/,
+      );
+      cluster.objects.set('Namespace//mlflow-demo', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'mlflow-demo', labels: instanceLabels('demo') },
+      });
+      cluster.objects.set('Deployment/mlflow-demo/demo', {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: {
+          name: 'demo',
+          namespace: 'mlflow-demo',
+          labels: instanceLabels('other'),
+        },
+      });
+      await expect(
+        action.handler(createCheckpointingContext(action, { input }).ctx),
+      ).rejects.toThrow(
+        /Deployment mlflow-demo\/demo already exists and was not created for MLflow instance "demo"/,
+      );
+    });
+
+    it.each([
+      [
+        'image',
+        { image: 'docker.io/evil/mlflow:1' },
+        /Invalid image: received "docker.io\/evil\/mlflow:1", but the operator allows only images matching ghcr.io\/acme\/\*\*/,
+      ],
+      [
+        'hostname',
+        { hostname: 'demo.evil.com' },
+        /Invalid hostname: received "demo.evil.com", but the operator allows only hosts in the domains localhost/,
+      ],
+      [
+        'kmsKeyId',
+        { kmsKeyId: 'arn:aws:kms:eu-west-1:210987654321:key/victim' },
+        /Invalid kmsKeyId: received "arn:aws:kms:eu-west-1:210987654321:key\/victim", but the operator allows the server's role only the KMS keys nothing/,
+      ],
+    ])(
+      "refuses a %s outside the operator's guard rails before reading anything",
+      async (_field, overrides, message) => {
+        const cluster = new FakeKubernetesApi();
+        const read = jest.spyOn(cluster, 'read');
+        const authorization = fakeAuthorization();
+        const action = plan({
+          authorization,
+          cluster,
+          guardRails: testGuardRails({
+            allowedImages: ['ghcr.io/acme/**'],
+            allowedHostnameDomains: ['localhost'],
+            allowedKmsKeyArns: [],
+          }),
+        });
+        await expect(
+          action.handler(
+            createCheckpointingContext(action, {
+              input: { ...input, ...overrides },
+            }).ctx,
+          ),
+        ).rejects.toThrow(message);
+        expect(read).not.toHaveBeenCalled();
+        expect(authorization.authorizeCalls).toEqual([]);
+      },
+    );
+  });
 });

@@ -17,12 +17,18 @@ import {
   nameInput,
   namespaceInput,
   oidcProviderArnInput,
+  ownerInput,
   rdsInstanceIdInput,
   regionInput,
   roleNameInput,
   tlsSecretNameInput,
   trustTypeInput,
 } from './inputProperties';
+import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
+import { authorizeRun } from '../authorization/authorizeRun';
+import { ProvisioningGuardRails } from '../guardRails/ProvisioningGuardRails';
+import { readInstanceOwnership } from '../kubernetes/clusterState';
+import { KubernetesApiProvider } from '../kubernetes/kubernetesApi';
 import { examples } from './instancePlan.examples';
 
 /**
@@ -31,11 +37,14 @@ import { examples } from './instancePlan.examples';
  */
 export function createInstancePlanAction(options: {
   clusters: MlflowClusters;
+  kubernetes: KubernetesApiProvider;
+  authorization: InstanceChangeAuthorizationDeps;
+  guardRails: ProvisioningGuardRails;
 }) {
   return createTemplateAction({
     id: 'mlflow:instance:plan',
     description:
-      'Checks every value of an MLflow instance (names, cluster, sizes) before anything is created, resolves the default names (RDS instance, bucket, namespace, role, Secret) and logs the plan. Creates nothing.',
+      "Checks every value of an MLflow instance (names, cluster, sizes, the operator's guard rails) and whether the initiator may create or change it, before anything is created; resolves the default names (RDS instance, bucket, namespace, role, Secret) and logs the plan. Creates nothing.",
     examples,
     supportsDryRun: true,
     schema: {
@@ -84,6 +93,7 @@ export function createInstancePlanAction(options: {
         roleName: roleNameInput,
         trustType: trustTypeInput,
         oidcProviderArn: oidcProviderArnInput,
+        owner: ownerInput,
       },
       output: {
         rdsInstanceId: z => z.string().describe('RDS DB instance identifier.'),
@@ -100,6 +110,12 @@ export function createInstancePlanAction(options: {
           z.string().describe('Public URL of the tracking server.'),
         entityRef: z =>
           z.string().describe('Catalog entity of the instance (Component).'),
+        owner: z =>
+          z
+            .string()
+            .describe(
+              'Owner of the instance after this run, a full entity ref (group:default/team-a).',
+            ),
       },
     },
     async handler(ctx) {
@@ -158,8 +174,28 @@ export function createInstancePlanAction(options: {
         );
       }
 
+      options.guardRails.checkImage(input.image);
+      options.guardRails.checkHostname(input.hostname);
+      if (input.kmsKeyId) {
+        options.guardRails.checkKmsKeyArn(input.kmsKeyId, region, 'kmsKeyId');
+      }
+      const existing = await readInstanceOwnership({
+        api: options.kubernetes(cluster, { signal: ctx.signal }),
+        name,
+        namespace: names.namespace,
+        guardRails: options.guardRails,
+      });
+      const { owner } = await authorizeRun({
+        deps: options.authorization,
+        credentials: await ctx.getInitiatorCredentials(),
+        name,
+        requestedOwner: input.owner,
+        existing,
+        log: message => ctx.logger.info(message),
+      });
+
       ctx.logger.info(
-        `Plan for MLflow instance ${name} (${input.environment}): ` +
+        `Plan for MLflow instance ${name} (${input.environment}), owner ${owner}: ` +
           `RDS PostgreSQL instance ${names.rdsInstanceId} in ${region} with database ${names.databaseName} and role ${names.databaseUsername}; ` +
           `artifacts in ${names.artifactRoot}; IAM role ${names.roleName} (${input.trustType}) limited to that prefix; ` +
           `${input.replicas} replica(s) of ${input.image} in namespace ${names.namespace} of cluster ${cluster}, ` +
@@ -176,6 +212,7 @@ export function createInstancePlanAction(options: {
       ctx.output('databaseSecretName', names.databaseSecretName);
       ctx.output('trackingUrl', names.trackingUrl ?? '');
       ctx.output('entityRef', names.entityRef);
+      ctx.output('owner', owner);
     },
   });
 }

@@ -8,6 +8,7 @@ import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 import { createKubernetesDeployAction } from './kubernetesDeploy';
 import { examples } from './kubernetesDeploy.examples';
 import { withInputDefaults } from './withInputDefaults';
+import { instanceLabels, testTenancy } from '../__testUtils__/tenancy';
 
 describe('mlflow:kubernetes:deploy examples', () => {
   it.each(examples.map(e => [e.description, e.example]))(
@@ -20,15 +21,20 @@ describe('mlflow:kubernetes:deploy examples', () => {
       cluster.objects.set(`Namespace//${namespace}`, {
         apiVersion: 'v1',
         kind: 'Namespace',
-        metadata: { name: namespace },
+        metadata: { name: namespace, labels: instanceLabels(step.input.name) },
       });
       cluster.objects.set(`Secret/${namespace}/${names.databaseSecretName}`, {
         apiVersion: 'v1',
         kind: 'Secret',
-        metadata: { name: 'db', namespace },
+        metadata: {
+          name: names.databaseSecretName,
+          namespace,
+          labels: instanceLabels(step.input.name),
+        },
       });
       const action = withInputDefaults(
         createKubernetesDeployAction({
+          ...testTenancy(),
           kubernetes: () => cluster,
           pollIntervalMs: 1,
         }),

@@ -1,6 +1,10 @@
-import { InputError } from '@backstage/errors';
+import { InputError, isError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
+import { MlflowInstanceIdentityKeys } from '@stateful-mlflow/plugin-mlflow-node';
+import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
+import { authorizeRun } from '../authorization/authorizeRun';
+import { ProvisioningGuardRails } from '../guardRails/ProvisioningGuardRails';
 import { readClusterState } from '../kubernetes/clusterState';
 import { validateDeployInput } from '../kubernetes/deployInput';
 import { dryRunManifests } from '../kubernetes/dryRunManifests';
@@ -14,11 +18,15 @@ import {
   BACKEND_STORE_URI_KEY,
   manifestsInApplyOrder,
   renderMlflowManifests,
+  SecretReaderSubject,
 } from '../kubernetes/renderMlflowManifests';
 import { waitForRollout } from '../kubernetes/rolloutWait';
 import { StepWait } from '../kubernetes/stepWait';
 import { writeManifests } from '../kubernetes/writeManifests';
+import { ensureHealthUser, FetchLike } from '../tracking/healthUser';
+import { readAuthState } from '../kubernetes/authState';
 import {
+  allowAnonymousAccessInput,
   clusterInput,
   environmentInput,
   hostnameInput,
@@ -28,6 +36,7 @@ import {
   ownerInput,
   serviceAccountNameInput,
   timeoutSecondsInput,
+  tlsClusterIssuerInput,
   tlsSecretNameInput,
 } from './inputProperties';
 import { examples } from './kubernetesDeploy.examples';
@@ -38,10 +47,19 @@ const ANY_INSTANCE = resolveInstanceNames({ name: '<name>' });
 /** Deploys an MLflow tracking server to a configured cluster with server-side apply. */
 export function createKubernetesDeployAction(options: {
   kubernetes: KubernetesApiProvider;
+  authorization: InstanceChangeAuthorizationDeps;
+  guardRails: ProvisioningGuardRails;
+  /** Signs the Deployment, so the catalog trusts the instance's owner and AWS identifiers. */
+  identityKeys: MlflowInstanceIdentityKeys;
   /** Milliseconds between status polls while waiting; tests shorten it. */
   pollIntervalMs?: number;
+  /** Who may read each instance's health Secret (mlflow.health.secretReader). */
+  healthSecretReader?: SecretReaderSubject;
+  /** Reaches the tracking server to create the health-check user; tests pass a fake. */
+  fetch?: FetchLike;
 }) {
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
+  const fetchTracking: FetchLike = options.fetch ?? fetch;
   return createTemplateAction({
     id: 'mlflow:kubernetes:deploy',
     description:
@@ -56,6 +74,7 @@ export function createKubernetesDeployAction(options: {
         image: imageInput,
         hostname: hostnameInput,
         tlsSecretName: tlsSecretNameInput,
+        tlsClusterIssuer: tlsClusterIssuerInput,
         ingressClassName: z =>
           z
             .string()
@@ -92,6 +111,13 @@ export function createKubernetesDeployAction(options: {
             .optional()
             .describe(
               'AWS region of the bucket and database (AWS_REGION of the server).',
+            ),
+        awsAccountId: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              'AWS account holding the database and bucket, when not the main account; recorded for the catalog and health checks.',
             ),
         owner: ownerInput,
         system: z =>
@@ -143,6 +169,21 @@ export function createKubernetesDeployAction(options: {
             .default(false)
             .describe(
               'Allow a sqlite backend store and a local artifact directory. Everything is lost when a pod restarts; for demonstrations only.',
+            ),
+        allowAnonymousAccess: allowAnonymousAccessInput,
+        authSecretName: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              `Secret of MLflow's sign-in (admin login, basic_auth.ini; output authSecretName of mlflow:database:create); ${ANY_INSTANCE.authSecretName} when empty.`,
+            ),
+        healthSecretName: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              `Secret of the health-check user (output healthSecretName of mlflow:database:create); ${ANY_INSTANCE.healthSecretName} when empty.`,
             ),
         dbMaxConnections: z =>
           z
@@ -249,13 +290,28 @@ export function createKubernetesDeployAction(options: {
             .describe(
               'Workspace-relative path of the written manifests, when asked for.',
             ),
+        authMode: z =>
+          z
+            .enum(['basic-auth', 'anonymous'])
+            .describe(
+              'basic-auth: users sign in (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD); anonymous: no sign-in.',
+            ),
+        authSecretName: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              'With basic-auth: the Secret holding the admin login (its name only).',
+            ),
       },
     },
     async handler(ctx) {
       const { input, logger } = ctx;
       const log = (message: string) => logger.info(message);
       const { manifestOptions, ephemeralReasons } = validateDeployInput(input);
-      const { name, namespace, cluster, backendStore } = manifestOptions;
+      const { name, namespace, cluster, backendStore, auth } = manifestOptions;
+      options.guardRails.checkImage(manifestOptions.image);
+      options.guardRails.checkHostname(manifestOptions.hostname);
       // Resolving the cluster first turns an unknown cluster name into an InputError up front,
       // also when only the manifests are written (they name the cluster).
       const api = options.kubernetes(cluster, { signal: ctx.signal });
@@ -266,8 +322,51 @@ export function createKubernetesDeployAction(options: {
           )}. EVERY EXPERIMENT, RUN AND ARTIFACT IS LOST WHEN A POD RESTARTS, and each replica sees different data. Use this for demonstrations only, never for real work. !!!`,
         );
       }
-      const manifests = renderMlflowManifests(manifestOptions);
+      // Read and authorized before anything is written, also when only the manifests are: they
+      // carry a signed identity.
+      const databaseSecretName =
+        backendStore.kind === 'secret' ? backendStore.secretName : undefined;
+      const state = await readClusterState({
+        api,
+        name,
+        namespace,
+        objects: manifestsInApplyOrder(renderMlflowManifests(manifestOptions)),
+        guardRails: options.guardRails,
+        databaseSecretName,
+        log,
+      });
+      const { owner } = await authorizeRun({
+        deps: options.authorization,
+        credentials: await ctx.getInitiatorCredentials(),
+        name,
+        requestedOwner: input.owner,
+        existing: state.existing,
+        log,
+      });
+      const authState = await readAuthState({
+        api,
+        namespace,
+        deploymentName: name,
+        auth,
+        read: input.apply,
+      });
+      const rendered = renderMlflowManifests({
+        ...manifestOptions,
+        owner,
+        auth: authState.auth,
+        healthSecretReader: options.healthSecretReader,
+      });
+      const manifests = {
+        ...rendered,
+        deployment: options.identityKeys.signDeployment(
+          rendered.deployment,
+          cluster,
+        ),
+      };
       const objects = manifestsInApplyOrder(manifests);
+      const toApply = objects.filter(
+        o => !(state.namespaceAdopted && o.kind === 'Namespace'),
+      );
 
       if (input.manifestsPath) {
         await writeManifests({
@@ -283,6 +382,10 @@ export function createKubernetesDeployAction(options: {
         ctx.output('deployment', manifests.deployment.metadata!.name!);
         ctx.output('serviceUrl', manifests.serviceUrl);
         ctx.output('trackingUrl', manifests.trackingUrl);
+        ctx.output('authMode', auth.mode);
+        if (auth.mode === 'basic-auth') {
+          ctx.output('authSecretName', auth.secretName);
+        }
       };
       log(
         `Plan for MLflow instance ${name} on cluster ${cluster}: ${objects
@@ -291,24 +394,34 @@ export function createKubernetesDeployAction(options: {
           input.workers
         } workers with a database pool of ${manifests.pool.size} (+${
           manifests.pool.maxOverflow
-        }) each; tracking URL ${manifests.trackingUrl}`,
+        }) each; tracking URL ${manifests.trackingUrl}; ${
+          auth.mode === 'basic-auth'
+            ? `sign-in required (MLflow basic-auth, admin login in Secret ${namespace}/${auth.secretName})`
+            : 'NO SIGN-IN: anyone who reaches the tracking URL may read and change everything (allowAnonymousAccess)'
+        }`,
       );
+      if (authState.turningOn) {
+        log(
+          `Turning on sign-in for MLflow instance ${name}: it answered anonymous requests until now; after this rollout every request needs a login (the admin's is in Secret ${namespace}/${authState.secretName})`,
+        );
+      }
       if (!input.apply) {
         log('apply is false: nothing is sent to the cluster');
         outputs();
         return;
       }
 
-      const databaseSecretName =
-        backendStore.kind === 'secret' ? backendStore.secretName : undefined;
-      const state = await readClusterState({
-        api,
-        name,
-        namespace,
-        objects,
-        databaseSecretName,
-        log,
-      });
+      if (authState.secretMissing) {
+        const missing = `The sign-in Secret ${namespace}/${authState.secretName} does not exist`;
+        if (!ctx.isDryRun) {
+          throw new InputError(
+            `${missing}. Run mlflow:database:create for this instance first (it writes it), or give its authSecretName.`,
+          );
+        }
+        log(
+          `Dry-run: ${missing} yet; mlflow:database:create writes it before this step in a real run`,
+        );
+      }
       if (state.databaseSecretMissing) {
         const missing = `The database Secret ${namespace}/${databaseSecretName} does not exist`;
         if (!ctx.isDryRun) {
@@ -324,7 +437,7 @@ export function createKubernetesDeployAction(options: {
         await dryRunManifests({
           api,
           cluster,
-          objects: state.toApply,
+          objects: toApply,
           namespaceExists: state.namespaceExists,
           log,
         });
@@ -339,7 +452,7 @@ export function createKubernetesDeployAction(options: {
         logger,
         signal: ctx.signal,
       };
-      for (const object of state.toApply) {
+      for (const object of toApply) {
         const ref = refOf(object);
         const key = `mlflow:k8s:${cluster}:${namespace}:${ref.kind}:${ref.name}`;
         if (object === manifests.migrationJob) {
@@ -359,6 +472,32 @@ export function createKubernetesDeployAction(options: {
       }
       if (input.waitForRollout) {
         await waitForRollout({ api, deployment: manifests.deployment, wait });
+        if (auth.mode === 'basic-auth') {
+          await ctx.checkpoint({
+            key: `mlflow:k8s:${cluster}:${namespace}:health-user:${auth.healthSecretName}`,
+            fn: async () => {
+              const logins = await authState.logins();
+              log(
+                `Making sure the health-check user ${logins.health.username} exists (default permission, no admin) at ${manifests.trackingUrl}`,
+              );
+              try {
+                const outcome = await ensureHealthUser({
+                  trackingUrl: manifests.trackingUrl,
+                  ...logins,
+                  fetch: fetchTracking,
+                  signal: ctx.signal,
+                });
+                log(`Health-check user ${logins.health.username} ${outcome}`);
+              } catch (error) {
+                logger.warn(
+                  `Could not set up the health-check user: ${
+                    isError(error) ? error.message : String(error)
+                  }. Backstage's deep health check is refused until a rerun of this step reaches the tracking URL.`,
+                );
+              }
+            },
+          });
+        }
       }
       outputs();
     },

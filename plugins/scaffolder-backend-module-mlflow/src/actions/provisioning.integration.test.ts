@@ -44,6 +44,7 @@ import { createIamCreateRoleAction } from './iamCreateRole';
 import { createKubernetesDeployAction } from './kubernetesDeploy';
 import { createRdsCreateAction } from './rdsCreate';
 import { createS3CreateAction } from './s3Create';
+import { testTenancy } from '../__testUtils__/tenancy';
 
 // Pods are local processes on a small shared machine: MLflow starts slowly under load.
 jest.setTimeout(900_000);
@@ -110,7 +111,7 @@ describe('provisioning actions against the local stack', () => {
     };
     const dryName = `${name}-dry`;
     expect(
-      await dry(createS3CreateAction({ aws }), {
+      await dry(createS3CreateAction({ aws, ...testTenancy() }), {
         name: dryName,
         bucket: `${bucket}-dry`,
         region: REGION,
@@ -123,7 +124,7 @@ describe('provisioning actions against the local stack', () => {
       }),
     ).toMatchObject({ instanceId: `mlflow-${dryName}`, status: 'dry-run' });
     expect(
-      await dry(createIamCreateRoleAction({ aws }), {
+      await dry(createIamCreateRoleAction({ aws, ...testTenancy() }), {
         name: dryName,
         region: REGION,
         bucket: `${bucket}-dry`,
@@ -164,7 +165,7 @@ describe('provisioning actions against the local stack', () => {
   });
 
   it('mlflow:s3:create makes a private, encrypted, versioned, TLS-only bucket and converges', async () => {
-    const action = createS3CreateAction({ aws });
+    const action = createS3CreateAction({ aws, ...testTenancy() });
     const { first, second } = await runTwice(action, {
       name,
       bucket,
@@ -216,7 +217,7 @@ describe('provisioning actions against the local stack', () => {
         CreateBucketConfiguration: { LocationConstraint: REGION },
       }),
     );
-    const action = createS3CreateAction({ aws });
+    const action = createS3CreateAction({ aws, ...testTenancy() });
     const { ctx } = createCheckpointingContext(action, {
       input: { name, bucket: foreign, region: REGION },
     });
@@ -412,7 +413,7 @@ describe('provisioning actions against the local stack', () => {
   });
 
   it('mlflow:iam:createRole trusts the ServiceAccount and scopes the policy to the prefix, and converges', async () => {
-    const action = createIamCreateRoleAction({ aws });
+    const action = createIamCreateRoleAction({ aws, ...testTenancy() });
     const { first } = await runTwice(action, {
       name,
       region: REGION,
@@ -440,6 +441,7 @@ describe('provisioning actions against the local stack', () => {
 
   it('mlflow:kubernetes:deploy migrates, rolls out ready pods behind a working tracking URL, converges and recovers without repeating work', async () => {
     const action = createKubernetesDeployAction({
+      ...testTenancy(),
       kubernetes: () => kube,
       pollIntervalMs: 1000,
     });

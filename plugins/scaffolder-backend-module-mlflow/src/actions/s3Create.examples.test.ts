@@ -6,12 +6,13 @@ import { createCheckpointingContext } from '../__testUtils__/createCheckpointing
 import { awsError, fakeAws } from '../__testUtils__/aws';
 import { createS3CreateAction } from './s3Create';
 import { examples } from './s3Create.examples';
+import { testTenancy } from '../__testUtils__/tenancy';
 
 const s3 = mockClient(S3Client);
 const sts = mockClient(STSClient);
 
 describe('mlflow:s3:create examples', () => {
-  const action = createS3CreateAction({ aws: fakeAws });
+  const action = createS3CreateAction({ aws: fakeAws, ...testTenancy() });
 
   it.each(examples.map(e => [e.description, e.example]))(
     '%s',

@@ -19,6 +19,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { awsError, fakeAws } from '../__testUtils__/aws';
 import { createS3CreateAction } from './s3Create';
+import { fakeAuthorization, testTenancy } from '../__testUtils__/tenancy';
 
 const s3 = mockClient(S3Client);
 const sts = mockClient(STSClient);
@@ -52,7 +53,7 @@ function mutationCount() {
 }
 
 describe('mlflow:s3:create', () => {
-  const action = createS3CreateAction({ aws: fakeAws });
+  const action = createS3CreateAction({ aws: fakeAws, ...testTenancy() });
 
   beforeEach(() => {
     s3.reset();
@@ -245,6 +246,53 @@ describe('mlflow:s3:create', () => {
       expect(mutationCount()).toBe(0);
     },
   );
+
+  it('refuses a rerun on a bucket recording another owner, naming it, also in dry-run, and changes nothing', async () => {
+    s3.on(HeadBucketCommand).resolves({});
+    s3.on(GetBucketTaggingCommand).resolves({
+      TagSet: [
+        { Key: 'stateful-mlflow/instance', Value: 'demo' },
+        { Key: 'owner', Value: 'group:default/guests' },
+      ],
+    });
+    const guarded = createS3CreateAction({
+      aws: fakeAws,
+      authorization: fakeAuthorization(),
+    });
+    for (const isDryRun of [false, true]) {
+      const { ctx } = createCheckpointingContext(guarded, {
+        input: { ...input, owner: 'group:default/intruders' },
+        isDryRun,
+      });
+      await expect(guarded.handler(ctx)).rejects.toThrow(
+        'user:default/mock may not change MLflow instance "demo" (component:default/demo), owned by group:default/guests (nor transfer it to group:default/intruders): user:default/mock is not a member of group:default/guests',
+      );
+    }
+    expect(mutationCount()).toBe(0);
+  });
+
+  it('lets a member of the recorded owner transfer the bucket, retagging it', async () => {
+    s3.on(HeadBucketCommand).resolves({});
+    s3.on(GetBucketTaggingCommand).resolves({
+      TagSet: [
+        { Key: 'stateful-mlflow/instance', Value: 'demo' },
+        { Key: 'owner', Value: 'group:default/guests' },
+      ],
+    });
+    const guarded = createS3CreateAction({
+      aws: fakeAws,
+      authorization: fakeAuthorization({
+        ownership: { 'user:default/mock': ['group:default/guests'] },
+      }),
+    });
+    const { ctx } = createCheckpointingContext(guarded, {
+      input: { ...input, owner: 'team-b' },
+    });
+    await guarded.handler(ctx);
+    expect(
+      s3.commandCalls(PutBucketTaggingCommand)[0].args[0].input.Tagging?.TagSet,
+    ).toContainEqual({ Key: 'owner', Value: 'group:default/team-b' });
+  });
 
   it('says the name is taken when another account owns the bucket', async () => {
     s3.on(HeadBucketCommand).rejects(awsError('Forbidden', 403));

@@ -15,6 +15,8 @@ import {
   readBucketState,
 } from '../aws/s3';
 import { mlflowTags } from '../aws/tags';
+import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
+import { authorizeRun } from '../authorization/authorizeRun';
 import {
   accountIdInput,
   artifactPrefixInput,
@@ -30,6 +32,7 @@ import { examples } from './s3Create.examples';
 /** Creates the artifact bucket of an MLflow instance with secure settings; converges on re-runs. */
 export function createS3CreateAction(options: {
   aws: AwsClientConfigProvider;
+  authorization: InstanceChangeAuthorizationDeps;
 }) {
   return createTemplateAction({
     id: 'mlflow:s3:create',
@@ -78,7 +81,7 @@ export function createS3CreateAction(options: {
       },
     },
     async handler(ctx) {
-      const { noncurrentVersionExpirationDays, environment, owner, accountId } =
+      const { noncurrentVersionExpirationDays, environment, accountId } =
         ctx.input;
       const name = validateName(nameRules.instanceName, 'name', ctx.input.name);
       const bucket = validateName(
@@ -128,6 +131,18 @@ export function createS3CreateAction(options: {
       if (state.kind === 'foreign' || (state.kind === 'untagged' && !adopt)) {
         throw foreignBucketError(bucket, name);
       }
+      const { owner } = await authorizeRun({
+        deps: options.authorization,
+        credentials: await ctx.getInitiatorCredentials(),
+        name,
+        requestedOwner: ctx.input.owner,
+        // An adopted untagged bucket is this task's own creation, not an existing instance.
+        existing:
+          state.kind === 'ours'
+            ? [{ resource: `bucket ${bucket}`, owner: state.owner }]
+            : [],
+        log: message => ctx.logger.info(message),
+      });
 
       ctx.logger.info(
         `Plan for bucket ${bucket} in ${region}: ${

@@ -20,10 +20,10 @@ import {
   mlflowInstanceUpdatePermission,
 } from '@stateful-mlflow/plugin-mlflow-common';
 
-/** The services the check asks. */
+/** The services the check asks; of the catalog, only the entity lookup. */
 export type InstanceChangeAuthorizationDeps = {
   permissions: PermissionsService;
-  catalog: CatalogService;
+  catalog: Pick<CatalogService, 'getEntityByRef'>;
   userInfo: UserInfoService;
 };
 

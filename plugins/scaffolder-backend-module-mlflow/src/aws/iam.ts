@@ -58,9 +58,14 @@ export function trustPolicy(options: {
   };
 }
 
-/** Permissions limited to the artifact prefix of one bucket (and its KMS key when there is one). */
+/**
+ * Permissions limited to the artifact prefix of one bucket, and, when the bucket uses SSE-KMS, its
+ * key only through S3 in the bucket's region and only for this bucket's objects (encryption
+ * context), so the role cannot decrypt anything else with that key.
+ */
 export function artifactPolicy(options: {
   partition: string;
+  region: string;
   bucket: string;
   prefix: string;
   kmsKeyArn?: string;
@@ -94,6 +99,18 @@ export function artifactPolicy(options: {
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: options.kmsKeyArn,
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': `s3.${options.region}.amazonaws.com`,
+        },
+        // With a bucket key the context is the bucket's ARN, without one the object's.
+        StringLike: {
+          'kms:EncryptionContext:aws:s3:arn': [
+            bucketArn,
+            `${bucketArn}/${options.prefix}/*`,
+          ],
+        },
+      },
     });
   }
   return { Version: '2012-10-17', Statement: statements };

@@ -18,12 +18,13 @@ import {
 import { InputError } from '@backstage/errors';
 import { describeReceived } from '@stateful-mlflow/plugin-mlflow-common';
 import { awsErrorName, awsHttpStatus, callAws } from './awsErrors';
-import { AwsTag, isOursTagged } from './tags';
+import { AwsTag, taggedIdentity } from './tags';
 
 /** What exists under a bucket name in the caller's account. */
 export type BucketState =
   | { kind: 'absent' }
-  | { kind: 'ours' }
+  /** Tagged for this instance; `owner` is the owner its tags record. */
+  | { kind: 'ours'; owner?: string }
   /** Ours or not: created without our tag, e.g. by a run that stopped before tagging it. */
   | { kind: 'untagged'; createdAt?: Date; empty: boolean }
   | { kind: 'foreign' };
@@ -80,8 +81,9 @@ export async function readBucketState(
       );
     }
   }
-  if (isOursTagged(tagSet, options.name)) {
-    return { kind: 'ours' };
+  const identity = taggedIdentity(tagSet, options.name);
+  if (identity.kind === 'ours') {
+    return identity;
   }
   if (tagSet.length > 0) {
     return { kind: 'foreign' };

@@ -8,6 +8,9 @@ export type AwsTag = { Key: string; Value: string };
 
 export const MANAGED_BY_TAG_KEY = 'managed-by';
 
+/** The tag recording the owner of the instance, a full entity ref (read by the health checks too). */
+export const OWNER_TAG_KEY = 'owner';
+
 /** Tags on every AWS resource we create: the instance that owns it, who owns that, and ourselves. */
 export function mlflowTags(options: {
   name: string;
@@ -23,7 +26,7 @@ export function mlflowTags(options: {
     environment: options.environment,
   };
   if (options.owner) {
-    tags.owner = options.owner;
+    tags[OWNER_TAG_KEY] = options.owner;
   }
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
@@ -36,4 +39,21 @@ export function isOursTagged(
   return (tags ?? []).some(
     t => t.Key === OWNERSHIP_TAG_KEY && t.Value === name,
   );
+}
+
+/** Whose a tagged resource is: this instance's (with the owner it records), or someone else's. */
+export type TaggedIdentity =
+  | { kind: 'ours'; owner?: string }
+  | { kind: 'foreign' };
+
+/** Reads the instance identity from a resource's tags: ours only with our instance tag. */
+export function taggedIdentity(
+  tags: Array<{ Key?: string; Value?: string }> | undefined,
+  name: string,
+): TaggedIdentity {
+  if (!isOursTagged(tags, name)) {
+    return { kind: 'foreign' };
+  }
+  const owner = tags?.find(t => t.Key === OWNER_TAG_KEY)?.Value;
+  return owner ? { kind: 'ours', owner } : { kind: 'ours' };
 }

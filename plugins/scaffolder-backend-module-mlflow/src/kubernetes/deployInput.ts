@@ -65,6 +65,9 @@ function checkOptionalNames(input: DeployInput) {
       validateName(rule, field, value);
     }
   }
+  if (input.awsAccountId && !/^\d{12}$/.test(input.awsAccountId)) {
+    invalid('awsAccountId', input.awsAccountId, 'a 12-digit AWS account id');
+  }
   input.allowedClientNamespaces.forEach((ns, i) =>
     validateName(nameRules.kubernetesName, `allowedClientNamespaces[${i}]`, ns),
   );
@@ -205,6 +208,7 @@ export function validateDeployInput(input: DeployInput): DeployPlan {
       serviceAccountName: names.serviceAccountName,
       roleArn: input.roleArn,
       region: input.region,
+      awsAccountId: input.awsAccountId,
       owner: input.owner,
       system: input.system,
       description: input.description,

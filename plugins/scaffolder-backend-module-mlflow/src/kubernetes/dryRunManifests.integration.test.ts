@@ -17,6 +17,7 @@ import {
   manifestsInApplyOrder,
   renderMlflowManifests,
 } from './renderMlflowManifests';
+import { testTenancy } from '../__testUtils__/tenancy';
 
 jest.setTimeout(120_000);
 
@@ -58,7 +59,10 @@ describe('dry-run of a brand-new instance on the local stack', () => {
 
   it('has the API server accept every object although the namespace does not exist, and creates nothing', async () => {
     const action = withInputDefaults(
-      createKubernetesDeployAction({ kubernetes: () => kube }),
+      createKubernetesDeployAction({
+        kubernetes: () => kube,
+        ...testTenancy(),
+      }),
     );
     const { ctx, logs } = createCheckpointingContext(action, {
       input: { ...input },

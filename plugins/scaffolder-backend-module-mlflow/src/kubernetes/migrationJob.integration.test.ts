@@ -21,6 +21,7 @@ import {
   MlflowKubernetesApi,
 } from './kubernetesApi';
 import { BACKEND_STORE_URI_KEY } from './renderMlflowManifests';
+import { testTenancy } from '../__testUtils__/tenancy';
 
 // Three failing migration pods with the Job controller's back-off, then a migration and a rollout,
 // all as local processes on a small shared machine.
@@ -116,6 +117,7 @@ describe('the migration Job on the local stack', () => {
   it('fails on a wrong database password, then a rerun after the fix replaces the failed Job and converges', async () => {
     const action = withInputDefaults(
       createKubernetesDeployAction({
+        ...testTenancy(),
         kubernetes: (cluster, options) =>
           kubernetesApiFromClusters(clusters)(cluster, options),
         pollIntervalMs: 1000,

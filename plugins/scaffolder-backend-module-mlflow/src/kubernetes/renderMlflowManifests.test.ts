@@ -124,6 +124,7 @@ describe('renderMlflowManifests', () => {
     expect(m.serviceAccount.metadata!.annotations).toEqual({
       'eks.amazonaws.com/role-arn':
         'arn:aws:iam::123456789012:role/mlflow-demo',
+      'mlflow.org/owner': 'group:default/ml',
     });
   });
 

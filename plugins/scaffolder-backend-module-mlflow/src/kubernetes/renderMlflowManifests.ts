@@ -17,6 +17,7 @@ import type {
 } from '@kubernetes/client-node';
 import {
   ANNOTATION_KUBERNETES_ID,
+  ANNOTATION_MLFLOW_AWS_ACCOUNT_ID,
   ANNOTATION_MLFLOW_AWS_REGION,
   ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
   ANNOTATION_MLFLOW_RDS_INSTANCE_ID,
@@ -67,6 +68,9 @@ export type MlflowManifestOptions = {
   serviceAccountName: string;
   roleArn?: string;
   region?: string;
+  /** AWS account holding the instance's database and bucket, when not the main account. */
+  awsAccountId?: string;
+  /** The instance's owner, recorded on every object so a rerun can check whose it is. */
   owner?: string;
   system?: string;
   description?: string;
@@ -385,6 +389,7 @@ export function renderMlflowManifests(
   };
   const optionalAnnotations: Array<[string, string | undefined]> = [
     [ANNOTATION_MLFLOW_AWS_REGION, o.region],
+    [ANNOTATION_MLFLOW_AWS_ACCOUNT_ID, o.awsAccountId],
     [ANNOTATION_MLFLOW_RDS_INSTANCE_ID, o.rdsInstanceId],
     [
       ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT,
@@ -519,7 +524,7 @@ export function renderMlflowManifests(
     },
   };
 
-  return {
+  const manifests: MlflowManifests = {
     namespace,
     serviceAccount,
     configMap,
@@ -533,6 +538,15 @@ export function renderMlflowManifests(
     serviceUrl,
     pool,
   };
+  if (o.owner) {
+    for (const object of manifestsInApplyOrder(manifests)) {
+      object.metadata!.annotations = {
+        ...object.metadata!.annotations,
+        [DEPLOYMENT_ANNOTATION_OWNER]: o.owner,
+      };
+    }
+  }
+  return manifests;
 }
 
 /** The objects in the order they are applied: the migration Job before the Deployment rolls. */

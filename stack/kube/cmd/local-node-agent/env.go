@@ -27,7 +27,7 @@ func (a *agent) resolveEnv(ctx context.Context, pod *corev1.Pod, c corev1.Contai
 		}
 	}
 	env := map[string]string{
-		"PATH":                    filepath.Dir(a.cfg.mlflowBin) + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"PATH":                    filepath.Dir(a.mlflowBinFor(c.Image)) + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME":                    home,
 		"TMPDIR":                  tmp,
 		"LANG":                    "C.UTF-8",

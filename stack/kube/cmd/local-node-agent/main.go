@@ -4,8 +4,9 @@
 // It registers one Node, binds every unscheduled Pod to it, runs the `mlflow` commands of the
 // Pods' containers as local processes (each Pod in a fresh private working directory), reports
 // their status honestly from the Pods' probes, and serves Services and Ingress hosts on one local
-// HTTP port with Host-header routing. Container images are ignored: only `mlflow` commands run,
-// with the pinned MLflow of the stack's virtualenv.
+// HTTP port with Host-header routing. There is no container runtime: only `mlflow …` and
+// `python -m …` commands run, with the MLflow virtualenv the image's tag names (--mlflow-versions)
+// or the stack's pinned one.
 package main
 
 import (
@@ -32,6 +33,7 @@ type config struct {
 	nodeName    string
 	stateDir    string
 	mlflowBin   string
+	mlflowVers  mlflowVersions
 	ingressAddr string
 	healthAddr  string
 	kubeletAddr string
@@ -45,7 +47,8 @@ func main() {
 	flag.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster")
 	flag.StringVar(&cfg.nodeName, "node-name", "local-node", "name of the Node this agent registers")
 	flag.StringVar(&cfg.stateDir, "state-dir", "", "folder for pod working directories and logs")
-	flag.StringVar(&cfg.mlflowBin, "mlflow-bin", "", "mlflow executable run in place of a container's `mlflow`")
+	flag.StringVar(&cfg.mlflowBin, "mlflow-bin", "", "mlflow executable run in place of a container's `mlflow` (images whose tag names no version of --mlflow-versions)")
+	versions := flag.String("mlflow-versions", "", "VERSION=PATH,...: the mlflow executable of each MLflow version an image tag may name (…/mlflow:v3.16.1)")
 	flag.StringVar(&cfg.ingressAddr, "ingress-addr", "127.0.0.1:80", "address of the ingress / service proxy")
 	flag.StringVar(&cfg.healthAddr, "health-addr", "127.0.0.1:10248", "address of the agent's /healthz")
 	flag.StringVar(&cfg.kubeletAddr, "kubelet-addr", "127.0.0.1:10250", "address of the kubelet API subset (container logs) the apiserver proxies to")
@@ -56,6 +59,10 @@ func main() {
 	flag.Parse()
 	if cfg.kubeconfig == "" || cfg.stateDir == "" || cfg.mlflowBin == "" {
 		log.Fatal("--kubeconfig, --state-dir and --mlflow-bin are required")
+	}
+	var err error
+	if cfg.mlflowVers, err = parseMlflowVersions(*versions); err != nil {
+		log.Fatal(err)
 	}
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
 

@@ -80,10 +80,10 @@ func (a *agent) startPod(ctx context.Context, pod *corev1.Pod) *podRuntime {
 		return rt
 	}
 	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
-		if argv := containerArgv(c); len(argv) == 0 || filepath.Base(argv[0]) != "mlflow" {
+		if _, ok := containerProgram(containerArgv(c), a.mlflowBinFor(c.Image)); !ok {
 			a.reportBlocked(ctx, pod, block(reasonUnsupportedCommand, fmt.Sprintf(
-				"container %q runs %q: this local node (a stand-in for a kubelet) only runs `mlflow` commands, with the stack's pinned MLflow; the image is ignored",
-				c.Name, strings.Join(argv, " "))))
+				"container %q runs %q: this local node (a stand-in for a kubelet) only runs `mlflow …` and `python -m …` commands, with the MLflow virtualenv the image tag names (%s) or the stack's default",
+				c.Name, redactURIPasswords(strings.Join(containerArgv(c), " ")), a.cfg.mlflowVers)))
 			return nil
 		}
 	}
@@ -197,9 +197,13 @@ func (a *agent) buildContainer(pod *corev1.Pod, rt *podRuntime, c corev1.Contain
 	for i := range argv {
 		argv[i] = rewriteMounts(expandVars(argv[i], lookup), mounts)
 	}
-	args, err := a.localizeMlflowArgs(rt, argv[1:], mounts, rootfs)
-	if err != nil {
-		return nil, err
+	program, _ := containerProgram(argv, a.mlflowBinFor(c.Image))
+	args := argv[1:]
+	if filepath.Base(program) == "mlflow" {
+		var err error
+		if args, err = a.localizeMlflowArgs(rt, args, mounts, rootfs); err != nil {
+			return nil, err
+		}
 	}
 	workDir := rootfs
 	if c.WorkingDir != "" {
@@ -214,7 +218,7 @@ func (a *agent) buildContainer(pod *corev1.Pod, rt *podRuntime, c corev1.Contain
 	}
 	return &container{
 		name: c.Name, image: c.Image, spec: c, workDir: workDir,
-		argv:    append([]string{a.cfg.mlflowBin}, args...),
+		argv:    append([]string{program}, args...),
 		env:     envList,
 		logPath: filepath.Join(a.logDir(pod), c.Name+".log"),
 		tail:    newTailBuffer(64 * 1024),
@@ -383,7 +387,7 @@ func (a *agent) launch(rt *podRuntime, c *container, probes bool) error {
 	rt.mu.Unlock()
 	pidFile := filepath.Join(rt.dir, c.name+".pid")
 	_ = os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600)
-	log.Printf("pod %s container %s: pid %d: %s", rt.key, c.name, cmd.Process.Pid, strings.Join(c.argv, " "))
+	log.Printf("pod %s container %s: pid %d: %s", rt.key, c.name, cmd.Process.Pid, redactURIPasswords(strings.Join(c.argv, " ")))
 	go func() {
 		err := cmd.Wait()
 		code := 0
