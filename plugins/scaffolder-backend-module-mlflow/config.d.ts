@@ -1,5 +1,27 @@
 export interface Config {
   mlflow?: {
+    /**
+     * Guard rails of the provisioning actions. Images, hostnames and KMS keys are refused unless
+     * listed here (fail closed).
+     */
+    provisioning?: {
+      /**
+       * Images the tracking server may run: patterns where `*` matches within one path segment
+       * and `**` across segments, e.g. `ghcr.io/acme/mlflow-server:*`.
+       */
+      allowedImages?: string[];
+      /** Domains the Ingress host must be (or be under), e.g. `mlflow.example.com`. */
+      allowedHostnameDomains?: string[];
+      /** Namespaces the actions may create or use (`*` patterns); `mlflow-*` when unset. */
+      allowedNamespaces?: string[];
+      /**
+       * Existing namespaces that were not created for the instance and may be used as they are.
+       * None when unset: an existing namespace is used only when it carries the instance's identity.
+       */
+      adoptableNamespaces?: string[];
+      /** KMS key ARNs the server's IAM role may be granted (through S3 in the key's region only). */
+      allowedKmsKeyArns?: string[];
+    };
     database?: {
       /**
        * Where `mlflow:database:create` connects instead of the RDS endpoint, e.g. a tunnel or a

@@ -1,0 +1,41 @@
+import type { DBInstance } from '@aws-sdk/client-rds';
+import { InputError } from '@backstage/errors';
+import {
+  describeReceived,
+  OWNERSHIP_TAG_KEY,
+} from '@stateful-mlflow/plugin-mlflow-common';
+import { taggedIdentity } from './tags';
+
+/**
+ * Checks, before anyone logs in as master, that the RDS instance was created for the MLflow
+ * instance `name` (its tags) and that the master secret is that instance's own managed secret, so
+ * a template cannot point the database step at another team's instance or secret. Read-only:
+ * works on the DescribeDBInstances answer, in dry-run too. Returns the owner the instance records.
+ */
+export function verifyRdsInstanceIdentity(options: {
+  name: string;
+  instanceId: string;
+  instance: DBInstance;
+  masterSecretArn?: string;
+}): { owner?: string } {
+  const { name, instanceId, instance } = options;
+  const identity = taggedIdentity(instance.TagList, name);
+  if (identity.kind === 'foreign') {
+    throw new InputError(
+      `Invalid instanceId: received ${describeReceived(
+        instanceId,
+      )}, but that RDS instance was not created for MLflow instance "${name}" (it lacks the tag ${OWNERSHIP_TAG_KEY}=${name}). The database step never logs in to another instance.`,
+    );
+  }
+  const managed = instance.MasterUserSecret?.SecretArn;
+  if (options.masterSecretArn && options.masterSecretArn !== managed) {
+    throw new InputError(
+      `Invalid masterSecretArn: received ${describeReceived(
+        options.masterSecretArn,
+      )}, but that is not the managed master secret of RDS instance ${instanceId} (${
+        managed ?? 'it has none'
+      }). Leave masterSecretArn empty to use the instance's own.`,
+    );
+  }
+  return { owner: identity.owner };
+}
