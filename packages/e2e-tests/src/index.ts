@@ -1,4 +1,7 @@
 // The harness pieces that bench/ drives too (by package name).
+export { useBackstage } from './lib/backstageUnderTest';
+export type { BackstageUnderTest } from './lib/backstageUnderTest';
+export { launchChromium, signInAsGuest } from './lib/browser';
 export { waitForEntity } from './lib/catalogEntities';
 export {
   defaultResourceNames,

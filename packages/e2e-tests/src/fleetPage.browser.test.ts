@@ -1,0 +1,238 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { readStackEnv } from '@internal/stack-env';
+import { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import {
+  BackstageUnderTest,
+  ensureInstance,
+  useBackstage,
+} from './lib/backstageUnderTest';
+import { launchChromium, screenshot, signInAsGuest } from './lib/browser';
+import { eventually } from './lib/eventually';
+import { TrackingServerDeployment } from './lib/trackingServerDeployment';
+import { demoValues } from './provisionDemo';
+
+/*
+ * The MLflow fleet page (/mlflow) in Debian's Chromium, against the real backend, the local stack and
+ * live MLflow servers: the demo instance and a second one are listed; stopping the second (scaling
+ * its Deployment to 0) shows it unhealthy after a refresh without reloading the page; the status
+ * filter "Unhealthy" shows it and not the demo; the page's URL opened anew shows the same view.
+ *
+ * Both instances are created through the template when the catalog lacks them and are kept for the
+ * next run (the demo is the one scripts/provision-demo makes). The second is started again at the end.
+ * E2E_SCREENSHOT_DIR=docs saves the screenshot used in the READMEs.
+ */
+
+jest.setTimeout(45 * 60_000);
+
+const DEMO = 'demo';
+const SECOND = 'fleet-second';
+/** The backend refreshes one entity at most this often (mlflow.health.refreshMinIntervalSeconds). */
+const REFRESH_MIN_INTERVAL_MS = 10_000;
+
+function fleet(page: Page): Locator {
+  return page.getByRole('region', { name: 'MLflow fleet' });
+}
+
+function rowOf(page: Page, name: string): Locator {
+  return fleet(page).locator(
+    `tbody tr[data-entity-ref="component:default/${name}"]`,
+  );
+}
+
+/** Waits until every batch answered (the region is no longer busy). */
+async function settled(page: Page): Promise<void> {
+  await page
+    .locator('section[aria-label="MLflow fleet"][aria-busy="false"]')
+    .waitFor({ timeout: 120_000 });
+}
+
+async function statusOf(row: Locator): Promise<string | null> {
+  return row.locator('span[data-status]').getAttribute('data-status');
+}
+
+/**
+ * Presses "Refresh health" until `name`'s row satisfies `wanted`. The backend checks one entity
+ * again at most every 10 s and answers from its cache in between, so presses are spaced by that.
+ */
+async function refreshUntil(
+  page: Page,
+  name: string,
+  wanted: (status: string | null) => boolean,
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
+  await eventually(
+    async () => {
+      await fleet(page).getByRole('button', { name: 'Refresh health' }).click();
+      await settled(page);
+      const status = await statusOf(rowOf(page, name));
+      if (!wanted(status)) {
+        throw new Error(
+          `${name} is ${status} after a refresh; waiting for ${what}`,
+        );
+      }
+    },
+    { timeoutMs, intervalMs: REFRESH_MIN_INTERVAL_MS + 1000 },
+  );
+}
+
+/** Opens `url`, signing in as guest first if the app asks. */
+async function openSignedIn(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  const enter = page.getByRole('button', { name: 'Enter' });
+  await enter.or(fleet(page)).first().waitFor({ timeout: 120_000 });
+  if (await enter.isVisible()) {
+    await enter.click();
+  }
+  await settled(page);
+}
+
+async function shownRefs(page: Page): Promise<Array<string | null>> {
+  const rows = fleet(page).locator('tbody tr');
+  const refs: Array<string | null> = [];
+  for (let i = 0; i < (await rows.count()); i++) {
+    refs.push(await rows.nth(i).getAttribute('data-entity-ref'));
+  }
+  return refs;
+}
+
+describe('the MLflow fleet page, in a real browser', () => {
+  let backstage: BackstageUnderTest;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let second: TrackingServerDeployment;
+  let originalReplicas = 0;
+
+  beforeAll(async () => {
+    const stack = readStackEnv();
+    backstage = await useBackstage(stack.appConfigPath);
+    const log = (name: string) => (line: string) =>
+      process.stdout.write(`[${name}] ${line}\n`);
+    await ensureInstance(
+      backstage,
+      demoValues(stack.awsRegion) as { name: string },
+      log(DEMO),
+    );
+    await ensureInstance(
+      backstage,
+      {
+        ...demoValues(stack.awsRegion),
+        name: SECOND,
+        hostname: `${SECOND}.mlflow.localhost`,
+        description: 'Second MLflow instance of the fleet page browser test.',
+      },
+      log(SECOND),
+    );
+
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(stack.kubeconfig);
+    second = await TrackingServerDeployment.of({
+      kubeConfig,
+      backendUrl: backstage.backendUrl,
+      token: await backstage.guestToken(),
+      entityName: SECOND,
+    });
+    originalReplicas = Math.max(1, (await second.replicas()).desired);
+    // A previous run that stopped half-way may have left it stopped.
+    await second.scale(originalReplicas, 300_000);
+
+    browser = await launchChromium();
+    context = await browser.newContext({
+      viewport: { width: 1600, height: 900 },
+    });
+    page = await context.newPage();
+    await signInAsGuest(page, backstage.appUrl);
+    await page.getByRole('link', { name: 'Create' }).first().waitFor();
+  });
+
+  afterAll(async () => {
+    // Leave the second instance running whatever happened above.
+    if (second && originalReplicas > 0) {
+      await second.scale(originalReplicas, 300_000);
+    }
+    await browser?.close();
+    await backstage?.stop();
+  });
+
+  it('is in the sidebar and lists the demo and the second instance', async () => {
+    await page.getByRole('link', { name: 'MLflow fleet' }).click();
+    await settled(page);
+    expect(new URL(page.url()).pathname).toBe('/mlflow');
+
+    await rowOf(page, DEMO).waitFor();
+    await rowOf(page, SECOND).waitFor();
+    await refreshUntil(
+      page,
+      SECOND,
+      status => status !== null && status !== 'unhealthy',
+      'a running instance',
+      180_000,
+    );
+    const cells = rowOf(page, SECOND).locator('td');
+    // MLflow version, environment, owner, region, cluster, replicas ready
+    expect(await cells.nth(2).textContent()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(await cells.nth(3).textContent()).not.toBe('—');
+    expect(await cells.nth(4).textContent()).toBe('guests');
+    expect(await cells.nth(7).textContent()).toBe(
+      `${originalReplicas}/${originalReplicas}`,
+    );
+    await screenshot(page, 'mlflow-fleet');
+  });
+
+  it('shows the stopped instance as unhealthy after a refresh, without reloading the page', async () => {
+    await page.evaluate(() => {
+      (window as unknown as { fleetPageMarker: boolean }).fleetPageMarker =
+        true;
+    });
+    await second.scale(0, 120_000);
+
+    await refreshUntil(
+      page,
+      SECOND,
+      status => status === 'unhealthy',
+      'unhealthy',
+      120_000,
+    );
+    expect(
+      await page.evaluate(
+        () =>
+          (window as unknown as { fleetPageMarker?: boolean }).fleetPageMarker,
+      ),
+    ).toBe(true);
+    expect(await statusOf(rowOf(page, DEMO))).not.toBe('unhealthy');
+  });
+
+  it('filters to unhealthy instances: the stopped one, not the demo', async () => {
+    await fleet(page).getByRole('button', { name: 'Status All' }).click();
+    await page.getByRole('option', { name: 'Unhealthy' }).click();
+    await page.waitForURL(
+      url => url.searchParams.get('status') === 'unhealthy',
+    );
+
+    const refs = await shownRefs(page);
+    expect(refs).toContain(`component:default/${SECOND}`);
+    expect(refs).not.toContain(`component:default/${DEMO}`);
+    for (const ref of refs) {
+      const row = fleet(page).locator(`tbody tr[data-entity-ref="${ref}"]`);
+      expect(await statusOf(row)).toBe('unhealthy');
+    }
+    await screenshot(page, 'mlflow-fleet-unhealthy');
+  });
+
+  it('reproduces the view from its URL in a new tab', async () => {
+    const url = page.url();
+    const refs = await shownRefs(page);
+    const other = await context.newPage();
+    try {
+      await openSignedIn(other, url);
+      expect(new URL(other.url()).searchParams.get('status')).toBe('unhealthy');
+      await expect(
+        fleet(other).getByRole('button', { name: 'Status Unhealthy' }).count(),
+      ).resolves.toBe(1);
+      expect(await shownRefs(other)).toEqual(refs);
+    } finally {
+      await other.close();
+    }
+  });
+});
