@@ -29,6 +29,7 @@ import { LockedMasterSession } from '../database/lockedMasterSession';
 import {
   connectWithPg,
   openPostgres,
+  SqlClient,
   SqlConnector,
   withPostgres,
 } from '../database/postgresConnection';
@@ -41,6 +42,14 @@ import {
   databaseSecretManifest,
   readDatabaseSecret,
 } from '../kubernetes/databaseSecret';
+import {
+  MLFLOW_PERMISSIONS,
+  writeAuthSecrets,
+} from '../kubernetes/authSecrets';
+import {
+  assertAuthDatabaseFreeOrOurs,
+  provisionAuthDatabase,
+} from '../database/provisionAuthDatabase';
 import { KubernetesApiProvider } from '../kubernetes/kubernetesApi';
 import { StepDeadline } from '../util/stepDeadline';
 import {
@@ -71,6 +80,8 @@ export function createDatabaseCreateAction(options: {
   lockPollIntervalMs?: number;
   /** Longest time one AWS call or SQL statement may take; the step's timeoutSeconds bounds it too. */
   callTimeoutMs?: number;
+  /** PEM bundle the RDS certificate is verified against (mlflow.database.caBundlePath). */
+  caBundle?: string;
 }) {
   const connect = options.connect ?? connectWithPg;
   const pollIntervalMs = options.pollIntervalMs ?? 15_000;
@@ -138,9 +149,47 @@ export function createDatabaseCreateAction(options: {
         environment: environmentInput,
         owner: ownerInput,
         tags: tagsInput,
+        defaultPermission: z =>
+          z
+            .enum(MLFLOW_PERMISSIONS)
+            .default('READ')
+            .describe(
+              "What every signed-in user may do on experiments and models nobody granted them: READ (default), EDIT, MANAGE or NO_PERMISSIONS. Written into MLflow's auth config.",
+            ),
+        authDatabaseName: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              "Database of MLflow's sign-in (users, permissions), owned by the same role; <database>_auth when empty.",
+            ),
+        authSecretName: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              'Secret of the admin login, the Flask secret key and basic_auth.ini; <name>-mlflow-auth when empty. Generated once, kept by reruns.',
+            ),
+        healthSecretName: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              "Secret of the login of Backstage's health-check user; <name>-mlflow-health when empty.",
+            ),
         timeoutSeconds: z => timeoutSecondsInput(z, 1800),
       },
       output: {
+        authDatabaseName: z =>
+          z.string().describe("Database of MLflow's sign-in."),
+        authSecretName: z =>
+          z
+            .string()
+            .describe(
+              'Secret holding the admin login (its name; the value stays in the cluster).',
+            ),
+        healthSecretName: z =>
+          z.string().describe("Secret holding the health-check user's login."),
         databaseName: z => z.string().describe('Name of the database.'),
         username: z =>
           z.string().describe('Login role of the tracking server.'),
@@ -164,6 +213,7 @@ export function createDatabaseCreateAction(options: {
       const plan = planDatabase(input);
       const { name, instanceId, databaseName, username } = plan;
       const { namespace, secretName, secretsManagerName: smName } = plan;
+      const { authDatabaseName, authSecretName, healthSecretName } = plan;
       const kube = options.kubernetes(input.cluster);
       const labels: Record<string, string> = {
         [LABEL_APP_INSTANCE]: name,
@@ -200,16 +250,38 @@ export function createDatabaseCreateAction(options: {
         });
       }
       const endpoint = databaseEndpoint(instanceId, instance, override);
-      const { host, port, sslMode } = endpoint;
+      const { host, port, sslMode, connectSslMode } = endpoint;
       if (override) {
         ctx.logger.info(
           `Connecting through mlflow.database.connectionOverride (${host}:${port}, sslmode=${sslMode}) instead of the RDS endpoint`,
+        );
+      }
+      if (connectSslMode !== 'verify-full') {
+        ctx.logger.warn(
+          `The connection to PostgreSQL at ${host}:${port} is ${
+            connectSslMode === 'disable'
+              ? 'NOT encrypted'
+              : "encrypted but its certificate is NOT verified (anyone in the path can pose as the server and read the master user's password)"
+          }: mlflow.database.connectionOverride.sslMode is ${connectSslMode}. Acceptable for a local stand-in only; use verify-full with mlflow.database.caBundlePath everywhere else.`,
+        );
+      } else {
+        ctx.logger.info(
+          `Verifying the certificate of PostgreSQL at ${host} (verify-full) against ${
+            options.caBundle
+              ? 'mlflow.database.caBundlePath'
+              : "Node's trust store (mlflow.database.caBundlePath is not set)"
+          }`,
         );
       }
       const masterSecretArn =
         plan.masterSecretArn || instance?.MasterUserSecret?.SecretArn;
       const secretRef = { namespace, secretName, field: 'secretName' };
       const ownership = { instance: name, databaseName, username };
+      const authOwnership = { instance: name, authDatabaseName, username };
+      const assertBothFreeOrOurs = async (client: SqlClient) => {
+        await assertDatabaseFreeOrOurs(client, ownership);
+        await assertAuthDatabaseFreeOrOurs(client, authOwnership);
+      };
       await readDatabaseSecret(kube, secretRef);
 
       const masterConnection = async () => {
@@ -221,6 +293,7 @@ export function createDatabaseCreateAction(options: {
         return masterConnectionConfig(
           endpoint,
           await readMasterLogin(secrets, masterSecretArn, deadline),
+          options.caBundle,
         );
       };
 
@@ -241,7 +314,13 @@ export function createDatabaseCreateAction(options: {
           secretName,
           namespace,
           labels,
-          credentials: { ...endpoint, username, password, databaseName },
+          credentials: {
+            ...endpoint,
+            username,
+            password,
+            databaseName,
+            authDatabaseName,
+          },
         });
       const outputs = () => {
         ctx.output('databaseName', databaseName);
@@ -249,6 +328,9 @@ export function createDatabaseCreateAction(options: {
         ctx.output('secretName', secretName);
         ctx.output('host', host);
         ctx.output('port', port);
+        ctx.output('authDatabaseName', authDatabaseName);
+        ctx.output('authSecretName', authSecretName);
+        ctx.output('healthSecretName', healthSecretName);
       };
 
       if (ctx.isDryRun) {
@@ -263,10 +345,13 @@ export function createDatabaseCreateAction(options: {
         }
         if (instance?.DBInstanceStatus === 'available') {
           ctx.logger.info(
-            `Checking whether database ${databaseName} and role ${username} are free or ours`,
+            `Checking whether databases ${databaseName} and ${authDatabaseName} and role ${username} are free or ours`,
           );
-          await withPostgres(connect, await masterConnection(), deadline, c =>
-            assertDatabaseFreeOrOurs(c, ownership),
+          await withPostgres(
+            connect,
+            await masterConnection(),
+            deadline,
+            assertBothFreeOrOurs,
           );
         } else {
           ctx.logger.info(
@@ -318,7 +403,7 @@ export function createDatabaseCreateAction(options: {
           key: `mlflow:database:${input.cluster}:${namespace}:secret:${secretName}`,
           fn: async () => {
             // A database or role of someone else is refused before its password lands anywhere.
-            await session.use(c => assertDatabaseFreeOrOurs(c, ownership));
+            await session.use(assertBothFreeOrOurs);
             const password = await session.password();
             ctx.logger.info(
               `Storing the database credentials in Secret ${namespace}/${secretName}`,
@@ -345,6 +430,38 @@ export function createDatabaseCreateAction(options: {
                 );
               }
             }),
+        });
+        await ctx.checkpoint({
+          key: `mlflow:database:${instanceId}:${authDatabaseName}:${username}:auth-provision`,
+          fn: () =>
+            session.use(async client => {
+              ctx.logger.info(
+                `Creating MLflow's sign-in database ${authDatabaseName} owned by ${username} on ${instanceId}`,
+              );
+              await provisionAuthDatabase(client, authOwnership);
+            }),
+        });
+        await ctx.checkpoint({
+          key: `mlflow:database:${input.cluster}:${namespace}:auth-secrets:${authSecretName}:${healthSecretName}`,
+          fn: async () => {
+            // Opening the session takes the instance's lock: two runs never generate two
+            // different admin passwords.
+            await session.password();
+            await writeAuthSecrets({
+              kube,
+              namespace,
+              labels,
+              authSecretName,
+              healthSecretName,
+              authDatabase: {
+                ...endpoint,
+                username,
+                databaseName: authDatabaseName,
+              },
+              defaultPermission: input.defaultPermission,
+              log: message => ctx.logger.info(message),
+            });
+          },
         });
         if (input.storeInSecretsManager) {
           const secretArn = await ctx.checkpoint({

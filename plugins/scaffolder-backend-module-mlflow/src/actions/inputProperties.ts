@@ -157,3 +157,19 @@ export const tlsSecretNameInput = (z: Z) =>
     .describe(
       'TLS Secret for the hostname; the tracking URL is https when set.',
     );
+
+export const tlsClusterIssuerInput = (z: Z) =>
+  z
+    .string()
+    .optional()
+    .describe(
+      'cert-manager ClusterIssuer that issues the certificate of the hostname (into tlsSecretName, or <name>-tls); the tracking URL is https when set.',
+    );
+
+export const allowAnonymousAccessInput = (z: Z) =>
+  z
+    .boolean()
+    .default(false)
+    .describe(
+      'Turn sign-in off: anyone who reaches the tracking URL may read and change everything. Refused in prod.',
+    );

@@ -26,6 +26,9 @@ export type DatabaseRequest = {
   namespace?: string;
   secretName?: string;
   secretsManagerName?: string;
+  authDatabaseName?: string;
+  authSecretName?: string;
+  healthSecretName?: string;
 };
 
 /** The validated names of the database step, defaults from the instance's name resolver. */
@@ -39,6 +42,9 @@ export type DatabasePlan = {
   namespace: string;
   secretName: string;
   secretsManagerName: string;
+  authDatabaseName: string;
+  authSecretName: string;
+  healthSecretName: string;
 };
 
 /** Validates the request; InputErrors name the field, the value and the rule. */
@@ -52,6 +58,9 @@ export function planDatabase(request: DatabaseRequest): DatabasePlan {
     namespace: request.namespace,
     databaseSecretName: request.secretName,
     secretsManagerName: request.secretsManagerName,
+    authDatabaseName: request.authDatabaseName,
+    authSecretName: request.authSecretName,
+    healthSecretName: request.healthSecretName,
   });
   return {
     name,
@@ -93,11 +102,34 @@ export function planDatabase(request: DatabaseRequest): DatabasePlan {
       'secretsManagerName',
       names.secretsManagerName,
     ),
+    authDatabaseName: validateName(
+      nameRules.postgresDatabaseName,
+      'authDatabaseName',
+      names.authDatabaseName,
+    ),
+    authSecretName: validateName(
+      nameRules.kubernetesName,
+      'authSecretName',
+      names.authSecretName,
+    ),
+    healthSecretName: validateName(
+      nameRules.kubernetesName,
+      'healthSecretName',
+      names.healthSecretName,
+    ),
   };
 }
 
-/** Where the server and the step reach PostgreSQL: the override, or the instance's endpoint. */
-export type DatabaseEndpoint = { host: string; port: number; sslMode: SslMode };
+/**
+ * Where the server and the step reach PostgreSQL: the override, or the instance's endpoint.
+ * `sslMode` is the server's (in its URI); `connectSslMode` the step's own connection.
+ */
+export type DatabaseEndpoint = {
+  host: string;
+  port: number;
+  sslMode: SslMode;
+  connectSslMode: SslMode;
+};
 
 export function databaseEndpoint(
   instanceId: string,
@@ -110,6 +142,8 @@ export function databaseEndpoint(
     port: override?.port ?? instance?.Endpoint?.Port ?? 5432,
     // RDS forces TLS (rds.force_ssl=1), so a plain connection through an override fails closed.
     sslMode: override ? override.sslMode ?? 'disable' : 'require',
+    // The master session is verified: an unverified one could hand its password to anyone.
+    connectSslMode: override ? override.sslMode ?? 'disable' : 'verify-full',
   };
 }
 
@@ -117,6 +151,7 @@ export function databaseEndpoint(
 export function masterConnectionConfig(
   endpoint: DatabaseEndpoint,
   login: PostgresLogin,
+  caBundle?: string,
 ): ClientConfig {
   return {
     host: endpoint.host,
@@ -124,7 +159,7 @@ export function masterConnectionConfig(
     user: login.username,
     password: login.password,
     database: 'postgres',
-    ssl: sslOptions(endpoint.sslMode),
+    ssl: sslOptions(endpoint.connectSslMode, caBundle),
   };
 }
 
@@ -133,15 +168,8 @@ export function describeDatabasePlan(
   plan: DatabasePlan,
   options: { cluster: string; storeInSecretsManager: boolean },
 ): string {
-  return `Plan for database ${plan.databaseName} on ${
-    plan.instanceId
-  }: login role ${
-    plan.username
-  } owning it with a generated password, CONNECT revoked from PUBLIC, credentials in Secret ${
-    plan.namespace
-  }/${plan.secretName} on cluster ${options.cluster}${
-    options.storeInSecretsManager
-      ? ` and in Secrets Manager as ${plan.secretsManagerName}`
-      : ''
-  }`;
+  const copy = options.storeInSecretsManager
+    ? ` and in Secrets Manager as ${plan.secretsManagerName}`
+    : '';
+  return `Plan for database ${plan.databaseName} on ${plan.instanceId}: login role ${plan.username} owning it with a generated password, CONNECT revoked from PUBLIC, credentials in Secret ${plan.namespace}/${plan.secretName} on cluster ${options.cluster}${copy}; MLflow's sign-in database ${plan.authDatabaseName} beside it, its admin login in Secret ${plan.namespace}/${plan.authSecretName} and the health-check login in Secret ${plan.namespace}/${plan.healthSecretName}`;
 }

@@ -31,12 +31,18 @@ const CANCEL_REQUEST_CODE = 80877102;
 const CANCEL_SEND_TIMEOUT_MS = 2_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 
-/** node-postgres TLS options for a libpq-style sslmode. */
-export function sslOptions(sslMode: SslMode): ClientConfig['ssl'] {
+/**
+ * node-postgres TLS options for a libpq-style sslmode. verify-full checks the chain (against `ca`,
+ * e.g. the RDS bundle, or Node's trust store) and the host name; require only encrypts.
+ */
+export function sslOptions(sslMode: SslMode, ca?: string): ClientConfig['ssl'] {
   if (sslMode === 'disable') {
     return false;
   }
-  return { rejectUnauthorized: sslMode === 'verify-full' };
+  if (sslMode === 'require') {
+    return { rejectUnauthorized: false };
+  }
+  return { rejectUnauthorized: true, ...(ca ? { ca } : {}) };
 }
 
 /** Asks the server to stop the statement running on another connection (the wire protocol's CancelRequest). */

@@ -12,16 +12,31 @@ const credentials = {
   port: 5432,
   databaseName: 'mlflow_demo',
   sslMode: 'require' as const,
+  authDatabaseName: 'mlflow_demo_auth',
 };
 const ref = { namespace: 'mlflow-demo', secretName: 'demo-db' };
 
 describe('databaseSecret', () => {
-  it('URL-encodes user and password in the backend store URI', () => {
+  it('keeps the password out of the URIs (PGPASSWORD holds it) and URL-encodes the user', () => {
     expect(
       backendStoreUri({ ...credentials, username: 'a@b', databaseName: 'db' }),
-    ).toBe(
-      'postgresql://a%40b:p%3Aw%2Fd%40%23%3F@db.example:5432/db?sslmode=require',
-    );
+    ).toBe('postgresql://a%40b@db.example:5432/db?sslmode=require');
+    const values = databaseSecretManifest({
+      ...ref,
+      labels: {},
+      credentials,
+    }).stringData!;
+    expect(values).toMatchObject({
+      MLFLOW_BACKEND_STORE_URI:
+        'postgresql://mlflow_demo@db.example:5432/mlflow_demo?sslmode=require',
+      MLFLOW_AUTH_DATABASE_URI:
+        'postgresql://mlflow_demo@db.example:5432/mlflow_demo_auth?sslmode=require',
+      PGPASSWORD: 'p:w/d@#?',
+    });
+    const withPassword = Object.entries(values)
+      .filter(([, value]) => value.includes(credentials.password))
+      .map(([key]) => key);
+    expect(withPassword).toEqual(['PGPASSWORD']);
   });
 
   it('reads back the login of a Secret it wrote', async () => {

@@ -6,7 +6,11 @@ import {
 } from '@stateful-mlflow/plugin-mlflow-common';
 import type { SslMode } from '../database/postgresConnection';
 import { MlflowKubernetesApi } from './kubernetesApi';
-import { BACKEND_STORE_URI_KEY } from './renderMlflowManifests';
+import { passwordlessUri } from './authSecrets';
+import {
+  AUTH_DATABASE_URI_KEY,
+  BACKEND_STORE_URI_KEY,
+} from './renderMlflowManifests';
 
 /** What the tracking server needs to reach its database. */
 export type DatabaseCredentials = {
@@ -16,16 +20,19 @@ export type DatabaseCredentials = {
   port: number;
   databaseName: string;
   sslMode: SslMode;
+  /** Database of MLflow's basic-auth app, on the same server, owned by the same role. */
+  authDatabaseName: string;
 };
 
-/** The backend store URI MLflow reads, user and password URL-encoded. */
+/**
+ * The backend store URI MLflow reads. Without the password: libpq (psycopg) takes it from
+ * PGPASSWORD, so the URI may appear in an argument (`mlflow db upgrade <uri>`) without leaking it.
+ */
 export function backendStoreUri(c: DatabaseCredentials): string {
-  return `postgresql://${encodeURIComponent(c.username)}:${encodeURIComponent(
-    c.password,
-  )}@${c.host}:${c.port}/${c.databaseName}?sslmode=${c.sslMode}`;
+  return passwordlessUri(c);
 }
 
-/** The Secret holding the credentials: the URI for MLflow and libpq's variables for tools. */
+/** The Secret holding the credentials: the URIs for MLflow and libpq's variables (PGPASSWORD). */
 export function databaseSecretManifest(options: {
   secretName: string;
   namespace: string;
@@ -44,6 +51,10 @@ export function databaseSecretManifest(options: {
     type: 'Opaque',
     stringData: {
       [BACKEND_STORE_URI_KEY]: backendStoreUri(c),
+      [AUTH_DATABASE_URI_KEY]: passwordlessUri({
+        ...c,
+        databaseName: c.authDatabaseName,
+      }),
       PGUSER: c.username,
       PGPASSWORD: c.password,
       PGDATABASE: c.databaseName,

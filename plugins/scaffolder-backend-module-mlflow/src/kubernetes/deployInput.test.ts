@@ -13,6 +13,7 @@ const input: DeployInput = {
   workers: 2,
   artifactsDestination: 's3://acme-mlflow-demo/artifacts',
   allowEphemeralStorage: false,
+  allowAnonymousAccess: false,
   dbMaxConnections: 100,
   cpuRequest: '250m',
   memoryRequest: '512Mi',
@@ -40,6 +41,11 @@ describe('validateDeployInput', () => {
       serviceAccountName: names.serviceAccountName,
       backendStore: { kind: 'secret', secretName: names.databaseSecretName },
       migrationTimeoutSeconds: 900,
+      auth: {
+        mode: 'basic-auth',
+        secretName: names.authSecretName,
+        healthSecretName: names.healthSecretName,
+      },
     });
     expect(ephemeralReasons).toEqual([]);
   });
@@ -51,6 +57,8 @@ describe('validateDeployInput', () => {
     ['proxyBodySize', '5 GB', /Invalid proxyBodySize/],
     ['roleArn', 'arn:aws:iam::123:role/x', /Invalid roleArn/],
     ['system', '-x-', /Invalid system/],
+    ['tlsClusterIssuer', 'Lets_Encrypt', /Invalid tlsClusterIssuer/],
+    ['authSecretName', 'Auth', /Invalid authSecretName/],
     ['extraEnv', { '1X': 'y' }, /Invalid extraEnv key/],
     [
       'extraEnv',
@@ -89,6 +97,7 @@ describe('validateDeployInput', () => {
     const { manifestOptions, ephemeralReasons } = validateDeployInput({
       ...input,
       allowEphemeralStorage: true,
+      allowAnonymousAccess: true,
       backendStoreUri: 'sqlite:////tmp/mlflow.db',
       artifactsDestination: '/tmp/artifacts',
     });
@@ -100,5 +109,33 @@ describe('validateDeployInput', () => {
       "artifacts on the pod's local disk (/tmp/artifacts)",
       'a sqlite backend store in the pod (sqlite:////tmp/mlflow.db)',
     ]);
+  });
+
+  it('turns sign-in off only when asked, never in prod, naming the field and the value', () => {
+    expect(
+      validateDeployInput({ ...input, allowAnonymousAccess: true })
+        .manifestOptions.auth,
+    ).toEqual({ mode: 'anonymous' });
+    expect(() =>
+      validateDeployInput({
+        ...input,
+        environment: 'prod',
+        allowAnonymousAccess: true,
+      }),
+    ).toThrow(
+      /^Invalid allowAnonymousAccess: received true\. Accepted: false in prod/,
+    );
+  });
+
+  it('asks for anonymous access with an inline sqlite store, which has no sign-in database', () => {
+    expect(() =>
+      validateDeployInput({
+        ...input,
+        allowEphemeralStorage: true,
+        backendStoreUri: 'sqlite:////tmp/mlflow.db',
+      }),
+    ).toThrow(
+      /^Invalid allowAnonymousAccess: received false\. Accepted: true with an inline backendStoreUri/,
+    );
   });
 });

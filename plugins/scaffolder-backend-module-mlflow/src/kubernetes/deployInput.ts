@@ -1,5 +1,7 @@
 import { InputError } from '@backstage/errors';
 import {
+  AUTH_MODE_ANONYMOUS,
+  AUTH_MODE_BASIC_AUTH,
   describeReceived,
   nameRules,
   parseS3Uri,
@@ -9,6 +11,7 @@ import {
 import {
   BACKEND_STORE_URI_KEY,
   BackendStore,
+  MlflowAuth,
   MlflowManifestOptions,
   sizeConnectionPools,
 } from './renderMlflowManifests';
@@ -24,12 +27,18 @@ export type DeployInput = Omit<
   | 'serviceAccountName'
   | 'backendStore'
   | 'migrationTimeoutSeconds'
+  | 'auth'
+  | 'healthSecretReader'
 > & {
   namespace?: string;
   serviceAccountName?: string;
   databaseSecretName?: string;
   backendStoreUri?: string;
   allowEphemeralStorage: boolean;
+  /** Turns MLflow's sign-in off; refused in prod. */
+  allowAnonymousAccess: boolean;
+  authSecretName?: string;
+  healthSecretName?: string;
   timeoutSeconds: number;
 };
 
@@ -51,6 +60,9 @@ function invalid(field: string, value: unknown, accepted: string): never {
 function checkOptionalNames(input: DeployInput) {
   const optional = [
     ['tlsSecretName', input.tlsSecretName, nameRules.kubernetesName],
+    ['tlsClusterIssuer', input.tlsClusterIssuer, nameRules.kubernetesName],
+    ['authSecretName', input.authSecretName, nameRules.kubernetesName],
+    ['healthSecretName', input.healthSecretName, nameRules.kubernetesName],
     ['ingressClassName', input.ingressClassName, nameRules.kubernetesName],
     ['serviceAccountName', input.serviceAccountName, nameRules.kubernetesName],
     ['databaseSecretName', input.databaseSecretName, nameRules.kubernetesName],
@@ -159,6 +171,51 @@ function backendStoreOf(
   return { kind: 'ephemeral', uri };
 }
 
+/** The refusal of a boolean setting, its value spelled out. */
+function invalidFlag(field: string, value: boolean, accepted: string): never {
+  throw new InputError(
+    `Invalid ${field}: received ${value}. Accepted: ${accepted}.`,
+  );
+}
+
+/** Refuses anonymous access in prod: the plan and the deploy step share this rule. */
+export function checkAnonymousAccess(o: {
+  environment: string;
+  allowAnonymousAccess: boolean;
+}) {
+  if (o.allowAnonymousAccess && o.environment === 'prod') {
+    invalidFlag(
+      'allowAnonymousAccess',
+      true,
+      'false in prod: a production tracking server always requires sign-in (MLflow basic-auth)',
+    );
+  }
+}
+
+/** Sign-in on (basic-auth) unless anonymous access is asked for, which prod and inline stores refuse. */
+function authOf(
+  input: DeployInput,
+  names: { authSecretName: string; healthSecretName: string },
+  inlineBackendStore: boolean,
+): MlflowAuth {
+  if (!input.allowAnonymousAccess) {
+    if (inlineBackendStore) {
+      invalidFlag(
+        'allowAnonymousAccess',
+        false,
+        'true with an inline backendStoreUri: the sign-in database and its Secret come from mlflow:database:create, which a throw-away server does not have',
+      );
+    }
+    return {
+      mode: AUTH_MODE_BASIC_AUTH,
+      secretName: names.authSecretName,
+      healthSecretName: names.healthSecretName,
+    };
+  }
+  checkAnonymousAccess(input);
+  return { mode: AUTH_MODE_ANONYMOUS };
+}
+
 /**
  * Validates every input of the deploy action before anything is sent anywhere (an InputError
  * naming the field, the value and what is accepted) and resolves the instance's names.
@@ -170,6 +227,8 @@ export function validateDeployInput(input: DeployInput): DeployPlan {
     namespace: input.namespace,
     databaseSecretName: input.databaseSecretName,
     serviceAccountName: input.serviceAccountName,
+    authSecretName: input.authSecretName,
+    healthSecretName: input.healthSecretName,
   });
   validateName(nameRules.kubernetesNamespace, 'namespace', names.namespace);
   validateName(nameRules.clusterName, 'cluster', input.cluster);
@@ -193,6 +252,7 @@ export function validateDeployInput(input: DeployInput): DeployPlan {
       )}. Kubernetes pods are ephemeral: a restart wipes every experiment, run and artifact stored in them. Accepted: the database Secret from mlflow:database:create and artifactsDestination s3://bucket/prefix, or allowEphemeralStorage: true for a throw-away demonstration.`,
     );
   }
+  const auth = authOf(input, names, backendStore.kind === 'ephemeral');
   return {
     manifestOptions: {
       name,
@@ -201,6 +261,7 @@ export function validateDeployInput(input: DeployInput): DeployPlan {
       image,
       hostname,
       tlsSecretName: input.tlsSecretName,
+      tlsClusterIssuer: input.tlsClusterIssuer,
       ingressClassName: input.ingressClassName,
       environment: input.environment,
       replicas: input.replicas,
@@ -227,6 +288,7 @@ export function validateDeployInput(input: DeployInput): DeployPlan {
       extraEnv: input.extraEnv,
       runAsUser: input.runAsUser,
       migrationTimeoutSeconds: input.timeoutSeconds,
+      auth,
     },
     ephemeralReasons,
   };

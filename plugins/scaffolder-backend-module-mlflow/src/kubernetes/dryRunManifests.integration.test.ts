@@ -34,6 +34,7 @@ const input: DeployInput = {
   workers: 1,
   artifactsDestination: names.artifactRoot,
   allowEphemeralStorage: false,
+  allowAnonymousAccess: false,
   dbMaxConnections: 100,
   cpuRequest: '250m',
   memoryRequest: '512Mi',

@@ -1,6 +1,7 @@
 import { dumpYaml } from '@kubernetes/client-node';
 import yaml from 'yaml';
 import {
+  AUTH_DATABASE_URI_KEY,
   BACKEND_STORE_URI_KEY,
   allowedHosts,
   manifestsInApplyOrder,
@@ -39,7 +40,22 @@ const baseOptions: MlflowManifestOptions = {
   extraEnv: {},
   runAsUser: 1000,
   migrationTimeoutSeconds: 600,
+  auth: {
+    mode: 'basic-auth',
+    secretName: 'demo-mlflow-auth',
+    healthSecretName: 'demo-mlflow-health',
+    configHash: 'abc123',
+  },
 };
+const anonymousOptions: MlflowManifestOptions = {
+  ...baseOptions,
+  environment: 'dev',
+  auth: { mode: 'anonymous' },
+};
+const fromDbSecret = (name: string) => ({
+  name,
+  valueFrom: { secretKeyRef: { name: 'demo-db', key: name } },
+});
 
 describe('renderMlflowManifests', () => {
   const m = renderMlflowManifests(baseOptions);
@@ -82,13 +98,27 @@ describe('renderMlflowManifests', () => {
       'mlflow.org/description': 'Demo',
       'mlflow.org/environment': 'prod',
       'mlflow.org/database-name': 'mlflow_demo',
+      'mlflow.org/auth-mode': 'basic-auth',
+      'mlflow.org/auth-admin-secret': 'demo-mlflow-auth',
+      'mlflow.org/health-secret': 'demo-mlflow-health',
     });
+    expect(
+      renderMlflowManifests(anonymousOptions).deployment.metadata!.annotations!,
+    ).toMatchObject({ 'mlflow.org/auth-mode': 'anonymous' });
+    expect(
+      Object.keys(
+        renderMlflowManifests(anonymousOptions).deployment.metadata!
+          .annotations!,
+      ),
+    ).not.toContain('mlflow.org/auth-admin-secret');
   });
 
   it('runs mlflow server with the store from the Secret, S3 artifacts and the allowed hosts', () => {
     expect(server.command).toEqual(['mlflow']);
     expect(server.args).toEqual([
       'server',
+      '--app-name',
+      'basic-auth',
       '--artifacts-destination',
       's3://acme-mlflow-demo/artifacts',
       '--serve-artifacts',
@@ -113,10 +143,19 @@ describe('renderMlflowManifests', () => {
       ]),
     );
     expect(server.env).toEqual([
+      fromDbSecret(BACKEND_STORE_URI_KEY),
+      fromDbSecret('PGPASSWORD'),
       {
-        name: BACKEND_STORE_URI_KEY,
+        name: 'MLFLOW_AUTH_CONFIG_PATH',
+        value: '/etc/mlflow-auth/basic_auth.ini',
+      },
+      {
+        name: 'MLFLOW_FLASK_SERVER_SECRET_KEY',
         valueFrom: {
-          secretKeyRef: { name: 'demo-db', key: BACKEND_STORE_URI_KEY },
+          secretKeyRef: {
+            name: 'demo-mlflow-auth',
+            key: 'flask-secret-key',
+          },
         },
       },
     ]);
@@ -128,10 +167,12 @@ describe('renderMlflowManifests', () => {
     });
   });
 
-  it('probes readiness through the database and liveness through /health', () => {
-    expect(server.readinessProbe!.httpGet!.path).toBe(
-      '/api/2.0/mlflow/experiments/search?max_results=1',
-    );
+  it('probes readiness through the database without sign-in, /health with it, liveness through /health', () => {
+    expect(server.readinessProbe!.httpGet!.path).toBe('/health');
+    expect(
+      renderMlflowManifests(anonymousOptions).deployment.spec!.template.spec!
+        .containers[0].readinessProbe!.httpGet!.path,
+    ).toBe('/api/2.0/mlflow/experiments/search?max_results=1');
     expect(server.livenessProbe!.httpGet!.path).toBe('/health');
     expect(server.startupProbe!.httpGet!.path).toBe('/health');
   });
@@ -148,8 +189,26 @@ describe('renderMlflowManifests', () => {
       runAsNonRoot: true,
       capabilities: { drop: ['ALL'] },
     });
-    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: {} }]);
-    expect(server.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(pod.volumes).toEqual([
+      { name: 'tmp', emptyDir: {} },
+      {
+        name: 'auth-config',
+        secret: {
+          secretName: 'demo-mlflow-auth',
+          items: [{ key: 'basic_auth.ini', path: 'basic_auth.ini' }],
+          defaultMode: 0o440,
+        },
+      },
+    ]);
+    expect(server.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'auth-config', mountPath: '/etc/mlflow-auth', readOnly: true },
+    ]);
+    expect(
+      m.deployment.spec!.template.metadata!.annotations![
+        'mlflow.org/auth-config-hash'
+      ],
+    ).toBe('abc123');
     expect(server.resources).toEqual({
       requests: { cpu: '250m', memory: '512Mi' },
       limits: { memory: '1Gi' },
@@ -163,15 +222,37 @@ describe('renderMlflowManifests', () => {
 
   it('runs the migration Job with the same store, surfacing its logs on failure, under a name that changes with its template', () => {
     const job = m.migrationJob!.spec!.template.spec!;
-    expect(job.containers[0].command).toEqual(['mlflow']);
-    expect(job.containers[0].args).toEqual([
+    // The tracking store first, then the auth database, both before any replica starts.
+    expect(job.initContainers![0].command).toEqual(['mlflow']);
+    expect(job.initContainers![0].args).toEqual([
       'db',
       'upgrade',
       `$(${BACKEND_STORE_URI_KEY})`,
     ]);
-    expect(job.containers[0].terminationMessagePolicy).toBe(
-      'FallbackToLogsOnError',
-    );
+    expect(job.containers[0].command).toEqual(['python']);
+    expect(job.containers[0].args).toEqual([
+      '-m',
+      'mlflow.server.auth',
+      'db',
+      'upgrade',
+      '--url',
+      `$(${AUTH_DATABASE_URI_KEY})`,
+    ]);
+    expect(job.containers[0].env).toEqual([
+      fromDbSecret(BACKEND_STORE_URI_KEY),
+      fromDbSecret('PGPASSWORD'),
+      fromDbSecret(AUTH_DATABASE_URI_KEY),
+    ]);
+    for (const c of [...job.initContainers!, ...job.containers]) {
+      expect(c.terminationMessagePolicy).toBe('FallbackToLogsOnError');
+    }
+    const anonymousJob =
+      renderMlflowManifests(anonymousOptions).migrationJob!.spec!.template
+        .spec!;
+    expect(anonymousJob.initContainers).toBeUndefined();
+    expect(anonymousJob.containers.map(c => c.args)).toEqual([
+      ['db', 'upgrade', `$(${BACKEND_STORE_URI_KEY})`],
+    ]);
     expect(job.restartPolicy).toBe('Never');
     const applyOrder = manifestsInApplyOrder(m).map(o => o.kind);
     expect(applyOrder.indexOf('Job')).toBeLessThan(
@@ -231,6 +312,85 @@ describe('renderMlflowManifests', () => {
     expect(tls.ingress.spec!.tls).toEqual([
       { hosts: ['demo.mlflow.example.com'], secretName: 'cert' },
     ]);
+    const issued = renderMlflowManifests({
+      ...baseOptions,
+      tlsClusterIssuer: 'letsencrypt',
+    });
+    expect(issued.trackingUrl).toBe('https://demo.mlflow.example.com');
+    expect(
+      issued.ingress.metadata!.annotations!['cert-manager.io/cluster-issuer'],
+    ).toBe('letsencrypt');
+    expect(issued.ingress.spec!.tls).toEqual([
+      { hosts: ['demo.mlflow.example.com'], secretName: 'demo-tls' },
+    ]);
+  });
+
+  it('lets only the configured subject get the health Secret, and only that one', () => {
+    expect(m.healthSecretRole).toBeUndefined();
+    const withReader = renderMlflowManifests({
+      ...baseOptions,
+      healthSecretReader: {
+        kind: 'ServiceAccount',
+        name: 'backstage',
+        namespace: 'backstage',
+      },
+    });
+    expect(withReader.healthSecretRole!.rules).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['demo-mlflow-health'],
+        verbs: ['get'],
+      },
+    ]);
+    expect(withReader.healthSecretRoleBinding!.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'backstage', namespace: 'backstage' },
+    ]);
+    expect(withReader.healthSecretRoleBinding!.roleRef.name).toBe(
+      withReader.healthSecretRole!.metadata!.name,
+    );
+    expect(
+      renderMlflowManifests({
+        ...anonymousOptions,
+        healthSecretReader: { kind: 'User', name: 'backstage' },
+      }).healthSecretRole,
+    ).toBeUndefined();
+  });
+
+  it('puts no password, admin login or auth config in an argument, a ConfigMap or an annotation', () => {
+    for (const options of [baseOptions, anonymousOptions]) {
+      const rendered = renderMlflowManifests({
+        ...options,
+        extraEnv: { MLFLOW_S3_ENDPOINT_URL: 'http://s3.local' },
+      });
+      const pods = [
+        rendered.deployment.spec!.template.spec!,
+        rendered.migrationJob!.spec!.template.spec!,
+      ];
+      const args = pods
+        .flatMap(p => [...(p.initContainers ?? []), ...p.containers])
+        .flatMap(c => [...(c.command ?? []), ...(c.args ?? [])]);
+      // Database URIs reach argv only as $(VAR) references, and those URIs carry no password.
+      expect(args.filter(a => /postgres|password|PGPASSWORD|@/i.test(a))).toEqual(
+        [],
+      );
+      const env = pods.flatMap(p =>
+        [...(p.initContainers ?? []), ...p.containers].flatMap(c => c.env!),
+      );
+      // Every credential comes from a Secret; plain values are names and paths.
+      for (const e of env.filter(v => /PASSWORD|SECRET|URI/.test(v.name))) {
+        expect(
+          e.value === undefined || e.name === 'MLFLOW_AUTH_CONFIG_PATH',
+        ).toBe(true);
+      }
+      expect(Object.keys(rendered.configMap.data!).join()).not.toMatch(
+        /PASSWORD|SECRET|URI/,
+      );
+      const annotations = manifestsInApplyOrder(rendered).flatMap(o =>
+        Object.values(o.metadata?.annotations ?? {}),
+      );
+      expect(annotations.join('\n')).not.toMatch(/postgres|password|admin_/i);
+    }
   });
 
   it('writes valid YAML, NetworkPolicy peers included, and never a database URI', () => {
@@ -266,7 +426,7 @@ describe('renderMlflowManifests', () => {
 
   it('puts an ephemeral sqlite URI inline and runs no migration Job', () => {
     const e = renderMlflowManifests({
-      ...baseOptions,
+      ...anonymousOptions,
       backendStore: { kind: 'ephemeral', uri: 'sqlite:////tmp/mlflow.db' },
       artifactsDestination: '/tmp/artifacts',
     });

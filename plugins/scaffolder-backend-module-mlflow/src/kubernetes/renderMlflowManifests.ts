@@ -11,6 +11,8 @@ import type {
   V1PodSpec,
   V1PodTemplateSpec,
   V1Probe,
+  V1Role,
+  V1RoleBinding,
   V1SecurityContext,
   V1Service,
   V1ServiceAccount,
@@ -23,9 +25,14 @@ import {
   ANNOTATION_MLFLOW_RDS_INSTANCE_ID,
   ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT,
   ANNOTATION_MLFLOW_TRACKING_URL,
+  AUTH_MODE_ANONYMOUS,
+  AUTH_MODE_BASIC_AUTH,
+  DEPLOYMENT_ANNOTATION_AUTH_ADMIN_SECRET,
+  DEPLOYMENT_ANNOTATION_AUTH_MODE,
   DEPLOYMENT_ANNOTATION_DATABASE_NAME,
   DEPLOYMENT_ANNOTATION_DESCRIPTION,
   DEPLOYMENT_ANNOTATION_ENVIRONMENT,
+  DEPLOYMENT_ANNOTATION_HEALTH_SECRET,
   DEPLOYMENT_ANNOTATION_OWNER,
   DEPLOYMENT_ANNOTATION_SYSTEM,
   LABEL_APP_INSTANCE,
@@ -37,11 +44,20 @@ import {
   resolveInstanceNames,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { createHash } from 'node:crypto';
+import {
+  AUTH_CONFIG_DIR,
+  AUTH_CONFIG_FILE,
+  AUTH_SECRET_KEYS,
+} from './authSecrets';
 
 /** Port the tracking server listens on, in the pod and on the Service. */
 export const MLFLOW_PORT = 5000;
 /** Key of the backend-store URI in the database Secret written by mlflow:database:create. */
 export const BACKEND_STORE_URI_KEY = 'MLFLOW_BACKEND_STORE_URI';
+/** Key of the auth database's URI (no password) in the same Secret. */
+export const AUTH_DATABASE_URI_KEY = 'MLFLOW_AUTH_DATABASE_URI';
+/** Key of the database password in that Secret; libpq reads it from the environment. */
+export const DATABASE_PASSWORD_KEY = 'PGPASSWORD';
 const LABEL_APP_COMPONENT = 'app.kubernetes.io/component';
 const COMPONENT_SERVER = 'tracking-server';
 const COMPONENT_MIGRATION = 'migration';
@@ -53,6 +69,27 @@ export type BackendStore =
   | { kind: 'secret'; secretName: string }
   | { kind: 'ephemeral'; uri: string };
 
+/**
+ * Who may sign in: MLflow's basic-auth app with its config from the auth Secret, or anyone
+ * (`allowAnonymousAccess`). `configHash` (of the Secret's basic_auth.ini) rolls the pods when it changes.
+ */
+export type MlflowAuth =
+  | {
+      mode: typeof AUTH_MODE_BASIC_AUTH;
+      secretName: string;
+      healthSecretName: string;
+      configHash?: string;
+    }
+  | { mode: typeof AUTH_MODE_ANONYMOUS };
+
+/** The Kubernetes identity Backstage's health check reads the health Secret as. */
+export type SecretReaderSubject = {
+  kind: 'ServiceAccount' | 'User' | 'Group';
+  name: string;
+  /** Required for a ServiceAccount. */
+  namespace?: string;
+};
+
 /** Everything the manifests of one MLflow instance depend on. */
 export type MlflowManifestOptions = {
   name: string;
@@ -61,6 +98,8 @@ export type MlflowManifestOptions = {
   image: string;
   hostname: string;
   tlsSecretName?: string;
+  /** cert-manager ClusterIssuer that fills the Ingress's TLS Secret. */
+  tlsClusterIssuer?: string;
   ingressClassName?: string;
   environment: 'dev' | 'staging' | 'prod';
   replicas: number;
@@ -96,6 +135,9 @@ export type MlflowManifestOptions = {
   runAsUser: number;
   /** Time the migration Job may take. */
   migrationTimeoutSeconds: number;
+  auth: MlflowAuth;
+  /** Given: a Role and RoleBinding let this subject `get` the health Secret, and nothing else. */
+  healthSecretReader?: SecretReaderSubject;
 };
 
 /** The objects of one MLflow instance, typed. `migrationJob` is absent for ephemeral storage. */
@@ -109,7 +151,10 @@ export type MlflowManifests = {
   migrationJob?: V1Job;
   deployment: V1Deployment;
   ingress: V1Ingress;
-  /** The public URL: https when a TLS secret is given. */
+  /** Only with basic-auth and a configured reader: `get` on the health Secret alone. */
+  healthSecretRole?: V1Role;
+  healthSecretRoleBinding?: V1RoleBinding;
+  /** The public URL: https when a TLS secret or issuer is given. */
   trackingUrl: string;
   /** The in-cluster URL of the Service. */
   serviceUrl: string;
@@ -197,11 +242,15 @@ export function renderMlflowManifests(
     namespace: o.namespace,
     labels,
   });
-  const trackingUrl = resolveInstanceNames({
-    name: o.name,
-    hostname: o.hostname,
-    tlsSecretName: o.tlsSecretName,
-  }).trackingUrl!;
+  const { trackingUrl: resolvedTrackingUrl, ingressTlsSecretName } =
+    resolveInstanceNames({
+      name: o.name,
+      hostname: o.hostname,
+      tlsSecretName: o.tlsSecretName,
+      tlsClusterIssuer: o.tlsClusterIssuer,
+    });
+  const trackingUrl = resolvedTrackingUrl!;
+  const auth = o.auth.mode === AUTH_MODE_BASIC_AUTH ? o.auth : undefined;
   const serviceUrl = `http://${o.name}.${o.namespace}.svc.cluster.local:${MLFLOW_PORT}`;
   const configMapName = `${o.name}-config`;
 
@@ -227,6 +276,55 @@ export function renderMlflowManifests(
           },
         }
       : { name: BACKEND_STORE_URI_KEY, value: o.backendStore.uri };
+  const fromDatabaseSecret = (name: string, key: string): V1EnvVar[] =>
+    o.backendStore.kind === 'secret'
+      ? [
+          {
+            name,
+            valueFrom: {
+              secretKeyRef: { name: o.backendStore.secretName, key },
+            },
+          },
+        ]
+      : [];
+  // The URIs carry no password: libpq takes it from PGPASSWORD.
+  const databaseEnv: V1EnvVar[] = [
+    backendStoreEnv,
+    ...fromDatabaseSecret(DATABASE_PASSWORD_KEY, DATABASE_PASSWORD_KEY),
+  ];
+  // basic_auth.ini (admin password included) is a file from the auth Secret, never an argument.
+  const authVolume = auth
+    ? {
+        name: 'auth-config',
+        secret: {
+          secretName: auth.secretName,
+          items: [{ key: AUTH_SECRET_KEYS.config, path: AUTH_CONFIG_FILE }],
+          defaultMode: 0o440,
+        },
+      }
+    : undefined;
+  const authEnv: V1EnvVar[] = auth
+    ? [
+        {
+          name: 'MLFLOW_AUTH_CONFIG_PATH',
+          value: `${AUTH_CONFIG_DIR}/${AUTH_CONFIG_FILE}`,
+        },
+        {
+          name: 'MLFLOW_FLASK_SERVER_SECRET_KEY',
+          valueFrom: {
+            secretKeyRef: {
+              name: auth.secretName,
+              key: AUTH_SECRET_KEYS.flaskSecretKey,
+            },
+          },
+        },
+      ]
+    : [];
+  const authMount = {
+    name: 'auth-config',
+    mountPath: AUTH_CONFIG_DIR,
+    readOnly: true,
+  };
 
   const containerSecurity: V1SecurityContext = {
     allowPrivilegeEscalation: false,
@@ -334,6 +432,51 @@ export function renderMlflowManifests(
     spec: { maxUnavailable: 1, selector: { matchLabels: serverSelector } },
   };
 
+  const migrationContainer = (
+    name: string,
+    command: string[],
+    args: string[],
+  ) => ({
+    name,
+    image: o.image,
+    command,
+    args,
+    env: databaseEnv,
+    envFrom: [{ configMapRef: { name: configMapName } }],
+    securityContext: containerSecurity,
+    volumeMounts: [tmpMount],
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    resources: {
+      requests: { cpu: '100m', memory: '256Mi' },
+      limits: { memory: o.memoryLimit },
+    },
+  });
+  // `mlflow db upgrade` takes the URL only as an argument: it has no password (PGPASSWORD has).
+  const trackingUpgrade = migrationContainer(
+    'db-upgrade',
+    ['mlflow'],
+    ['db', 'upgrade', `$(${BACKEND_STORE_URI_KEY})`],
+  );
+  // The auth database is migrated here, once, before any replica starts: replicas starting
+  // together on a fresh database would race each other's migrations.
+  const authUpgrade = {
+    ...migrationContainer(
+      'auth-db-upgrade',
+      ['python'],
+      [
+        '-m',
+        'mlflow.server.auth',
+        'db',
+        'upgrade',
+        '--url',
+        `$(${AUTH_DATABASE_URI_KEY})`,
+      ],
+    ),
+    env: [
+      ...databaseEnv,
+      ...fromDatabaseSecret(AUTH_DATABASE_URI_KEY, AUTH_DATABASE_URI_KEY),
+    ],
+  };
   const migrationTemplate: V1PodTemplateSpec = {
     metadata: { labels: migrationLabels },
     spec: {
@@ -342,25 +485,9 @@ export function renderMlflowManifests(
       automountServiceAccountToken: false,
       securityContext: podSecurity,
       volumes: [tmpVolume],
-      containers: [
-        {
-          name: 'db-upgrade',
-          image: o.image,
-          command: ['mlflow'],
-          // `mlflow db upgrade` takes the URL only as an argument (its env fallback does not
-          // apply), so this short-lived process is the one place the URI is expanded into argv.
-          args: ['db', 'upgrade', `$(${BACKEND_STORE_URI_KEY})`],
-          env: [backendStoreEnv],
-          envFrom: [{ configMapRef: { name: configMapName } }],
-          securityContext: containerSecurity,
-          volumeMounts: [tmpMount],
-          terminationMessagePolicy: 'FallbackToLogsOnError',
-          resources: {
-            requests: { cpu: '100m', memory: '256Mi' },
-            limits: { memory: o.memoryLimit },
-          },
-        },
-      ],
+      ...(auth
+        ? { initContainers: [trackingUpgrade], containers: [authUpgrade] }
+        : { containers: [trackingUpgrade] }),
     },
   };
   const migrationJob: V1Job | undefined =
@@ -386,6 +513,13 @@ export function renderMlflowManifests(
     [ANNOTATION_MLFLOW_TRACKING_URL]: trackingUrl,
     [ANNOTATION_MLFLOW_KUBERNETES_CLUSTER]: o.cluster,
     [DEPLOYMENT_ANNOTATION_ENVIRONMENT]: o.environment,
+    [DEPLOYMENT_ANNOTATION_AUTH_MODE]: o.auth.mode,
+    ...(auth
+      ? {
+          [DEPLOYMENT_ANNOTATION_AUTH_ADMIN_SECRET]: auth.secretName,
+          [DEPLOYMENT_ANNOTATION_HEALTH_SECRET]: auth.healthSecretName,
+        }
+      : {}),
   };
   const optionalAnnotations: Array<[string, string | undefined]> = [
     [ANNOTATION_MLFLOW_AWS_REGION, o.region],
@@ -424,13 +558,18 @@ export function renderMlflowManifests(
         metadata: {
           labels: serverLabels,
           // A changed ConfigMap rolls the pods.
-          annotations: { 'mlflow.org/config-hash': hash(configData) },
+          annotations: {
+            'mlflow.org/config-hash': hash(configData),
+            ...(auth?.configHash
+              ? { 'mlflow.org/auth-config-hash': auth.configHash }
+              : {}),
+          },
         },
         spec: {
           serviceAccountName: o.serviceAccountName,
           securityContext: podSecurity,
           terminationGracePeriodSeconds: 60,
-          volumes: [tmpVolume],
+          volumes: [tmpVolume, ...(authVolume ? [authVolume] : [])],
           containers: [
             {
               name: 'mlflow',
@@ -440,6 +579,7 @@ export function renderMlflowManifests(
                 // The backend store comes from MLFLOW_BACKEND_STORE_URI, which `mlflow server`
                 // reads itself: as an argument its password would show in the node's process list.
                 'server',
+                ...(auth ? ['--app-name', 'basic-auth'] : []),
                 '--artifacts-destination',
                 o.artifactsDestination,
                 '--serve-artifacts',
@@ -455,16 +595,20 @@ export function renderMlflowManifests(
               ports: [
                 { name: 'http', containerPort: MLFLOW_PORT, protocol: 'TCP' },
               ],
-              env: [backendStoreEnv],
+              env: [...databaseEnv, ...authEnv],
               envFrom: [{ configMapRef: { name: configMapName } }],
-              // /health is a static OK; readiness reads from the database through the REST API.
+              // /health is a static OK; readiness reads from the database through the REST API,
+              // which answers 401 to the probe when sign-in is required: /health then, and
+              // Backstage's health user proves the database.
               startupProbe: httpProbe('/health', {
                 periodSeconds: 5,
                 failureThreshold: 60,
                 timeoutSeconds: 3,
               }),
               readinessProbe: httpProbe(
-                '/api/2.0/mlflow/experiments/search?max_results=1',
+                auth
+                  ? '/health'
+                  : '/api/2.0/mlflow/experiments/search?max_results=1',
                 { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
               ),
               livenessProbe: httpProbe('/health', {
@@ -477,7 +621,7 @@ export function renderMlflowManifests(
                 limits: { memory: o.memoryLimit },
               },
               securityContext: containerSecurity,
-              volumeMounts: [tmpMount],
+              volumeMounts: [tmpMount, ...(auth ? [authMount] : [])],
             },
           ],
         },
@@ -500,12 +644,15 @@ export function renderMlflowManifests(
           o.proxyTimeoutSeconds,
         ),
         'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off',
+        ...(o.tlsClusterIssuer
+          ? { 'cert-manager.io/cluster-issuer': o.tlsClusterIssuer }
+          : {}),
       },
     },
     spec: {
       ...(o.ingressClassName ? { ingressClassName: o.ingressClassName } : {}),
-      ...(o.tlsSecretName
-        ? { tls: [{ hosts: [o.hostname], secretName: o.tlsSecretName }] }
+      ...(ingressTlsSecretName
+        ? { tls: [{ hosts: [o.hostname], secretName: ingressTlsSecretName }] }
         : {}),
       rules: [
         {
@@ -524,6 +671,48 @@ export function renderMlflowManifests(
     },
   };
 
+  const reader = auth ? o.healthSecretReader : undefined;
+  const healthSecretRole: V1Role | undefined = reader
+    ? {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: meta(`${o.name}-health-secret-reader`),
+        rules: [
+          {
+            apiGroups: [''],
+            resources: ['secrets'],
+            resourceNames: [auth!.healthSecretName],
+            verbs: ['get'],
+          },
+        ],
+      }
+    : undefined;
+  const healthSecretRoleBinding: V1RoleBinding | undefined = reader
+    ? {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: meta(`${o.name}-health-secret-reader`),
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'Role',
+          name: `${o.name}-health-secret-reader`,
+        },
+        subjects: [
+          reader.kind === 'ServiceAccount'
+            ? {
+                kind: reader.kind,
+                name: reader.name,
+                namespace: reader.namespace,
+              }
+            : {
+                apiGroup: 'rbac.authorization.k8s.io',
+                kind: reader.kind,
+                name: reader.name,
+              },
+        ],
+      }
+    : undefined;
+
   const manifests: MlflowManifests = {
     namespace,
     serviceAccount,
@@ -534,6 +723,8 @@ export function renderMlflowManifests(
     migrationJob,
     deployment,
     ingress,
+    healthSecretRole,
+    healthSecretRoleBinding,
     trackingUrl,
     serviceUrl,
     pool,
@@ -558,6 +749,8 @@ export function manifestsInApplyOrder(m: MlflowManifests): KubernetesObject[] {
     m.service,
     m.networkPolicy,
     m.podDisruptionBudget,
+    ...(m.healthSecretRole ? [m.healthSecretRole] : []),
+    ...(m.healthSecretRoleBinding ? [m.healthSecretRoleBinding] : []),
     ...(m.migrationJob ? [m.migrationJob] : []),
     m.deployment,
     m.ingress,
