@@ -253,6 +253,7 @@ describe('the packed plugins in a fresh Backstage app', () => {
             ? {}
             : {
                 kubernetes: {
+                  serviceLocatorMethod: { type: 'multiTenant' },
                   clusterLocatorMethods: [
                     {
                       type: 'config',
