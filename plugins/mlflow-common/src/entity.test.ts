@@ -1,5 +1,10 @@
 import { Entity } from '@backstage/catalog-model';
-import { getMlflowEntityInfo, isMlflowAvailable, parseS3Uri } from './entity';
+import {
+  getMlflowEntityInfo,
+  isMlflowAvailable,
+  parseMlflowAuthMode,
+  parseS3Uri,
+} from './entity';
 
 const entity = (annotations: Record<string, string>): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
@@ -38,6 +43,9 @@ describe('entity helpers', () => {
           'mlflow.org/kubernetes-cluster': 'local',
           'backstage.io/kubernetes-id': 'mlflow-prod',
           'backstage.io/kubernetes-namespace': 'mlflow-prod',
+          'mlflow.org/auth-mode': 'basic-auth',
+          'mlflow.org/auth-admin-secret': 'mlflow-prod-mlflow-auth',
+          'mlflow.org/health-secret': 'mlflow-prod-mlflow-health',
         }),
       ),
     ).toEqual({
@@ -50,6 +58,16 @@ describe('entity helpers', () => {
       kubernetesCluster: 'local',
       kubernetesId: 'mlflow-prod',
       kubernetesNamespace: 'mlflow-prod',
+      authMode: 'basic-auth',
+      authAdminSecret: 'mlflow-prod-mlflow-auth',
+      healthSecret: 'mlflow-prod-mlflow-health',
     });
+  });
+
+  it('parseMlflowAuthMode accepts the two modes only', () => {
+    expect(parseMlflowAuthMode('basic-auth')).toBe('basic-auth');
+    expect(parseMlflowAuthMode('anonymous')).toBe('anonymous');
+    expect(parseMlflowAuthMode('Basic-Auth')).toBeUndefined();
+    expect(parseMlflowAuthMode(undefined)).toBeUndefined();
   });
 });

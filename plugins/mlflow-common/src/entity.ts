@@ -1,5 +1,8 @@
 import { Entity } from '@backstage/catalog-model';
 import {
+  ANNOTATION_MLFLOW_AUTH_ADMIN_SECRET,
+  ANNOTATION_MLFLOW_AUTH_MODE,
+  ANNOTATION_MLFLOW_HEALTH_SECRET,
   ANNOTATION_MLFLOW_AWS_ACCOUNT_ID,
   ANNOTATION_MLFLOW_AWS_REGION,
   ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
@@ -8,6 +11,7 @@ import {
   ANNOTATION_MLFLOW_TRACKING_URL,
   ANNOTATION_KUBERNETES_ID,
   ANNOTATION_KUBERNETES_NAMESPACE,
+  MlflowAuthMode,
 } from './annotations';
 
 /**
@@ -26,6 +30,10 @@ export type MlflowEntityInfo = {
   kubernetesCluster?: string;
   kubernetesId?: string;
   kubernetesNamespace?: string;
+  /** The raw `mlflow.org/auth-mode` value; see {@link parseMlflowAuthMode}. */
+  authMode?: string;
+  authAdminSecret?: string;
+  healthSecret?: string;
 };
 
 /**
@@ -72,7 +80,21 @@ export function getMlflowEntityInfo(entity: Entity): MlflowEntityInfo {
     kubernetesCluster: a[ANNOTATION_MLFLOW_KUBERNETES_CLUSTER],
     kubernetesId: a[ANNOTATION_KUBERNETES_ID],
     kubernetesNamespace: a[ANNOTATION_KUBERNETES_NAMESPACE],
+    authMode: a[ANNOTATION_MLFLOW_AUTH_MODE],
+    authAdminSecret: a[ANNOTATION_MLFLOW_AUTH_ADMIN_SECRET],
+    healthSecret: a[ANNOTATION_MLFLOW_HEALTH_SECRET],
   };
+}
+
+/**
+ * The authentication mode an annotation value names; undefined for anything else.
+ *
+ * @public
+ */
+export function parseMlflowAuthMode(
+  value: string | undefined,
+): MlflowAuthMode | undefined {
+  return value === 'basic-auth' || value === 'anonymous' ? value : undefined;
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { MlflowAuthMode } from './annotations';
+
 /**
  * Overall state of an instance, derived from its checks (rules in the mlflow-backend README).
  *
@@ -60,6 +62,12 @@ export type MlflowTrackingServerDetails = {
   live: boolean;
   /** A REST call that reads the backend store succeeded. */
   backendStoreReachable: boolean;
+  /** The authentication mode the instance was deployed with (`mlflow.org/auth-mode`). */
+  authMode?: MlflowAuthMode;
+  /** Name of the Secret holding the admin credentials; never a value. */
+  adminSecretName?: string;
+  /** Authentication required, HTTPS on a non-local host. */
+  compliance?: MlflowComplianceFlag[];
 };
 
 /**
