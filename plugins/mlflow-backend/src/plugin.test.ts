@@ -128,11 +128,23 @@ describe('mlflowPlugin', () => {
       '/api/mlflow/v1/health/default/component/prod',
     );
     expect(response.status).toBe(200);
+    // The fake server lets anyone in, so the authentication point fails (signing in as the
+    // health user is covered by the check's own tests).
     expect(response.body).toMatchObject({
       entityRef: 'component:default/prod',
-      overall: 'healthy',
+      overall: 'degraded',
       checks: [
-        { id: 'trackingServer', status: 'ok' },
+        {
+          id: 'trackingServer',
+          status: 'warning',
+          details: {
+            backendStoreReachable: true,
+            compliance: [
+              { id: 'authentication', ok: false },
+              { id: 'https', ok: true },
+            ],
+          },
+        },
         { id: 'database', status: 'ok' },
         { id: 'artifactStore', status: 'ok' },
         {
@@ -220,7 +232,7 @@ describe('mlflowPlugin', () => {
       },
       {
         entityRef: 'component:default/prod',
-        report: expect.objectContaining({ overall: 'healthy' }),
+        report: expect.objectContaining({ overall: 'degraded' }),
       },
     ]);
   });
@@ -256,7 +268,7 @@ describe('mlflowPlugin', () => {
     expect(invoked.status).toBe(200);
     expect(invoked.body.output).toMatchObject({
       entityRef: 'component:default/prod',
-      overall: 'healthy',
+      overall: 'degraded',
     });
 
     const hidden = await request(server)

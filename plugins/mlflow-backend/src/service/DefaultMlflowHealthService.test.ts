@@ -32,6 +32,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   FakeKubernetesCalls,
   fakeKubernetes,
+  fakeSecrets,
   identityTags,
   InMemoryRefreshLimiter,
   mlflowDeployment,
@@ -45,6 +46,8 @@ import { TrackingUrlGuard } from './TrackingUrlGuard';
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
 const credentials = mockCredentials.user();
+/** The health user of the instance `prod`, as its health Secret holds it. */
+const HEALTH_USER = { username: 'backstage-health', password: 'h3alth-pass' };
 
 const TLS_ONLY_POLICY = JSON.stringify({
   Version: '2012-10-17',
@@ -174,6 +177,9 @@ function createService(setup: Setup, guard?: TrackingUrlGuard) {
           credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
         }),
       guard,
+      secretsFor: fakeSecrets({
+        'prod/prod-mlflow-health': HEALTH_USER,
+      }),
       kubernetesApisFor: fakeKubernetes({
         deployments: setup.deployments ?? {},
         ingresses: {},
@@ -207,7 +213,9 @@ describe('DefaultMlflowHealthService', () => {
   let mlflow: Awaited<ReturnType<typeof startFakeMlflowServer>>;
 
   beforeEach(async () => {
-    mlflow = await startFakeMlflowServer();
+    mlflow = await startFakeMlflowServer({
+      users: { [HEALTH_USER.username]: HEALTH_USER.password },
+    });
     rdsInstances = { 'prod-db': rdsInstance('prod-db') };
     rdsFromTable();
     compliantBucket();
@@ -220,7 +228,13 @@ describe('DefaultMlflowHealthService', () => {
   function prodEntity(annotations: Record<string, string | undefined> = {}) {
     return mlflowEntity(
       'prod',
-      { 'mlflow.org/tracking-url': mlflow.url, ...annotations },
+      {
+        'mlflow.org/tracking-url': mlflow.url,
+        'mlflow.org/auth-mode': 'basic-auth',
+        'mlflow.org/auth-admin-secret': 'prod-mlflow-auth',
+        'mlflow.org/health-secret': 'prod-mlflow-health',
+        ...annotations,
+      },
       'production',
     );
   }
@@ -249,6 +263,12 @@ describe('DefaultMlflowHealthService', () => {
       version: '3.1.0',
       live: true,
       backendStoreReachable: true,
+      authMode: 'basic-auth',
+      adminSecretName: 'prod-mlflow-auth',
+      compliance: [
+        expect.objectContaining({ id: 'authentication', ok: true }),
+        expect.objectContaining({ id: 'https', ok: true }),
+      ],
     });
     expect(check(report, 'database').details).toMatchObject({
       instanceId: 'prod-db',
@@ -278,6 +298,7 @@ describe('DefaultMlflowHealthService', () => {
     ]);
     expect(mlflow.requests.map(r => `${r.method} ${r.path}`).sort()).toEqual([
       'GET /health',
+      'GET /version',
       'GET /version',
       'POST /api/2.0/mlflow/experiments/search',
     ]);
@@ -416,7 +437,7 @@ describe('DefaultMlflowHealthService', () => {
       expect(check(report, 'trackingServer').status).toBe('ok');
       expect(lookup).toHaveBeenCalledTimes(1);
       expect(mlflow.requests.map(r => r.host)).toEqual(
-        Array(3).fill(`rebind.localhost:${mlflow.port}`),
+        Array(4).fill(`rebind.localhost:${mlflow.port}`),
       );
     });
 

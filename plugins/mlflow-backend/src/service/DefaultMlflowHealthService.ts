@@ -9,7 +9,7 @@ import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { Config } from '@backstage/config';
 import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { AppsV1Api, NetworkingV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import {
   ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
   ANNOTATION_MLFLOW_TRUSTED,
@@ -35,6 +35,7 @@ import {
   messageOf,
 } from './checks/types';
 import { HealthReadAuthorizer } from './HealthReadAuthorizer';
+import { createHealthCredentialsReader, SecretsApi } from './healthCredentials';
 import { identityOf, isTrustedEntity } from './instanceIdentity';
 import { KeyedConcurrencyLimiter } from './KeyedConcurrencyLimiter';
 import {
@@ -72,7 +73,11 @@ export type DefaultMlflowHealthServiceOverrides = {
   s3ClientFor?: (location: AwsLocation) => Promise<S3Client>;
   kubernetesApisFor?: (cluster: string) => KubernetesApis;
   guard?: TrackingUrlGuard;
+  secretsFor?: (cluster: string) => SecretsApi;
 };
+
+/** Health Secrets are read again after this, so a rotated password is picked up soon. */
+const HEALTH_CREDENTIALS_TTL_MS = 60_000;
 
 /** Checks that read the entity's AWS identifiers or tracking URL: only for trusted entities. */
 const NEEDS_TRUST = new Set<MlflowCheckId>([
@@ -141,6 +146,12 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
           networking: kubeConfig.makeApiClient(NetworkingV1Api),
         };
       });
+    const secretsFor =
+      overrides.secretsFor ??
+      memoize(String, (cluster: string) => {
+        clusters.get(cluster, ANNOTATION_MLFLOW_KUBERNETES_CLUSTER);
+        return clusters.kubeConfig(cluster).makeApiClient(CoreV1Api);
+      });
     const checks: HealthCheck<MlflowCheckId>[] = [
       createTrackingServerCheck({
         guard:
@@ -149,6 +160,15 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
             allowedHosts: settings.allowedTrackingHosts,
           }),
         limiter,
+        credentials: createHealthCredentialsReader({
+          secretsFor,
+          ttlMs: HEALTH_CREDENTIALS_TTL_MS,
+          timeoutMs: settings.checkTimeoutMs,
+          log: (message, error) =>
+            deps.logger.warn(
+              `MLflow health check: ${message}: ${messageOf(error)}`,
+            ),
+        }),
       }),
       createDatabaseCheck({
         instances: createRdsInstanceReader(

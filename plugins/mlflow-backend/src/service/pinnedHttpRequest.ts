@@ -21,6 +21,8 @@ export function pinnedHttpRequest(
   options: {
     method: 'GET' | 'POST';
     body?: string;
+    /** An `Authorization` header value; the caller sends it only to the origin it belongs to. */
+    authorization?: string;
     signal: AbortSignal;
   },
 ): Promise<PinnedResponse> {
@@ -30,6 +32,9 @@ export function pinnedHttpRequest(
     host: url.host,
     accept: 'application/json, text/plain',
   };
+  if (options.authorization !== undefined) {
+    headers.authorization = options.authorization;
+  }
   if (options.body !== undefined) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = Buffer.byteLength(options.body);

@@ -4,6 +4,7 @@ import { InputError } from '@backstage/errors';
 import type { V1Deployment, V1Ingress } from '@kubernetes/client-node';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { SecretsApi } from '../service/healthCredentials';
 import { KubernetesApis } from '../service/kubernetesWorkloads';
 import { RefreshLimiter } from '../service/RefreshLimiter';
 
@@ -224,7 +225,29 @@ export type FakeMlflowBehaviour = {
   delayMs: number;
   /** Answer every request with a 302 to this URL. */
   redirectTo?: string;
+  /**
+   * Basic-auth users (name to password), like MLflow's basic-auth app: when set, every path but
+   * `/health` answers 401 without one of them.
+   */
+  users?: Record<string, string>;
+  /** Users that may read but get 403 on the store read, like a user with NO_PERMISSIONS. */
+  forbiddenUsers?: string[];
 };
+
+/** The user of a basic `Authorization` header, when its password matches. */
+function basicUser(
+  header: string | undefined,
+  users: Record<string, string>,
+): string | undefined {
+  const match = /^Basic (.+)$/.exec(header ?? '');
+  if (!match) {
+    return undefined;
+  }
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const [user, password] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  return colon > 0 && users[user] === password ? user : undefined;
+}
 
 /** A local HTTP server speaking the three MLflow endpoints the check calls. */
 export async function startFakeMlflowServer(
@@ -237,7 +260,13 @@ export async function startFakeMlflowServer(
     delayMs: 0,
     ...behaviour,
   };
-  const requests: Array<{ method: string; path: string; host: string }> = [];
+  const requests: Array<{
+    method: string;
+    path: string;
+    host: string;
+    /** The `Authorization` header as received, for tests that prove where credentials went. */
+    authorization?: string;
+  }> = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const server = http.createServer((req, res) => {
@@ -245,15 +274,29 @@ export async function startFakeMlflowServer(
       method: req.method ?? '',
       path: req.url ?? '',
       host: req.headers.host ?? '',
+      authorization: req.headers.authorization,
     });
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     const answer = () => {
       inFlight--;
+      const user = state.users
+        ? basicUser(req.headers.authorization, state.users)
+        : undefined;
       if (state.redirectTo) {
         res.writeHead(302, { location: state.redirectTo }).end();
       } else if (req.url === '/health') {
         res.writeHead(state.healthStatus).end('OK');
+      } else if (state.users && !user) {
+        res
+          .writeHead(401, { 'www-authenticate': 'Basic realm="mlflow"' })
+          .end('You are not authenticated.');
+      } else if (
+        req.url === '/api/2.0/mlflow/experiments/search' &&
+        user &&
+        state.forbiddenUsers?.includes(user)
+      ) {
+        res.writeHead(403).end('Permission denied');
       } else if (req.url === '/version') {
         res.writeHead(200).end(state.version);
       } else if (req.url === '/api/2.0/mlflow/experiments/search') {
@@ -284,6 +327,54 @@ export async function startFakeMlflowServer(
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * Secrets of a fake cluster called `local`, by `namespace/name`, with `data` in plain text (stored
+ * base64 like the API); others answer 404, and `refused` ones 403 like a missing RBAC grant.
+ */
+export function fakeSecrets(
+  secrets: Record<string, Record<string, string>>,
+  options: { refused?: string[]; calls?: string[] } = {},
+): (cluster: string) => SecretsApi {
+  const api = {
+    readNamespacedSecret: async ({
+      name,
+      namespace,
+    }: {
+      name: string;
+      namespace: string;
+    }) => {
+      const key = `${namespace}/${name}`;
+      options.calls?.push(key);
+      if (options.refused?.includes(key)) {
+        throw Object.assign(new Error(`secrets "${name}" is forbidden`), {
+          code: 403,
+        });
+      }
+      const data = secrets[key];
+      if (!data) {
+        throw Object.assign(new Error(`secrets "${name}" not found`), {
+          code: 404,
+        });
+      }
+      return {
+        metadata: { name, namespace },
+        data: Object.fromEntries(
+          Object.entries(data).map(([k, v]) => [
+            k,
+            Buffer.from(v).toString('base64'),
+          ]),
+        ),
+      };
+    },
+  } as SecretsApi;
+  return cluster => {
+    if (cluster !== 'local') {
+      throw new InputError(`no such cluster ${cluster}`);
+    }
+    return api;
   };
 }
 

@@ -1,8 +1,18 @@
 import { NotAllowedError } from '@backstage/errors';
 import {
+  ANNOTATION_MLFLOW_HEALTH_SECRET,
   ANNOTATION_MLFLOW_TRACKING_URL,
+  MlflowComplianceFlag,
+  MlflowEntityInfo,
   MlflowTrackingServerDetails,
+  parseMlflowAuthMode,
 } from '@stateful-mlflow/plugin-mlflow-common';
+import {
+  HealthCredentials,
+  HealthCredentialsReader,
+  HealthSecretError,
+  HealthSecretLocation,
+} from '../healthCredentials';
 import { KeyedConcurrencyLimiter } from '../KeyedConcurrencyLimiter';
 import { PinnedResponse, pinnedHttpRequest } from '../pinnedHttpRequest';
 import { CheckedTarget, TrackingUrlGuard } from '../TrackingUrlGuard';
@@ -68,7 +78,11 @@ function codeOf(error: unknown): string | undefined {
 
 /** A failure in plain words for a summary; the raw error goes to the backend log. */
 function plainFailure(error: unknown): string {
-  if (error instanceof NotAllowedError || error instanceof RedirectError) {
+  if (
+    error instanceof NotAllowedError ||
+    error instanceof RedirectError ||
+    error instanceof HealthSecretError
+  ) {
     return error.message;
   }
   const code = codeOf(error);
@@ -78,22 +92,115 @@ function plainFailure(error: unknown): string {
 export type TrackingServerCheckOptions = {
   guard: TrackingUrlGuard;
   limiter: KeyedConcurrencyLimiter;
+  /** Where the health user's credentials come from. */
+  credentials: HealthCredentialsReader;
 };
 
 /**
+ * `localhost`, `*.localhost` (RFC 6761) and loopback literals never leave the machine, so plain
+ * HTTP is acceptable there.
+ */
+function isLocalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+    host === '[::1]'
+  );
+}
+
+function basicAuthorization({ username, password }: HealthCredentials) {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/** The health Secret of an instance when the entity names one and says where it runs. */
+function healthSecretOf(info: MlflowEntityInfo): HealthSecretLocation | string {
+  if (!info.healthSecret) {
+    return `the entity has no ${ANNOTATION_MLFLOW_HEALTH_SECRET} annotation`;
+  }
+  if (!info.kubernetesCluster || !info.kubernetesNamespace) {
+    return 'the entity does not say which cluster and namespace hold the health Secret';
+  }
+  return {
+    cluster: info.kubernetesCluster,
+    namespace: info.kubernetesNamespace,
+    name: info.healthSecret,
+  };
+}
+
+/** The two compliance points of the server: its door is locked, and it is reached over HTTPS. */
+function complianceOf(
+  details: MlflowTrackingServerDetails,
+  url: URL,
+  anonymousAnswer: number | undefined,
+): MlflowComplianceFlag[] {
+  // A server that answers an anonymous request has no authentication, whatever was deployed.
+  const observed =
+    anonymousAnswer === undefined
+      ? undefined
+      : anonymousAnswer === 401 || anonymousAnswer === 403;
+  return [
+    {
+      id: 'authentication',
+      label: 'Authentication required',
+      ok:
+        details.authMode !== 'anonymous' &&
+        (observed ?? details.authMode === 'basic-auth'),
+      required: true,
+    },
+    {
+      id: 'https',
+      label: 'HTTPS tracking URL (plain HTTP only on localhost)',
+      ok: url.protocol === 'https:' || isLocalHost(url.hostname),
+      required: true,
+    },
+  ];
+}
+
+/** What a failed point means, in the words of a summary. */
+const FAILED_POINT: Record<string, string> = {
+  authentication:
+    'authentication is off (anyone who reaches it can read and write)',
+  https: 'the tracking URL is plain HTTP on a host that is not local',
+};
+
+function answerStatus(
+  result: PromiseSettledResult<PinnedResponse | undefined>,
+): number | undefined {
+  return result.status === 'fulfilled' ? result.value?.status : undefined;
+}
+
+function failedPoints(compliance: MlflowComplianceFlag[]): string[] {
+  return compliance
+    .filter(f => f.required && !f.ok)
+    .map(f => FAILED_POINT[f.id] ?? f.label);
+}
+
+/**
  * Liveness (`/health`, a static answer), the version, and a read of the backend store
- * (`experiments/search`), since a server whose database is gone still answers `/health`.
+ * (`experiments/search`), since a server whose database is gone still answers `/health`. With
+ * authentication on, the version and the store read are made as the instance's health user; an
+ * anonymous request then proves the door is locked.
  */
 export function createTrackingServerCheck(
   options: TrackingServerCheckOptions,
 ): HealthCheck<'trackingServer'> {
-  const { guard, limiter } = options;
+  const { guard, limiter, credentials } = options;
 
-  /** Calls `path` on the checked server; every redirect target is checked again before it is called. */
+  /**
+   * Calls `path` on the checked server; every redirect target is checked again before it is
+   * called, and credentials go only to the server's own origin.
+   */
   async function call(
     server: CheckedTarget,
     path: string,
-    init: { method: 'GET' | 'POST'; body?: string; signal: AbortSignal },
+    init: {
+      method: 'GET' | 'POST';
+      body?: string;
+      authorization?: string;
+      signal: AbortSignal;
+    },
   ): Promise<PinnedResponse> {
     let target: CheckedTarget = {
       ...server,
@@ -101,8 +208,11 @@ export function createTrackingServerCheck(
     };
     let currentInit = init;
     for (let hop = 0; ; hop++) {
-      const requestInit = currentInit;
       const pinned = target;
+      const requestInit =
+        pinned.url.origin === server.url.origin
+          ? currentInit
+          : { ...currentInit, authorization: undefined };
       const response = await limiter.run(
         `${pinned.hostname}:${pinned.port}`,
         () => pinnedHttpRequest(pinned, requestInit),
@@ -125,7 +235,11 @@ export function createTrackingServerCheck(
         );
       }
       if (response.status === 303) {
-        currentInit = { method: 'GET', signal: init.signal };
+        currentInit = {
+          method: 'GET',
+          authorization: init.authorization,
+          signal: init.signal,
+        };
       }
     }
   }
@@ -147,21 +261,49 @@ export function createTrackingServerCheck(
           summary: `Not checked: ${plainFailure(error)}`,
         };
       }
+      const authMode = parseMlflowAuthMode(info.authMode);
       const details: MlflowTrackingServerDetails = {
         url: displayTrackingUrl(raw) ?? '',
         live: false,
         backendStoreReachable: false,
+        ...(authMode ? { authMode } : {}),
+        ...(info.authAdminSecret
+          ? { adminSecretName: info.authAdminSecret }
+          : {}),
       };
 
-      const [health, version, search] = await Promise.allSettled([
+      const secret =
+        authMode === 'basic-auth' ? healthSecretOf(info) : undefined;
+      const healthUser =
+        typeof secret === 'object'
+          ? credentials.read(secret).then(basicAuthorization)
+          : Promise.resolve(undefined);
+      // Awaited with the other calls; a failure is reported below, never thrown.
+      healthUser.catch(() => undefined);
+      const [health, version, search, anonymous] = await Promise.allSettled([
         call(server, '/health', { method: 'GET', signal }),
-        call(server, '/version', { method: 'GET', signal }),
-        call(server, '/api/2.0/mlflow/experiments/search', {
-          method: 'POST',
-          body: JSON.stringify({ max_results: 1 }),
-          signal,
-        }),
+        healthUser.then(authorization =>
+          call(server, '/version', { method: 'GET', authorization, signal }),
+        ),
+        healthUser.then(authorization =>
+          call(server, '/api/2.0/mlflow/experiments/search', {
+            method: 'POST',
+            body: JSON.stringify({ max_results: 1 }),
+            authorization,
+            signal,
+          }),
+        ),
+        // Without credentials the store read itself is the anonymous request.
+        healthUser.then(authorization =>
+          authorization
+            ? call(server, '/version', { method: 'GET', signal })
+            : undefined,
+        ),
       ]);
+      const signedIn = await healthUser.then(
+        authorization => authorization !== undefined,
+        () => false,
+      );
 
       if (version.status === 'fulfilled' && version.value.status === 200) {
         const text = version.value.body.trim();
@@ -169,6 +311,9 @@ export function createTrackingServerCheck(
           details.version = text;
         }
       }
+      const anonymousAnswer = answerStatus(signedIn ? anonymous : search);
+      details.compliance = complianceOf(details, server.url, anonymousAnswer);
+
       if (health.status === 'rejected') {
         log(`/health: ${messageOf(health.reason)}`);
         return {
@@ -188,6 +333,13 @@ export function createTrackingServerCheck(
         };
       }
       if (search.status === 'rejected') {
+        if (search.reason instanceof HealthSecretError) {
+          return {
+            status: 'warning',
+            summary: `Tracking server is live; the backend store was not checked because ${search.reason.message}.`,
+            details,
+          };
+        }
         log(`experiments/search: ${messageOf(search.reason)}`);
         return {
           status: 'error',
@@ -199,10 +351,36 @@ export function createTrackingServerCheck(
       }
       const searchStatus = search.value.status;
       details.backendStoreReachable = searchStatus === 200;
-      if (searchStatus === 401 || searchStatus === 403) {
+      if (signedIn && searchStatus === 401) {
+        // The password may have been rotated: read the Secret again next time.
+        if (typeof secret === 'object') {
+          credentials.forget(secret);
+        }
         return {
           status: 'warning',
-          summary: `Tracking server is live; the backend store was not checked because the server asks for authentication (HTTP ${searchStatus}).`,
+          summary:
+            'Tracking server is live, but the health user was refused (HTTP 401), so the backend store was not checked.',
+          details,
+        };
+      }
+      if (signedIn && searchStatus === 403) {
+        return {
+          status: 'warning',
+          summary:
+            'Tracking server is live, but the health user may not read experiments (HTTP 403), so the backend store was not checked.',
+          details,
+        };
+      }
+      if (searchStatus === 401 || searchStatus === 403) {
+        let why = '';
+        if (typeof secret === 'string') {
+          why = `; ${secret}`;
+        } else if (authMode === undefined) {
+          why = '; the entity does not say how it authenticates';
+        }
+        return {
+          status: 'warning',
+          summary: `Tracking server is live; the backend store was not checked because the server asks for authentication (HTTP ${searchStatus})${why}.`,
           details,
         };
       }
@@ -213,13 +391,20 @@ export function createTrackingServerCheck(
           details,
         };
       }
-      return {
-        status: 'ok',
-        summary: `MLflow${
-          details.version ? ` ${details.version}` : ''
-        } answers and reads its backend store.`,
-        details,
-      };
+      const failed = failedPoints(details.compliance);
+      const answers = `MLflow${
+        details.version ? ` ${details.version}` : ''
+      } answers and reads its backend store${
+        signedIn ? ' (as the health user)' : ''
+      }`;
+      if (failed.length > 0) {
+        return {
+          status: 'warning',
+          summary: `${answers}, but ${failed.join('; ')}.`,
+          details,
+        };
+      }
+      return { status: 'ok', summary: `${answers}.`, details };
     },
   };
 }
