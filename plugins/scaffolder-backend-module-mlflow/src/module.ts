@@ -85,7 +85,7 @@ export const scaffolderModule = createBackendModule({
             }),
           ),
           withInputDefaults(createS3CreateAction({ aws, authorization })),
-          withInputDefaults(createRdsCreateAction({ aws })),
+          withInputDefaults(createRdsCreateAction({ aws, authorization })),
           withInputDefaults(
             createDatabaseCreateAction({
               aws,

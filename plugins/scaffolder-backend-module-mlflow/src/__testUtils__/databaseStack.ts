@@ -14,6 +14,7 @@ import {
 } from '../kubernetes/kubernetesApi';
 import { createCheckpointingContext } from './createCheckpointingContext';
 import { loadStack } from './stack';
+import { testTenancy } from './tenancy';
 
 export const STACK_REGION = 'eu-west-1';
 
@@ -29,7 +30,11 @@ export async function setUpDatabaseStack(name: string) {
   const kube: MlflowKubernetesApi =
     kubernetesApiFromClusters(clusters)('local');
   const override = stack.config.getConfig('mlflow.database.connectionOverride');
-  const rds = createRdsCreateAction({ aws, pollIntervalMs: 200 });
+  const rds = createRdsCreateAction({
+    aws,
+    ...testTenancy(),
+    pollIntervalMs: 200,
+  });
   const run = createCheckpointingContext(rds, {
     input: { name, region: STACK_REGION },
   });

@@ -118,7 +118,7 @@ describe('provisioning actions against the local stack', () => {
       }),
     ).toMatchObject({ artifactRoot: `s3://${bucket}-dry/artifacts` });
     expect(
-      await dry(createRdsCreateAction({ aws }), {
+      await dry(createRdsCreateAction({ aws, ...testTenancy() }), {
         name: dryName,
         region: REGION,
       }),
@@ -241,7 +241,11 @@ describe('provisioning actions against the local stack', () => {
         VpcId: vpcs.Vpcs![0].VpcId,
       }),
     );
-    const action = createRdsCreateAction({ aws, pollIntervalMs: 200 });
+    const action = createRdsCreateAction({
+      aws,
+      ...testTenancy(),
+      pollIntervalMs: 200,
+    });
     const input = {
       name,
       region: REGION,

@@ -16,13 +16,18 @@ import { createCheckpointingContext } from '../__testUtils__/createCheckpointing
 import { awsError, fakeAws } from '../__testUtils__/aws';
 import { createRdsCreateAction } from './rdsCreate';
 import { examples } from './rdsCreate.examples';
+import { testTenancy } from '../__testUtils__/tenancy';
 
 const rds = mockClient(RDSClient);
 const ec2 = mockClient(EC2Client);
 const sts = mockClient(STSClient);
 
 describe('mlflow:rds:create examples', () => {
-  const action = createRdsCreateAction({ aws: fakeAws, pollIntervalMs: 1 });
+  const action = createRdsCreateAction({
+    aws: fakeAws,
+    ...testTenancy(),
+    pollIntervalMs: 1,
+  });
 
   it.each(examples.map(e => [e.description, e.example]))(
     '%s',

@@ -18,6 +18,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { awsError, fakeAws } from '../__testUtils__/aws';
 import { createRdsCreateAction } from './rdsCreate';
+import {
+  fakeAuthorization,
+  MOCK_USER,
+  testTenancy,
+} from '../__testUtils__/tenancy';
 
 const rds = mockClient(RDSClient);
 const ec2 = mockClient(EC2Client);
@@ -56,7 +61,11 @@ function mutations() {
 }
 
 describe('mlflow:rds:create', () => {
-  const action = createRdsCreateAction({ aws: fakeAws, pollIntervalMs: 1 });
+  const action = createRdsCreateAction({
+    aws: fakeAws,
+    ...testTenancy(),
+    pollIntervalMs: 1,
+  });
 
   beforeEach(() => {
     rds.reset();
@@ -202,6 +211,54 @@ describe('mlflow:rds:create', () => {
     expect(mutations()).toHaveLength(0);
   });
 
+  it.each([false, true])(
+    "refuses another owner's instance without an entity before changing anything (dry-run %s)",
+    async isDryRun => {
+      const theirs = [...OURS, { Key: 'owner', Value: 'group:default/team-b' }];
+      rds
+        .on(DescribeDBInstancesCommand)
+        .resolves({ DBInstances: [{ ...available, TagList: theirs }] });
+      const strict = createRdsCreateAction({
+        aws: fakeAws,
+        authorization: fakeAuthorization(),
+        pollIntervalMs: 1,
+      });
+      const { ctx, outputs } = createCheckpointingContext(strict, {
+        input: { ...input, owner: 'group:default/intruders' },
+        isDryRun,
+      });
+      await expect(strict.handler(ctx)).rejects.toThrow(
+        'user:default/mock may not change MLflow instance "demo" (component:default/demo), owned by group:default/team-b (nor transfer it to group:default/intruders): user:default/mock is not a member of group:default/team-b',
+      );
+      expect(mutations()).toHaveLength(0);
+      expect(outputs).toEqual({});
+    },
+  );
+
+  it('records the owner of the existing instance on what a rerun without an owner creates', async () => {
+    const tagged = [...OURS, { Key: 'owner', Value: 'group:default/ml' }];
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [{ ...available, TagList: tagged }] });
+    const member = createRdsCreateAction({
+      aws: fakeAws,
+      authorization: fakeAuthorization({
+        ownership: { [MOCK_USER]: [MOCK_USER, 'group:default/ml'] },
+      }),
+      pollIntervalMs: 1,
+    });
+    const { ctx } = createCheckpointingContext(member, {
+      input: { ...input, owner: undefined },
+    });
+    await member.handler(ctx);
+    expect(
+      ec2.commandCalls(CreateSecurityGroupCommand)[0].args[0].input
+        .TagSpecifications![0].Tags,
+    ).toEqual(
+      expect.arrayContaining([{ Key: 'owner', Value: 'group:default/ml' }]),
+    );
+  });
+
   it('does not create an existing instance of ours again', async () => {
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [available] });
     ec2.on(DescribeSecurityGroupsCommand).resolves({
@@ -345,6 +402,7 @@ describe('mlflow:rds:create', () => {
         DBInstances: [{ ...available, DBInstanceStatus: 'creating' }],
       });
     const patient = createRdsCreateAction({
+      ...testTenancy(),
       aws: fakeAws,
       pollIntervalMs: 60_000,
     });
@@ -368,7 +426,11 @@ describe('mlflow:rds:create', () => {
       .resolves({
         DBInstances: [{ ...available, DBInstanceStatus: 'creating' }],
       });
-    const slow = createRdsCreateAction({ aws: fakeAws, pollIntervalMs: 200 });
+    const slow = createRdsCreateAction({
+      aws: fakeAws,
+      ...testTenancy(),
+      pollIntervalMs: 200,
+    });
     const { ctx } = createCheckpointingContext(slow, {
       input: { ...input, timeoutSeconds: 1 },
     });

@@ -2,6 +2,7 @@ import { createCheckpointingContext } from '../__testUtils__/createCheckpointing
 import { startSilentServer } from '../__testUtils__/silentServer';
 import { AwsClientConfigProvider } from '../aws/clients';
 import { createRdsCreateAction } from './rdsCreate';
+import { testTenancy } from '../__testUtils__/tenancy';
 
 const input = {
   name: 'demo',
@@ -33,7 +34,7 @@ describe('mlflow:rds:create against an AWS endpoint that accepts and never answe
   afterEach(() => silent.close());
 
   it('fails at its timeoutSeconds with a message naming the call', async () => {
-    const action = createRdsCreateAction({ aws });
+    const action = createRdsCreateAction({ aws, ...testTenancy() });
     const { ctx } = createCheckpointingContext(action, {
       input: { ...input, timeoutSeconds: 2 },
     });
@@ -43,7 +44,7 @@ describe('mlflow:rds:create against an AWS endpoint that accepts and never answe
   });
 
   it('stops at once when the task is cancelled', async () => {
-    const action = createRdsCreateAction({ aws });
+    const action = createRdsCreateAction({ aws, ...testTenancy() });
     const controller = new AbortController();
     const { ctx } = createCheckpointingContext(action, {
       input,

@@ -19,7 +19,9 @@ import {
   inspectPostgresInstance,
   planPostgresInstance,
 } from '../aws/rdsInstancePlan';
-import { mlflowTags } from '../aws/tags';
+import { mlflowTags, taggedIdentity } from '../aws/tags';
+import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
+import { authorizeRun, ExistingResource } from '../authorization/authorizeRun';
 import { StepDeadline } from '../util/stepDeadline';
 import {
   accountIdInput,
@@ -37,6 +39,7 @@ import { examples } from './rdsCreate.examples';
 /** Creates the PostgreSQL RDS instance of an MLflow instance with secure defaults. */
 export function createRdsCreateAction(options: {
   aws: AwsClientConfigProvider;
+  authorization: InstanceChangeAuthorizationDeps;
   /** Milliseconds between status polls while waiting; tests shorten it. */
   pollIntervalMs?: number;
   /** Longest time one AWS call may take; the step's timeoutSeconds bounds it too. */
@@ -180,18 +183,11 @@ export function createRdsCreateAction(options: {
       },
     },
     async handler(ctx) {
-      const { environment, owner, timeoutSeconds, waitForAvailable } =
-        ctx.input;
+      const { environment, timeoutSeconds, waitForAvailable } = ctx.input;
       const plan = planPostgresInstance(ctx.input);
       const { name, region, instanceId, spec, securityGroupName } = plan;
       const { allowedSecurityGroupIds } = plan;
       plan.warnings.forEach(warning => ctx.logger.warn(warning));
-      const resourceTags = mlflowTags({
-        name,
-        owner,
-        environment,
-        extra: ctx.input.tags,
-      });
 
       const deadline = new StepDeadline({
         timeoutSeconds,
@@ -212,6 +208,36 @@ export function createRdsCreateAction(options: {
         plan,
         { logger: ctx.logger, deadline },
       );
+      // inspectPostgresInstance refused foreign ones: what exists here is this instance's.
+      const found: ExistingResource[] = [];
+      if (existing) {
+        const identity = taggedIdentity(existing.TagList, name);
+        found.push({
+          resource: `RDS instance ${instanceId}`,
+          owner: identity.kind === 'ours' ? identity.owner : undefined,
+        });
+      }
+      if (existingGroup) {
+        const identity = taggedIdentity(existingGroup.Tags, name);
+        found.push({
+          resource: `security group ${existingGroup.GroupId}`,
+          owner: identity.kind === 'ours' ? identity.owner : undefined,
+        });
+      }
+      const { owner } = await authorizeRun({
+        deps: options.authorization,
+        credentials: await ctx.getInitiatorCredentials(),
+        name,
+        requestedOwner: ctx.input.owner,
+        existing: found,
+        log: message => ctx.logger.info(message),
+      });
+      const resourceTags = mlflowTags({
+        name,
+        owner,
+        environment,
+        extra: ctx.input.tags,
+      });
 
       if (ctx.isDryRun) {
         ctx.output('instanceId', instanceId);
