@@ -86,6 +86,32 @@ describe('mlflowInstanceEntities', () => {
     });
   });
 
+  it('puts the authentication mode and the Secret names on the Component only', () => {
+    const instance = verifiedInstance(
+      signedDeployment('demo', {
+        annotations: {
+          'mlflow.org/auth-mode': 'basic-auth',
+          'mlflow.org/auth-admin-secret': 'demo-mlflow-auth',
+          'mlflow.org/health-secret': 'demo-mlflow-health',
+        },
+      }),
+    );
+    const [component, database, artifacts] = mlflowInstanceEntities(
+      instance,
+      'demo',
+    );
+    expect(component.metadata.annotations).toMatchObject({
+      'mlflow.org/auth-mode': 'basic-auth',
+      'mlflow.org/auth-admin-secret': 'demo-mlflow-auth',
+      'mlflow.org/health-secret': 'demo-mlflow-health',
+    });
+    for (const resource of [database, artifacts]) {
+      expect(Object.keys(resource.metadata.annotations ?? {})).not.toContain(
+        'mlflow.org/auth-mode',
+      );
+    }
+  });
+
   it('maps every environment other than prod to the experimental lifecycle', () => {
     for (const environment of ['dev', 'staging']) {
       const instance = verifiedInstance(

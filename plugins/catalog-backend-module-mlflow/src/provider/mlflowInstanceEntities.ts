@@ -8,6 +8,9 @@ import {
   ANNOTATION_KUBERNETES_LABEL_SELECTOR,
   ANNOTATION_KUBERNETES_NAMESPACE,
   ANNOTATION_MLFLOW_ADOPTED,
+  ANNOTATION_MLFLOW_AUTH_ADMIN_SECRET,
+  ANNOTATION_MLFLOW_AUTH_MODE,
+  ANNOTATION_MLFLOW_HEALTH_SECRET,
   ANNOTATION_MLFLOW_AWS_ACCOUNT_ID,
   ANNOTATION_MLFLOW_AWS_REGION,
   ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
@@ -97,6 +100,9 @@ export function mlflowInstanceEntities(
           [ANNOTATION_KUBERNETES_ID]:
             instance.kubernetesId ?? instance.instanceName,
           [ANNOTATION_KUBERNETES_NAMESPACE]: instance.namespace,
+          [ANNOTATION_MLFLOW_AUTH_MODE]: instance.authMode,
+          [ANNOTATION_MLFLOW_AUTH_ADMIN_SECRET]: instance.authAdminSecret,
+          [ANNOTATION_MLFLOW_HEALTH_SECRET]: instance.healthSecret,
           // Without the kubernetes-id label, the core Kubernetes tab finds the objects by these labels.
           [ANNOTATION_KUBERNETES_LABEL_SELECTOR]:
             !instance.kubernetesId && instance.hasInstanceLabel

@@ -59,11 +59,46 @@ describe('verifiedMlflowInstance', () => {
     });
     expect(verifiedInstance(signed).owner).toBe('group:default/unknown');
   });
+
+  it('carries the authentication mode and the Secret names, and drops values that are not names', () => {
+    const auth = {
+      'mlflow.org/auth-mode': 'basic-auth',
+      'mlflow.org/auth-admin-secret': 'demo-mlflow-auth',
+      'mlflow.org/health-secret': 'demo-mlflow-health',
+    };
+    expect(
+      verifiedInstance(signedDeployment('demo', { annotations: auth })),
+    ).toMatchObject({
+      authMode: 'basic-auth',
+      authAdminSecret: 'demo-mlflow-auth',
+      healthSecret: 'demo-mlflow-health',
+    });
+    const odd = verifiedInstance(
+      signedDeployment('demo', {
+        annotations: {
+          'mlflow.org/auth-mode': 'none',
+          'mlflow.org/auth-admin-secret': 'Not/A Name',
+          'mlflow.org/health-secret': '',
+        },
+      }),
+    );
+    expect([odd.authMode, odd.authAdminSecret, odd.healthSecret]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+  });
 });
 
 describe('adoptedMlflowInstance', () => {
   it('ignores every annotation: owner and catalog namespace from the adopt rule, no AWS identifier or URL', () => {
     const forged = managedDeployment('demo', { namespace: 'attacker' });
+    forged.metadata!.annotations = {
+      ...forged.metadata!.annotations,
+      'mlflow.org/auth-mode': 'basic-auth',
+      'mlflow.org/auth-admin-secret': 'demo-mlflow-auth',
+      'mlflow.org/health-secret': 'demo-mlflow-health',
+    };
     const instance = adoptedInstance(forged);
     expect(instance).toMatchObject({
       trust: 'adopted',
@@ -81,6 +116,9 @@ describe('adoptedMlflowInstance', () => {
       'system',
       'description',
       'environment',
+      'authMode',
+      'authAdminSecret',
+      'healthSecret',
     ] as const) {
       expect(instance[field]).toBeUndefined();
     }

@@ -2,7 +2,13 @@ import { DEFAULT_NAMESPACE } from '@backstage/catalog-model';
 import { V1Deployment, V1Ingress } from '@kubernetes/client-node';
 import {
   ANNOTATION_KUBERNETES_ID,
+  ANNOTATION_MLFLOW_AUTH_ADMIN_SECRET,
+  ANNOTATION_MLFLOW_AUTH_MODE,
+  ANNOTATION_MLFLOW_HEALTH_SECRET,
   LABEL_APP_INSTANCE,
+  MlflowAuthMode,
+  nameRules,
+  parseMlflowAuthMode,
   parseS3Uri,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { MlflowInstanceIdentity } from '@stateful-mlflow/plugin-mlflow-node';
@@ -41,6 +47,10 @@ export type MlflowInstance = {
   system?: string;
   description?: string;
   environment?: string;
+  /** How the server authenticates, and the names (never values) of its admin and health Secrets. */
+  authMode?: MlflowAuthMode;
+  authAdminSecret?: string;
+  healthSecret?: string;
 };
 
 const ARTIFACT_FLAGS = ['--default-artifact-root', '--artifacts-destination'];
@@ -181,6 +191,32 @@ function placeOf(cluster: string, deployment: V1Deployment) {
   };
 }
 
+/** A Secret name from an annotation, when it is a valid Kubernetes object name. */
+function secretName(value: string | undefined): string | undefined {
+  const name = nonEmpty(value);
+  return name && nameRules.kubernetesName.check(name) === undefined
+    ? name
+    : undefined;
+}
+
+/**
+ * The authentication annotations the deploy action writes. They are outside the signature: the
+ * health check proves the mode itself (an anonymous request must be refused), and the Secret names
+ * only say where Backstage may look, which the namespace's RBAC narrows to one Secret.
+ */
+function readAuthAnnotations(deployment: V1Deployment) {
+  const annotations = deployment.metadata?.annotations ?? {};
+  return {
+    authMode: parseMlflowAuthMode(
+      nonEmpty(annotations[ANNOTATION_MLFLOW_AUTH_MODE]),
+    ),
+    authAdminSecret: secretName(
+      annotations[ANNOTATION_MLFLOW_AUTH_ADMIN_SECRET],
+    ),
+    healthSecret: secretName(annotations[ANNOTATION_MLFLOW_HEALTH_SECRET]),
+  };
+}
+
 /**
  * A Deployment whose signature verified: every fact comes from the signed identity, nothing from
  * unsigned labels or annotations.
@@ -207,6 +243,7 @@ export function verifiedMlflowInstance(
     system: identity.system,
     description: identity.description,
     environment: identity.environment,
+    ...readAuthAnnotations(deployment),
   };
 }
 
