@@ -13,6 +13,7 @@ import { createCheckpointingContext } from '../__testUtils__/createCheckpointing
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 import { FakeSqlClient } from '../__testUtils__/FakeSqlClient';
 import { createDatabaseCreateAction } from './databaseCreate';
+import { testTenancy } from '../__testUtils__/tenancy';
 import { examples } from './databaseCreate.examples';
 
 const rds = mockClient(RDSClient);
@@ -36,6 +37,12 @@ describe('mlflow:database:create examples', () => {
           {
             DBInstanceStatus: 'available',
             Endpoint: { Address: 'db.example', Port: 5432 },
+            TagList: [
+              {
+                Key: 'stateful-mlflow/instance',
+                Value: yaml.parse(example).steps[0].input.name,
+              },
+            ],
             MasterUserSecret: {
               SecretArn:
                 STEP_OUTPUTS['${{ steps.rds.output.masterSecretArn }}'],
@@ -65,6 +72,7 @@ describe('mlflow:database:create examples', () => {
       const action = createDatabaseCreateAction({
         aws: fakeAws,
         kubernetes: () => cluster,
+        ...testTenancy(),
         connect: async () => sql,
       });
       const { ctx, outputs } = createCheckpointingContext(action, {
@@ -75,7 +83,8 @@ describe('mlflow:database:create examples', () => {
         stepInput.databaseName ??
           resolveInstanceNames({ name: stepInput.name }).databaseName,
       );
-      expect(cluster.stored('Secret')).toHaveLength(1);
+      // The database credentials, the sign-in Secret and the health-check login.
+      expect(cluster.stored('Secret')).toHaveLength(3);
     },
   );
 });

@@ -13,6 +13,7 @@ import { createCheckpointingContext } from '../__testUtils__/createCheckpointing
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 import { FakeSqlClient } from '../__testUtils__/FakeSqlClient';
 import { createDatabaseCreateAction } from './databaseCreate';
+import { instanceLabels, testTenancy } from '../__testUtils__/tenancy';
 
 const rds = mockClient(RDSClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -28,11 +29,12 @@ const instance = {
     Port: 5432,
   },
   MasterUserSecret: { SecretArn: MASTER_SECRET_ARN },
+  TagList: [{ Key: 'stateful-mlflow/instance', Value: 'demo' }],
 };
 const input = { name: 'demo', region: 'eu-west-1', cluster: 'local' };
 
-function secretValues(cluster: FakeKubernetesApi) {
-  const secret = cluster.objects.get('Secret/mlflow-demo/demo-db') as V1Secret;
+function secretValues(cluster: FakeKubernetesApi, name = 'demo-db') {
+  const secret = cluster.objects.get(`Secret/mlflow-demo/${name}`) as V1Secret;
   return Object.fromEntries(
     Object.entries(secret.data!).map(([k, v]) => [
       k,
@@ -52,6 +54,7 @@ describe('mlflow:database:create', () => {
     return createDatabaseCreateAction({
       aws: fakeAws,
       kubernetes: () => cluster,
+      ...testTenancy(),
       connect: async config => {
         connections.push(config);
         return sql;
@@ -86,7 +89,8 @@ describe('mlflow:database:create', () => {
       port: 5432,
       user: 'mlflowadmin',
       database: 'postgres',
-      ssl: { rejectUnauthorized: false },
+      // The master session verifies the server's certificate and host name.
+      ssl: { rejectUnauthorized: true },
     });
     expect(sql.statements).toEqual(
       expect.arrayContaining([
@@ -95,6 +99,8 @@ describe('mlflow:database:create', () => {
         ),
         'CREATE DATABASE "mlflow_demo" OWNER "mlflow_demo"',
         'REVOKE ALL ON DATABASE "mlflow_demo" FROM PUBLIC',
+        'CREATE DATABASE "mlflow_demo_auth" OWNER "mlflow_demo"',
+        'REVOKE ALL ON DATABASE "mlflow_demo_auth" FROM PUBLIC',
         'REVOKE CONNECT ON DATABASE "postgres" FROM PUBLIC',
       ]),
     );
@@ -102,7 +108,8 @@ describe('mlflow:database:create', () => {
     expect(values.PGPASSWORD).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(sql.roles.get('mlflow_demo')!.password).toBe(values.PGPASSWORD);
     expect(values).toEqual({
-      MLFLOW_BACKEND_STORE_URI: `postgresql://mlflow_demo:${values.PGPASSWORD}@mlflow-demo.abc.eu-west-1.rds.amazonaws.com:5432/mlflow_demo?sslmode=require`,
+      MLFLOW_BACKEND_STORE_URI: `postgresql://mlflow_demo@mlflow-demo.abc.eu-west-1.rds.amazonaws.com:5432/mlflow_demo?sslmode=require`,
+      MLFLOW_AUTH_DATABASE_URI: `postgresql://mlflow_demo@mlflow-demo.abc.eu-west-1.rds.amazonaws.com:5432/mlflow_demo_auth?sslmode=require`,
       PGUSER: 'mlflow_demo',
       PGPASSWORD: values.PGPASSWORD,
       PGDATABASE: 'mlflow_demo',
@@ -122,7 +129,29 @@ describe('mlflow:database:create', () => {
       secretName: 'demo-db',
       host: 'mlflow-demo.abc.eu-west-1.rds.amazonaws.com',
       port: 5432,
+      authDatabaseName: 'mlflow_demo_auth',
+      authSecretName: 'demo-mlflow-auth',
+      healthSecretName: 'demo-mlflow-health',
     });
+    const auth = secretValues(cluster, 'demo-mlflow-auth');
+    expect(auth['admin-username']).toBe('admin');
+    expect(auth['admin-password']).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(auth['flask-secret-key']).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(auth['basic_auth.ini']).toBe(
+      [
+        '[mlflow]',
+        'default_permission = READ',
+        'database_uri = postgresql://mlflow_demo@mlflow-demo.abc.eu-west-1.rds.amazonaws.com:5432/mlflow_demo_auth?sslmode=require',
+        'admin_username = admin',
+        `admin_password = ${auth['admin-password']}`,
+        'authorization_function = mlflow.server.auth:authenticate_request_basic_auth',
+        '',
+      ].join('\n'),
+    );
+    expect(auth['basic_auth.ini']).not.toContain(values.PGPASSWORD);
+    const health = secretValues(cluster, 'demo-mlflow-health');
+    expect(health.username).toBe('backstage-health');
+    expect(health.password).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(sql.ended).toBe(1);
   });
 
@@ -140,6 +169,12 @@ describe('mlflow:database:create', () => {
     await action.handler(run.ctx);
     const password = secretValues(cluster).PGPASSWORD;
     const visible = run.everythingVisible();
+    const auth = secretValues(cluster, 'demo-mlflow-auth');
+    expect(visible).not.toContain(auth['admin-password']);
+    expect(visible).not.toContain(auth['flask-secret-key']);
+    expect(visible).not.toContain(
+      secretValues(cluster, 'demo-mlflow-health').password,
+    );
     expect(visible).not.toContain(password);
     expect(visible).not.toContain(encodeURIComponent(password));
     expect(visible).not.toContain(MASTER_PASSWORD);
@@ -163,8 +198,8 @@ describe('mlflow:database:create', () => {
       port: 55432,
       ssl: false,
     });
-    expect(secretValues(cluster).MLFLOW_BACKEND_STORE_URI).toMatch(
-      /^postgresql:\/\/mlflow_demo:[^@]+@127\.0\.0\.1:55432\/mlflow_demo\?sslmode=disable$/,
+    expect(secretValues(cluster).MLFLOW_BACKEND_STORE_URI).toBe(
+      'postgresql://mlflow_demo@127.0.0.1:55432/mlflow_demo?sslmode=disable',
     );
     expect(outputs).toMatchObject({ host: '127.0.0.1', port: 55432 });
   });
@@ -182,14 +217,32 @@ describe('mlflow:database:create', () => {
     const action = makeAction();
     await action.handler(createCheckpointingContext(action, { input }).ctx);
     const password = secretValues(cluster).PGPASSWORD;
-    await action.handler(createCheckpointingContext(action, { input }).ctx);
+    const auth = secretValues(cluster, 'demo-mlflow-auth');
+    const health = secretValues(cluster, 'demo-mlflow-health');
+    await action.handler(
+      createCheckpointingContext(action, {
+        input: { ...input, defaultPermission: 'NO_PERMISSIONS' },
+      }).ctx,
+    );
     expect(secretValues(cluster).PGPASSWORD).toBe(password);
+    const authAfter = secretValues(cluster, 'demo-mlflow-auth');
+    expect(authAfter['admin-password']).toBe(auth['admin-password']);
+    expect(authAfter['flask-secret-key']).toBe(auth['flask-secret-key']);
+    expect(authAfter['basic_auth.ini']).toContain(
+      'default_permission = NO_PERMISSIONS',
+    );
+    expect(secretValues(cluster, 'demo-mlflow-health').password).toBe(
+      health.password,
+    );
     expect(
       sql.statements.filter(s => s.startsWith('CREATE ROLE')),
     ).toHaveLength(1);
     expect(
       sql.statements.filter(s => s.startsWith('CREATE DATABASE')),
-    ).toHaveLength(1);
+    ).toEqual([
+      'CREATE DATABASE "mlflow_demo" OWNER "mlflow_demo"',
+      'CREATE DATABASE "mlflow_demo_auth" OWNER "mlflow_demo"',
+    ]);
     expect(sql.statements).toContainEqual(
       expect.stringMatching(/^ALTER ROLE "mlflow_demo" WITH LOGIN PASSWORD/),
     );
@@ -283,7 +336,7 @@ describe('mlflow:database:create', () => {
     cluster.objects.set('Namespace//mlflow-demo', {
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: { name: 'mlflow-demo' },
+      metadata: { name: 'mlflow-demo', labels: instanceLabels('demo') },
     });
     const action = makeAction();
     await action.handler(
@@ -325,6 +378,7 @@ describe('mlflow:database:create', () => {
     const action = createDatabaseCreateAction({
       aws: fakeAws,
       kubernetes: () => cluster,
+      ...testTenancy(),
       connect: async () => {
         throw Object.assign(new Error('connect ECONNREFUSED'), {
           code: 'ECONNREFUSED',

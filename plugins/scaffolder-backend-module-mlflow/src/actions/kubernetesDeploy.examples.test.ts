@@ -9,6 +9,10 @@ import { createKubernetesDeployAction } from './kubernetesDeploy';
 import { examples } from './kubernetesDeploy.examples';
 import { withInputDefaults } from './withInputDefaults';
 import { instanceLabels, testTenancy } from '../__testUtils__/tenancy';
+import {
+  fakeMlflowAuthApi,
+  seedAuthSecrets,
+} from '../__testUtils__/authFixtures';
 
 describe('mlflow:kubernetes:deploy examples', () => {
   it.each(examples.map(e => [e.description, e.example]))(
@@ -32,9 +36,14 @@ describe('mlflow:kubernetes:deploy examples', () => {
           labels: instanceLabels(step.input.name),
         },
       });
+      seedAuthSecrets(cluster, {
+        name: step.input.name,
+        labels: instanceLabels(step.input.name),
+      });
       const action = withInputDefaults(
         createKubernetesDeployAction({
           ...testTenancy(),
+          fetch: fakeMlflowAuthApi().fetch,
           kubernetes: () => cluster,
           pollIntervalMs: 1,
         }),

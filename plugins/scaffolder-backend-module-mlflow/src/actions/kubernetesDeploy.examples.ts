@@ -74,6 +74,8 @@ export const examples: TemplateExample[] = [
             replicas: 1,
             workers: 1,
             allowEphemeralStorage: true,
+            // A throw-away server has no sign-in database.
+            allowAnonymousAccess: true,
             backendStoreUri: 'sqlite:////tmp/mlflow.db',
             artifactsDestination: '/tmp/artifacts',
           },

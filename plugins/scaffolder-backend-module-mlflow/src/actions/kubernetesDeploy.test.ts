@@ -10,6 +10,12 @@ import { IMAGE_HINT } from '../kubernetes/migrationJob';
 import { createKubernetesDeployAction } from './kubernetesDeploy';
 import { withInputDefaults } from './withInputDefaults';
 import {
+  fakeMlflowAuthApi,
+  SEEDED_ADMIN_PASSWORD,
+  SEEDED_HEALTH_PASSWORD,
+  seedAuthSecrets,
+} from '../__testUtils__/authFixtures';
+import {
   fakeAuthorization,
   instanceLabels,
   testGuardRails,
@@ -46,6 +52,7 @@ function clusterWithSecret() {
     kind: 'Secret',
     metadata: { name: 'demo-db', namespace: 'mlflow-demo', labels: OURS },
   });
+  seedAuthSecrets(cluster, { name: 'demo', labels: OURS });
   return cluster;
 }
 
@@ -56,6 +63,7 @@ function deployAction(cluster: FakeKubernetesApi, pollIntervalMs = 1) {
       kubernetes: () => cluster,
       pollIntervalMs,
       ...testTenancy(),
+      fetch: fakeMlflowAuthApi().fetch,
     }),
   );
 }
@@ -87,6 +95,8 @@ describe('mlflow:kubernetes:deploy', () => {
     expect(outputs).toEqual({
       namespace: 'mlflow-demo',
       deployment: 'demo',
+      authMode: 'basic-auth',
+      authSecretName: 'demo-mlflow-auth',
       serviceUrl: 'http://demo.mlflow-demo.svc.cluster.local:5000',
       trackingUrl: 'http://demo.mlflow.localhost',
     });
@@ -155,6 +165,7 @@ describe('mlflow:kubernetes:deploy', () => {
     const watched = withInputDefaults(
       createKubernetesDeployAction({
         ...testTenancy(),
+      fetch: fakeMlflowAuthApi().fetch,
         kubernetes: (_name, options) => {
           signals.push(options?.signal);
           return cluster;
@@ -200,11 +211,81 @@ describe('mlflow:kubernetes:deploy', () => {
     expect(cluster.applied).toHaveLength(0);
   });
 
+  it('turns sign-in on for an anonymous instance, sets up the health user as the admin, and never shows a password', async () => {
+    cluster.objects.set('Deployment/mlflow-demo/demo', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'demo',
+        namespace: 'mlflow-demo',
+        labels: OURS,
+        annotations: { 'mlflow.org/owner': 'user:default/mock' },
+      },
+    });
+    const mlflow = fakeMlflowAuthApi();
+    const withApi = withInputDefaults(
+      createKubernetesDeployAction({
+        kubernetes: () => cluster,
+        pollIntervalMs: 1,
+        ...testTenancy(),
+        fetch: mlflow.fetch,
+      }),
+    );
+    const { ctx, logs, outputs } = createCheckpointingContext(withApi, {
+      input,
+    });
+    await withApi.handler(ctx);
+    expect(logs.map(l => l.message).join('\n')).toMatch(
+      /Turning on sign-in for MLflow instance demo/,
+    );
+    expect(mlflow.users.has('backstage-health')).toBe(true);
+    const scanned = JSON.stringify({ logs, outputs });
+    expect(scanned).not.toContain(SEEDED_ADMIN_PASSWORD);
+    expect(scanned).not.toContain(SEEDED_HEALTH_PASSWORD);
+  });
+
+  it('creates the health-check user as the admin after the rollout, then checks it can search', async () => {
+    const mlflow = fakeMlflowAuthApi();
+    const withApi = withInputDefaults(
+      createKubernetesDeployAction({
+        kubernetes: () => cluster,
+        pollIntervalMs: 1,
+        ...testTenancy(),
+        fetch: mlflow.fetch,
+      }),
+    );
+    const { ctx, logs } = createCheckpointingContext(withApi, { input });
+    await withApi.handler(ctx);
+    expect(mlflow.calls).toEqual([
+      { method: 'GET', path: '/api/2.0/mlflow/users/get', user: 'admin' },
+      { method: 'POST', path: '/api/2.0/mlflow/users/create', user: 'admin' },
+      {
+        method: 'POST',
+        path: '/api/2.0/mlflow/experiments/search',
+        user: 'backstage-health',
+      },
+    ]);
+    expect(mlflow.users.has('backstage-health')).toBe(true);
+    expect(logs.map(l => l.message)).toContain(
+      'Health-check user backstage-health created',
+    );
+  });
+
+  it('asks for the database step when the sign-in Secret is missing, before applying anything', async () => {
+    cluster.objects.delete('Secret/mlflow-demo/demo-mlflow-auth');
+    const { ctx } = createCheckpointingContext(action, { input });
+    await expect(action.handler(ctx)).rejects.toThrow(
+      /sign-in Secret mlflow-demo\/demo-mlflow-auth does not exist\. Run mlflow:database:create/,
+    );
+    expect(cluster.applied).toHaveLength(0);
+  });
+
   it('deploys ephemeral storage with a loud warning when allowed', async () => {
     const { ctx, logs } = createCheckpointingContext(action, {
       input: {
         ...input,
         allowEphemeralStorage: true,
+        allowAnonymousAccess: true,
         backendStoreUri: 'sqlite:////tmp/mlflow.db',
         artifactsDestination: '/tmp/artifacts',
         replicas: 1,
@@ -372,6 +453,7 @@ describe('mlflow:kubernetes:deploy', () => {
     const adopting = withInputDefaults(
       createKubernetesDeployAction({
         ...testTenancy(),
+      fetch: fakeMlflowAuthApi().fetch,
         guardRails: testGuardRails({ adoptableNamespaces: ['mlflow-demo'] }),
         kubernetes: () => cluster,
         pollIntervalMs: 1,
@@ -390,6 +472,7 @@ describe('mlflow:kubernetes:deploy', () => {
     const strict = withInputDefaults(
       createKubernetesDeployAction({
         ...testTenancy(),
+      fetch: fakeMlflowAuthApi().fetch,
         guardRails: testGuardRails({
           allowedImages: ['ghcr.io/acme/*:*'],
           allowedHostnameDomains: ['mlflow.example.com'],
@@ -473,6 +556,7 @@ describe('mlflow:kubernetes:deploy', () => {
     const guarded = withInputDefaults(
       createKubernetesDeployAction({
         ...testTenancy(),
+      fetch: fakeMlflowAuthApi().fetch,
         authorization,
         kubernetes: () => cluster,
         pollIntervalMs: 1,
@@ -506,6 +590,7 @@ describe('mlflow:kubernetes:deploy', () => {
     const guarded = withInputDefaults(
       createKubernetesDeployAction({
         ...testTenancy(),
+      fetch: fakeMlflowAuthApi().fetch,
         authorization: fakeAuthorization(),
         kubernetes: () => cluster,
         pollIntervalMs: 1,
