@@ -20,14 +20,17 @@ function isRequired(flag: MlflowComplianceFlag): boolean {
 }
 
 /**
- * The compliance points of the backing stores (encrypted, private, backups, deletion protection,
- * versioning, public access blocked, TLS-only …) as the backend judged them.
+ * The compliance points of the tracking server (authentication, HTTPS) and the backing stores
+ * (encrypted, private, backups, deletion protection, versioning, public access blocked, TLS-only …)
+ * as the backend judged them.
  */
 export function ComplianceChecklistCard(props: {
+  trackingServer?: MlflowComplianceFlag[];
   database?: MlflowComplianceFlag[];
   artifactStore?: MlflowComplianceFlag[];
 }) {
   const groups = [
+    { name: 'Tracking server', flags: props.trackingServer },
     { name: 'Database', flags: props.database },
     { name: 'Artifact store', flags: props.artifactStore },
   ];

@@ -74,6 +74,24 @@ describe('EntityMlflowCard', () => {
     );
   });
 
+  it('names the authentication mode and the admin Secret, never a value', async () => {
+    await renderCard(fakeMlflowApi(answering(healthyReport)), {
+      ...mlflowEntity,
+      metadata: {
+        ...mlflowEntity.metadata,
+        annotations: {
+          ...mlflowEntity.metadata.annotations,
+          'mlflow.org/auth-mode': 'basic-auth',
+          'mlflow.org/auth-admin-secret': 'mlflow-demo-mlflow-auth',
+        },
+      },
+    });
+    await findOverallStatus();
+    expect(screen.getByLabelText('Authentication')).toHaveTextContent(
+      'Authentication: MLflow users (basic auth) · admin Secret mlflow-demo-mlflow-auth',
+    );
+  });
+
   it('shows a healthy instance: word, colour, one row per check, version and age', async () => {
     await renderCard(fakeMlflowApi(answering(healthyReport)));
 

@@ -8,10 +8,12 @@ import {
   ANNOTATION_MLFLOW_TRACKING_URL,
   getMlflowEntityInfo,
   isMlflowAvailable,
+  MlflowEntityInfo,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { useMlflowHealth } from '../../hooks/useMlflowHealth';
 import { MlflowHealthErrorPanel } from '../MlflowHealthErrorPanel';
 import { MlflowHealthSummary } from '../MlflowHealthSummary';
+import { MlflowAuthenticationFacts } from '../MlflowSignIn';
 import { RefreshHealthButton } from '../RefreshHealthButton';
 
 /** The MLflow status card of an entity page: overall status, one row per check, refresh. */
@@ -29,12 +31,16 @@ export function EntityMlflowCard() {
   return (
     <MlflowHealthCard
       entityRef={stringifyEntityRef(entity)}
-      trackingUrl={getMlflowEntityInfo(entity).trackingUrl}
+      info={getMlflowEntityInfo(entity)}
     />
   );
 }
 
-function MlflowHealthCard(props: { entityRef: string; trackingUrl?: string }) {
+function MlflowHealthCard(props: {
+  entityRef: string;
+  info: MlflowEntityInfo;
+}) {
+  const { trackingUrl } = props.info;
   const { report, error, loading, refreshing, refresh } = useMlflowHealth(
     props.entityRef,
   );
@@ -49,9 +55,7 @@ function MlflowHealthCard(props: { entityRef: string; trackingUrl?: string }) {
           />
         }
         deepLink={
-          props.trackingUrl
-            ? { title: 'Open MLflow', link: props.trackingUrl }
-            : undefined
+          trackingUrl ? { title: 'Open MLflow', link: trackingUrl } : undefined
         }
       >
         {loading && <Progress />}
@@ -61,6 +65,7 @@ function MlflowHealthCard(props: { entityRef: string; trackingUrl?: string }) {
         {!loading && !report && error && (
           <MlflowHealthErrorPanel error={error} />
         )}
+        <MlflowAuthenticationFacts info={props.info} />
       </InfoCard>
     </section>
   );

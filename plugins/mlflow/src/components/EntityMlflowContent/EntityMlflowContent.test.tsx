@@ -201,6 +201,60 @@ describe('EntityMlflowContent', () => {
     ).toHaveTextContent('Multi-AZNot required for this instance');
   });
 
+  it('shows how to sign in and the tracking server compliance points, failed ones marked', async () => {
+    const report: MlflowHealthReport = {
+      ...healthyReport,
+      overall: 'degraded',
+      checks: healthyReport.checks.map(check =>
+        check.id === 'trackingServer' && check.details
+          ? {
+              ...check,
+              status: 'warning',
+              details: {
+                ...check.details,
+                authMode: 'anonymous',
+                compliance: [
+                  {
+                    id: 'authentication',
+                    label: 'Authentication required',
+                    ok: false,
+                    required: true,
+                  },
+                  {
+                    id: 'https',
+                    label: 'HTTPS tracking URL (plain HTTP only on localhost)',
+                    ok: true,
+                    required: true,
+                  },
+                ],
+              },
+            }
+          : check,
+      ),
+    };
+    await renderContent(fakeMlflowApi(answering(report)), {
+      ...mlflowEntity,
+      metadata: {
+        ...mlflowEntity.metadata,
+        annotations: {
+          ...mlflowEntity.metadata.annotations,
+          'mlflow.org/auth-mode': 'anonymous',
+        },
+      },
+    });
+
+    const flags = await screen.findByRole('list', { name: 'Tracking server' });
+    expect(
+      within(flags).getByRole('img', { name: 'Failed' }).closest('li'),
+    ).toHaveTextContent('Authentication required');
+    expect(
+      within(flags).getByRole('img', { name: 'Passed' }).closest('li'),
+    ).toHaveTextContent('HTTPS tracking URL');
+    expect(within(cardOf('Sign in')).getByRole('alert')).toHaveTextContent(
+      'Authentication is off',
+    );
+  });
+
   it('links the Kubernetes tab of adopted instances, found by label selector', async () => {
     const annotations = { ...mlflowEntity.metadata.annotations };
     delete annotations['backstage.io/kubernetes-id'];

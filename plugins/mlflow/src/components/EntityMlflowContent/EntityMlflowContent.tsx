@@ -23,6 +23,7 @@ import { KubernetesRolloutCard } from '../KubernetesRolloutCard';
 import { MlflowHealthErrorPanel } from '../MlflowHealthErrorPanel';
 import { MlflowHealthSummary } from '../MlflowHealthSummary';
 import { buildMlflowLinks, MlflowLinksCard } from '../MlflowLinksCard';
+import { MlflowSignInCard } from '../MlflowSignIn';
 import { RefreshHealthButton } from '../RefreshHealthButton';
 
 /** The MLflow tab of an entity page: status, backing stores, compliance, rollout and links. */
@@ -59,6 +60,7 @@ function MlflowInstanceDetails(props: { entity: Entity }) {
   }
   const database = report && findCheck(report, 'database');
   const artifactStore = report && findCheck(report, 'artifactStore');
+  const trackingServer = report && findCheck(report, 'trackingServer');
   return (
     <section aria-label="MLflow instance" aria-busy={refreshing}>
       <Grid container spacing={3} alignItems="stretch">
@@ -83,6 +85,9 @@ function MlflowInstanceDetails(props: { entity: Entity }) {
             links={buildMlflowLinks({ info, report, kubernetesTabPath })}
           />
         </Grid>
+        <Grid item xs={12} md={6}>
+          <MlflowSignInCard info={info} />
+        </Grid>
         {report && (
           <>
             <Grid item xs={12} md={6}>
@@ -93,6 +98,7 @@ function MlflowInstanceDetails(props: { entity: Entity }) {
             </Grid>
             <Grid item xs={12} md={6}>
               <ComplianceChecklistCard
+                trackingServer={trackingServer?.details?.compliance}
                 database={database?.details?.compliance}
                 artifactStore={artifactStore?.details?.compliance}
               />

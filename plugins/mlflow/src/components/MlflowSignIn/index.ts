@@ -1,0 +1,1 @@
+export { MlflowAuthenticationFacts, MlflowSignInCard } from './MlflowSignIn';
