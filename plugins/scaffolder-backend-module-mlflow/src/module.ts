@@ -90,6 +90,8 @@ export const scaffolderModule = createBackendModule({
             createDatabaseCreateAction({
               aws,
               kubernetes,
+              authorization,
+              guardRails,
               connectionOverride: readConnectionOverride(config),
             }),
           ),

@@ -48,6 +48,7 @@ export async function setUpDatabaseStack(name: string) {
       createDatabaseCreateAction({
         aws,
         kubernetes: () => kube,
+        ...testTenancy(),
         connectionOverride: {
           host: override.getString('host'),
           port: override.getNumber('port'),

@@ -2,8 +2,9 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import type { V1Namespace } from '@kubernetes/client-node';
+import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
 import {
+  DEPLOYMENT_ANNOTATION_OWNER,
   LABEL_APP_INSTANCE,
   LABEL_APP_MANAGED_BY,
   LABEL_APP_PART_OF,
@@ -17,7 +18,15 @@ import {
   putInstanceSecret,
   readMasterLogin,
 } from '../aws/secretsManager';
+import { verifyRdsInstanceIdentity } from '../aws/rdsIdentity';
 import { mlflowTags } from '../aws/tags';
+import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
+import { authorizeRun, ExistingResource } from '../authorization/authorizeRun';
+import { ProvisioningGuardRails } from '../guardRails/ProvisioningGuardRails';
+import {
+  foreignObjectError,
+  kubernetesIdentity,
+} from '../kubernetes/clusterState';
 import {
   DatabaseConnectionOverride,
   databaseEndpoint,
@@ -72,6 +81,8 @@ export type { DatabaseConnectionOverride } from '../database/databasePlan';
 export function createDatabaseCreateAction(options: {
   aws: AwsClientConfigProvider;
   kubernetes: KubernetesApiProvider;
+  authorization: InstanceChangeAuthorizationDeps;
+  guardRails: ProvisioningGuardRails;
   connectionOverride?: DatabaseConnectionOverride;
   connect?: SqlConnector;
   /** Milliseconds between status polls while waiting; tests shorten it. */
@@ -240,6 +251,10 @@ export function createDatabaseCreateAction(options: {
           `Invalid instanceId: received "${instanceId}", but no such RDS instance exists in ${plan.region}. Run mlflow:rds:create first.`,
         );
       }
+      // Another instance is refused at once, not after waiting for it; its secret once it has one.
+      if (instance) {
+        verifyRdsInstanceIdentity({ name, instanceId, instance });
+      }
       if (instance?.DBInstanceStatus !== 'available' && !ctx.isDryRun) {
         instance = await waitForDbInstanceAvailable(rds, instanceId, {
           timeoutSeconds: input.timeoutSeconds,
@@ -249,6 +264,57 @@ export function createDatabaseCreateAction(options: {
           deadline,
         });
       }
+      const rdsIdentity =
+        instance &&
+        verifyRdsInstanceIdentity({
+          name,
+          instanceId,
+          instance,
+          masterSecretArn: plan.masterSecretArn || undefined,
+        });
+      const namespaceObject = await kube.read<V1Namespace>({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        name: namespace,
+      });
+      const namespaceIdentity =
+        namespaceObject && kubernetesIdentity(namespaceObject, name);
+      options.guardRails.checkNamespace(
+        namespace,
+        namespaceIdentity?.kind ?? 'absent',
+      );
+      const existing: ExistingResource[] = rdsIdentity
+        ? [{ resource: `RDS instance ${instanceId}`, owner: rdsIdentity.owner }]
+        : [];
+      if (namespaceIdentity?.kind === 'ours') {
+        existing.push({
+          resource: `namespace ${namespace}`,
+          owner: namespaceIdentity.owner,
+        });
+      }
+      const secretRef = { namespace, secretName, field: 'secretName' };
+      await readDatabaseSecret(kube, secretRef);
+      // Secrets of another instance in this namespace are never read or rewritten.
+      for (const objectName of [secretName, authSecretName, healthSecretName]) {
+        const secret = await kube.read<V1Secret>({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          name: objectName,
+          namespace,
+        });
+        const identity = secret && kubernetesIdentity(secret, name);
+        if (identity?.kind === 'foreign') {
+          throw foreignObjectError(secret!, name);
+        }
+      }
+      const { owner } = await authorizeRun({
+        deps: options.authorization,
+        credentials: await ctx.getInitiatorCredentials(),
+        name,
+        requestedOwner: input.owner,
+        existing,
+        log: message => ctx.logger.info(message),
+      });
       const endpoint = databaseEndpoint(instanceId, instance, override);
       const { host, port, sslMode, connectSslMode } = endpoint;
       if (override) {
@@ -275,14 +341,12 @@ export function createDatabaseCreateAction(options: {
       }
       const masterSecretArn =
         plan.masterSecretArn || instance?.MasterUserSecret?.SecretArn;
-      const secretRef = { namespace, secretName, field: 'secretName' };
       const ownership = { instance: name, databaseName, username };
       const authOwnership = { instance: name, authDatabaseName, username };
       const assertBothFreeOrOurs = async (client: SqlClient) => {
         await assertDatabaseFreeOrOurs(client, ownership);
         await assertAuthDatabaseFreeOrOurs(client, authOwnership);
       };
-      await readDatabaseSecret(kube, secretRef);
 
       const masterConnection = async () => {
         if (!masterSecretArn) {
@@ -304,11 +368,6 @@ export function createDatabaseCreateAction(options: {
         }),
       );
 
-      const namespaceObject = await kube.read<V1Namespace>({
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        name: namespace,
-      });
       const secretManifest = (password: string) =>
         databaseSecretManifest({
           secretName,
@@ -373,7 +432,11 @@ export function createDatabaseCreateAction(options: {
               {
                 apiVersion: 'v1',
                 kind: 'Namespace',
-                metadata: { name: namespace, labels },
+                metadata: {
+                  name: namespace,
+                  labels,
+                  annotations: { [DEPLOYMENT_ANNOTATION_OWNER]: owner },
+                },
               },
               { dryRun: false },
             );
@@ -482,7 +545,7 @@ export function createDatabaseCreateAction(options: {
                   }),
                   tags: mlflowTags({
                     name,
-                    owner: input.owner,
+                    owner,
                     environment: input.environment,
                     extra: input.tags,
                   }),

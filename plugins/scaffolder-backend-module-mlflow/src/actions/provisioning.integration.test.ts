@@ -132,11 +132,18 @@ describe('provisioning actions against the local stack', () => {
       }),
     ).toMatchObject({ roleName: `mlflow-${dryName}` });
     expect(
-      await dry(createDatabaseCreateAction({ aws, kubernetes: () => kube }), {
-        name: dryName,
-        region: REGION,
-        cluster: 'local',
-      }),
+      await dry(
+        createDatabaseCreateAction({
+          aws,
+          kubernetes: () => kube,
+          ...testTenancy(),
+        }),
+        {
+          name: dryName,
+          region: REGION,
+          cluster: 'local',
+        },
+      ),
     ).toMatchObject({ secretName: `${dryName}-db` });
 
     const s3 = new S3Client(config);
@@ -324,6 +331,7 @@ describe('provisioning actions against the local stack', () => {
     const action = createDatabaseCreateAction({
       aws,
       kubernetes: () => kube,
+      ...testTenancy(),
       connectionOverride: {
         host: override.getString('host'),
         port: override.getNumber('port'),
