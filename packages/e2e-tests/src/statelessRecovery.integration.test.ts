@@ -18,6 +18,7 @@ import { deleteNamespace, MlflowServerPods } from './lib/mlflowServerPods';
 import {
   MlflowRequestError,
   MlflowTrackingClient,
+  readAdminLogin,
 } from './lib/mlflowTrackingClient';
 import { ScaffolderClient } from './lib/scaffolderClient';
 import { StartedBackend, startBackend } from './lib/startBackend';
@@ -51,7 +52,7 @@ const HEALTH_REFRESH_SECONDS = 2;
 
 describe('a provisioned MLflow instance loses nothing when its pods die', () => {
   const name = `recovery-${suffix}`;
-  const { namespace } = resolveInstanceNames({ name });
+  const { namespace, authSecretName } = resolveInstanceNames({ name });
   const entity = { namespace: 'default', kind: 'component', name };
   const values = {
     name,
@@ -153,7 +154,12 @@ describe('a provisioned MLflow instance loses nothing when its pods die', () => 
     }>;
     const trackingUrl = links.find(l => l.title === 'MLflow UI')?.url;
     expect(trackingUrl).toBe(`http://${name}.mlflow.localhost`);
-    tracking = new MlflowTrackingClient(trackingUrl!);
+    // Authentication is on: the test signs in as the admin, from the instance's Secret.
+    tracking = new MlflowTrackingClient(
+      trackingUrl!,
+      undefined,
+      await readAdminLogin(kubeConfig, namespace, authSecretName),
+    );
     await pods.waitForReady({
       replicas: REPLICAS,
       timeoutMs: POD_START_TIMEOUT_MS,

@@ -1,4 +1,38 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
+
+/** An MLflow user of the basic-auth app; the password never goes into a message. */
+export type MlflowLogin = { username: string; password: string };
+
+/**
+ * The admin login from the instance's auth Secret (`admin-username`, `admin-password`), as a
+ * data scientist with access reads it with kubectl.
+ */
+export async function readAdminLogin(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  secretName: string,
+): Promise<MlflowLogin> {
+  const secret = await kubeConfig
+    .makeApiClient(CoreV1Api)
+    .readNamespacedSecret({ namespace, name: secretName });
+  const value = (key: string) => {
+    const data = secret.data?.[key];
+    if (!data) {
+      throw new Error(
+        `Secret ${namespace}/${secretName} has no ${key} key (keys: ${Object.keys(
+          secret.data ?? {},
+        ).join(', ')})`,
+      );
+    }
+    return Buffer.from(data, 'base64').toString('utf8');
+  };
+  return {
+    username: value('admin-username'),
+    password: value('admin-password'),
+  };
+}
 
 /** A run as `GET /api/2.0/mlflow/runs/get` returns it (the fields the tests read). */
 export type MlflowRun = {
@@ -50,7 +84,30 @@ export class MlflowTrackingClient {
   constructor(
     readonly trackingUrl: string,
     private readonly requestTimeoutMs = 15_000,
+    /** Signs every request in (MLflow's basic-auth app); anonymous without it. */
+    private readonly login?: MlflowLogin,
   ) {}
+
+  /** The same server as another user (or anonymously with undefined). */
+  as(login: MlflowLogin | undefined): MlflowTrackingClient {
+    return new MlflowTrackingClient(
+      this.trackingUrl,
+      this.requestTimeoutMs,
+      login,
+    );
+  }
+
+  private authHeaders(): Record<string, string> {
+    if (!this.login) {
+      return {};
+    }
+    const { username, password } = this.login;
+    return {
+      Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString(
+        'base64',
+      )}`,
+    };
+  }
 
   private async call<T>(
     method: 'GET' | 'POST',
@@ -65,7 +122,10 @@ export class MlflowTrackingClient {
     }
     const res = await fetch(url, {
       method,
-      headers: method === 'POST' ? { 'Content-Type': 'application/json' } : {},
+      headers: {
+        ...this.authHeaders(),
+        ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}),
+      },
       body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
       signal: AbortSignal.timeout(this.requestTimeoutMs),
     });
@@ -192,8 +252,11 @@ export class MlflowTrackingClient {
   async uploadArtifact(path: string, data: Uint8Array): Promise<void> {
     const res = await fetch(this.artifactUrl(path), {
       method: 'PUT',
-      headers: { 'Content-Type': 'application/octet-stream' },
-      body: data,
+      headers: {
+        ...this.authHeaders(),
+        'Content-Type': 'application/octet-stream',
+      },
+      body: new Uint8Array(data),
       signal: AbortSignal.timeout(this.requestTimeoutMs),
     });
     if (!res.ok) {
@@ -208,6 +271,7 @@ export class MlflowTrackingClient {
 
   async downloadArtifact(path: string): Promise<Uint8Array> {
     const res = await fetch(this.artifactUrl(path), {
+      headers: this.authHeaders(),
       signal: AbortSignal.timeout(this.requestTimeoutMs),
     });
     if (!res.ok) {
