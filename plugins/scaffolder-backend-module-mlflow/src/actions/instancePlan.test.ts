@@ -80,6 +80,45 @@ describe('mlflow:instance:plan', () => {
     });
   });
 
+  it('uses https with a cert-manager issuer and names the sign-in Secret in the plan', async () => {
+    const { outputs, logs } = await run({ tlsClusterIssuer: 'letsencrypt' });
+    expect(outputs.trackingUrl).toBe('https://demo.mlflow.localhost');
+    expect(logs.map(l => l.message).join('\n')).toContain(
+      'sign-in required (MLflow basic-auth, admin login in Secret mlflow-demo/demo-mlflow-auth)',
+    );
+  });
+
+  it('plans an anonymous instance outside prod, saying so', async () => {
+    const { logs } = await run({ allowAnonymousAccess: true });
+    expect(logs.map(l => l.message).join('\n')).toContain(
+      'NO SIGN-IN (allowAnonymousAccess)',
+    );
+  });
+
+  it('refuses anonymous access in prod before looking at anything else', async () => {
+    const kubernetes = jest.fn(() => new FakeKubernetesApi());
+    const action = createInstancePlanAction({
+      clusters,
+      kubernetes,
+      ...testTenancy(),
+    });
+    const { ctx, outputs } = createCheckpointingContext(action, {
+      // The bad name would be refused too: the anonymous prod instance is refused first.
+      input: {
+        ...input,
+        name: 'Bad_Name',
+        environment: 'prod',
+        replicas: 2,
+        allowAnonymousAccess: true,
+      },
+    });
+    await expect(action.handler(ctx)).rejects.toThrow(
+      'Invalid allowAnonymousAccess: received true. Accepted: false in prod: a production tracking server always requires sign-in (MLflow basic-auth).',
+    );
+    expect(kubernetes).not.toHaveBeenCalled();
+    expect(outputs).toEqual({});
+  });
+
   it.each([
     [
       'name',
@@ -164,6 +203,11 @@ describe('mlflow:instance:plan', () => {
       'oidcProviderArn',
       { trustType: 'irsa' },
       /Invalid oidcProviderArn: received nothing/,
+    ],
+    [
+      'tlsClusterIssuer',
+      { tlsClusterIssuer: 'Lets Encrypt' },
+      /Invalid tlsClusterIssuer \(Kubernetes object name\): received "Lets Encrypt"/,
     ],
   ])(
     'rejects a bad %s naming the field and the value',

@@ -8,6 +8,7 @@ import {
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import {
+  allowAnonymousAccessInput,
   allowedSecurityGroupIdsInput,
   artifactPrefixInput,
   clusterInput,
@@ -21,6 +22,7 @@ import {
   rdsInstanceIdInput,
   regionInput,
   roleNameInput,
+  tlsClusterIssuerInput,
   tlsSecretNameInput,
   trustTypeInput,
 } from './inputProperties';
@@ -28,6 +30,7 @@ import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInsta
 import { authorizeRun } from '../authorization/authorizeRun';
 import { ProvisioningGuardRails } from '../guardRails/ProvisioningGuardRails';
 import { readInstanceOwnership } from '../kubernetes/clusterState';
+import { checkAnonymousAccess } from '../kubernetes/deployInput';
 import { KubernetesApiProvider } from '../kubernetes/kubernetesApi';
 import { examples } from './instancePlan.examples';
 
@@ -90,6 +93,8 @@ export function createInstancePlanAction(options: {
         image: imageInput,
         hostname: hostnameInput,
         tlsSecretName: tlsSecretNameInput,
+        tlsClusterIssuer: tlsClusterIssuerInput,
+        allowAnonymousAccess: allowAnonymousAccessInput,
         roleName: roleNameInput,
         trustType: trustTypeInput,
         oidcProviderArn: oidcProviderArnInput,
@@ -120,6 +125,8 @@ export function createInstancePlanAction(options: {
     },
     async handler(ctx) {
       const input = ctx.input;
+      // The riskiest choice is refused first, before any name is looked at.
+      checkAnonymousAccess(input);
       const name = validateName(nameRules.instanceName, 'name', input.name);
       const names = resolveInstanceNames({ ...input, name });
       const region = validateName(nameRules.awsRegion, 'region', input.region);
@@ -147,6 +154,13 @@ export function createInstancePlanAction(options: {
       }
       if (input.tlsSecretName) {
         checks.push(['kubernetesName', 'tlsSecretName', input.tlsSecretName]);
+      }
+      if (input.tlsClusterIssuer) {
+        checks.push([
+          'kubernetesName',
+          'tlsClusterIssuer',
+          input.tlsClusterIssuer,
+        ]);
       }
       for (const [rule, field, value] of checks) {
         validateName(nameRules[rule], field, value);
@@ -199,7 +213,10 @@ export function createInstancePlanAction(options: {
           `RDS PostgreSQL instance ${names.rdsInstanceId} in ${region} with database ${names.databaseName} and role ${names.databaseUsername}; ` +
           `artifacts in ${names.artifactRoot}; IAM role ${names.roleName} (${input.trustType}) limited to that prefix; ` +
           `${input.replicas} replica(s) of ${input.image} in namespace ${names.namespace} of cluster ${cluster}, ` +
-          `database URI in Secret ${names.databaseSecretName}, served at ${names.trackingUrl}`,
+          `database URI in Secret ${names.databaseSecretName}, served at ${names.trackingUrl}; ` +
+          (input.allowAnonymousAccess
+            ? 'NO SIGN-IN (allowAnonymousAccess): anyone who reaches the tracking URL may read and change everything'
+            : `sign-in required (MLflow basic-auth, admin login in Secret ${names.namespace}/${names.authSecretName})`),
       );
 
       ctx.output('rdsInstanceId', names.rdsInstanceId);
