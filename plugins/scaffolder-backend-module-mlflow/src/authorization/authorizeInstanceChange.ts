@@ -17,6 +17,7 @@ import {
 } from '@backstage/plugin-permission-common';
 import {
   mlflowInstanceCreatePermission,
+  mlflowInstanceDeletePermission,
   mlflowInstanceUpdatePermission,
 } from '@stateful-mlflow/plugin-mlflow-common';
 
@@ -39,6 +40,8 @@ export type InstanceChange = {
   exists: boolean;
   /** The owner recorded on the instance's existing resources, when they record one. */
   recordedOwner?: string;
+  /** `delete`: a decommission, decided by `mlflow.instance.delete` instead of update; never a creation. */
+  action?: 'change' | 'delete';
 };
 
 /** What the check allowed, for the action's log. */
@@ -139,8 +142,14 @@ export async function authorizeInstanceChange(
   const principal = principalOf(credentials);
   const initiator = describeInitiator(principal);
   const instance = `MLflow instance "${change.name}" (${entityRef})`;
+  const deleting = change.action === 'delete';
+  const permission = deleting
+    ? mlflowInstanceDeletePermission
+    : mlflowInstanceUpdatePermission;
+  const verb = deleting ? 'decommission' : 'change';
 
   if (
+    !deleting &&
     !change.exists &&
     !(await isAllowed(permissions, credentials, {
       permission: mlflowInstanceCreatePermission,
@@ -160,17 +169,14 @@ export async function authorizeInstanceChange(
         : 'no owner';
     if (
       !(await isAllowed(permissions, credentials, {
-        permission: mlflowInstanceUpdatePermission,
+        permission,
         resourceRef: entityRef,
       }))
     ) {
       throw new NotAllowedError(
-        `${initiator} may not change ${instance}, owned by ${entityOwner}${transferNote(
-          requestedOwner,
-          entityOwner,
-        )}: the permission policy denies ${
-          mlflowInstanceUpdatePermission.name
-        } on it`,
+        `${initiator} may not ${verb} ${instance}, owned by ${entityOwner}${
+          deleting ? '' : transferNote(requestedOwner, entityOwner)
+        }: the permission policy denies ${permission.name} on it`,
       );
     }
     return {
@@ -188,7 +194,7 @@ export async function authorizeInstanceChange(
   // Resources exist, no entity yet: only members of the recorded owner (or a trusted service).
   if (recordedOwner === undefined) {
     throw new NotAllowedError(
-      `${initiator} may not change ${instance}: its resources exist but record no owner and it has no catalog entity, so nobody can be shown to own it`,
+      `${initiator} may not ${verb} ${instance}: its resources exist but record no owner and it has no catalog entity, so nobody can be shown to own it`,
     );
   }
   if (principal.type !== 'service') {
@@ -200,10 +206,9 @@ export async function authorizeInstanceChange(
         : [];
     if (!memberships.includes(recordedOwner)) {
       throw new NotAllowedError(
-        `${initiator} may not change ${instance}, owned by ${recordedOwner}${transferNote(
-          requestedOwner,
-          recordedOwner,
-        )}: ${initiator} is not a member of ${recordedOwner}`,
+        `${initiator} may not ${verb} ${instance}, owned by ${recordedOwner}${
+          deleting ? '' : transferNote(requestedOwner, recordedOwner)
+        }: ${initiator} is not a member of ${recordedOwner}`,
       );
     }
   }

@@ -91,3 +91,46 @@ export async function authorizeRun(options: {
   }
   return { owner: requested ?? currentOwner ?? fallbackOwner };
 }
+
+/**
+ * Authorizes the task's initiator to decommission the instance `name` before its first deletion
+ * (in dry-run too): `mlflow.instance.delete` on its entity while the entity exists, else
+ * membership of every owner its remaining resources record. With nothing left there is nothing
+ * to delete and nothing to decide. Returns the owner the instance records.
+ */
+export async function authorizeDecommission(options: {
+  deps: InstanceChangeAuthorizationDeps;
+  credentials: BackstageCredentials;
+  name: string;
+  existing: ExistingResource[];
+  log: (message: string) => void;
+}): Promise<{ owner?: string }> {
+  const { name, existing, credentials } = options;
+  const recordedOwners = [
+    ...new Set(
+      existing.flatMap(r =>
+        r.owner ? [normalizeOwner(r.owner, `owner of ${r.resource}`)] : [],
+      ),
+    ),
+  ];
+  const checks = recordedOwners.length > 0 ? recordedOwners : [undefined];
+  let owner: string | undefined;
+  for (const recordedOwner of checks) {
+    const decision = await authorizeInstanceChange(options.deps, credentials, {
+      name,
+      owner: recordedOwner ?? initiatorUserRef(credentials) ?? 'unknown',
+      exists: existing.length > 0,
+      recordedOwner,
+      action: 'delete',
+    });
+    owner ??= decision.currentOwner;
+    if (decision.currentOwner || existing.length > 0) {
+      options.log(
+        `${decision.initiator} may decommission MLflow instance ${name}${
+          decision.currentOwner ? ` (owned by ${decision.currentOwner})` : ''
+        }`,
+      );
+    }
+  }
+  return { owner };
+}
