@@ -37,6 +37,28 @@ export interface Config {
          */
         sslMode?: 'disable' | 'require' | 'verify-full';
       };
+      /**
+       * PEM file of the CA certificates the RDS server certificate is verified against
+       * (`verify-full`, the default). For RDS: AWS's trust store of every region,
+       * `global-bundle.pem` from the RDS documentation page "Using SSL/TLS to encrypt a connection
+       * to a DB instance" (or the bundle of your region). Node's own trust store when unset, which
+       * does not hold the RDS CAs.
+       */
+      caBundlePath?: string;
+    };
+    health?: {
+      /**
+       * Backstage's identity in the instances' clusters (the subject of the credentials under
+       * kubernetes.clusterLocatorMethods). The deploy action gives it `get` on each instance's
+       * health Secret, that one Secret only (a Role and RoleBinding in the instance's namespace);
+       * nothing when unset, so the identity needs that right by other means.
+       */
+      secretReader?: {
+        kind: 'ServiceAccount' | 'User' | 'Group';
+        name: string;
+        /** Namespace of the ServiceAccount; required for that kind. */
+        namespace?: string;
+      };
     };
   };
 }

@@ -74,4 +74,28 @@ describe('scaffolderModule', () => {
       /Invalid mlflow.database.connectionOverride.sslMode: received "prefer"/,
     );
   });
+
+  it('reads the database CA bundle and the health Secret reader at startup', async () => {
+    const start = (mlflow: object) =>
+      startTestBackend({
+        extensionPoints: [
+          [scaffolderActionsExtensionPoint, { addActions: () => {} }],
+        ],
+        features: [
+          scaffolderModule,
+          catalogServiceMock.factory(),
+          mockServices.rootConfig.factory({ data: { mlflow } }),
+        ],
+      });
+    await expect(
+      start({ database: { caBundlePath: '/nonexistent/global-bundle.pem' } }),
+    ).rejects.toThrow(
+      /Invalid mlflow.database.caBundlePath: received "\/nonexistent\/global-bundle.pem", which cannot be read/,
+    );
+    await expect(
+      start({ health: { secretReader: { kind: 'Pod', name: 'backstage' } } }),
+    ).rejects.toThrow(
+      /Invalid mlflow.health.secretReader.kind: received "Pod"/,
+    );
+  });
 });

@@ -23,6 +23,7 @@ import { withInputDefaults } from './actions/withInputDefaults';
 import { ProvisioningGuardRails } from './guardRails/ProvisioningGuardRails';
 import { SslMode } from './database/postgresConnection';
 import { kubernetesApiFromClusters } from './kubernetes/kubernetesApi';
+import { readDatabaseCaBundle, readHealthSecretReader } from './moduleConfig';
 
 function readConnectionOverride(
   config: Config,
@@ -93,6 +94,7 @@ export const scaffolderModule = createBackendModule({
               authorization,
               guardRails,
               connectionOverride: readConnectionOverride(config),
+              caBundle: readDatabaseCaBundle(config),
             }),
           ),
           withInputDefaults(
@@ -104,6 +106,7 @@ export const scaffolderModule = createBackendModule({
               authorization,
               guardRails,
               identityKeys,
+              healthSecretReader: readHealthSecretReader(config),
             }),
           ),
         );
