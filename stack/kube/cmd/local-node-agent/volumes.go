@@ -199,32 +199,39 @@ func (a *agent) serviceAccountToken(ctx context.Context, pod *corev1.Pod, src *c
 // rewriteMounts points every occurrence of a mount path that begins a path (at the start, or after
 // '/', ':' or '=' as in sqlite:////tmp/x.db or --x=/tmp/y) at the pod's own folder.
 func rewriteMounts(s string, mounts []mountMap) string {
-	for _, m := range mounts {
-		if m.mountPath == "/" {
+	// One pass: a rewritten path is never matched again (a pod folder under /tmp with an
+	// emptyDir at /tmp would otherwise be rewritten twice).
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if m, ok := mountAt(s, i, mounts); ok {
+			b.WriteString(m.local)
+			i += len(m.mountPath)
 			continue
 		}
-		var b strings.Builder
-		rest := s
-		for {
-			i := strings.Index(rest, m.mountPath)
-			if i < 0 {
-				b.WriteString(rest)
-				break
-			}
-			end := i + len(m.mountPath)
-			before := i == 0 || strings.ContainsRune("/:=", rune(rest[i-1]))
-			after := end == len(rest) || rest[end] == '/'
-			if before && after {
-				b.WriteString(rest[:i])
-				b.WriteString(m.local)
-			} else {
-				b.WriteString(rest[:end])
-			}
-			rest = rest[end:]
-		}
-		s = b.String()
+		b.WriteByte(s[i])
+		i++
 	}
-	return s
+	return b.String()
+}
+
+// mountAt is the longest mount whose path is a whole path at s[i:]: after the start, '/', ':'
+// or '=', and followed by the end or '/'.
+func mountAt(s string, i int, mounts []mountMap) (mountMap, bool) {
+	if i > 0 && !strings.ContainsRune("/:=", rune(s[i-1])) {
+		return mountMap{}, false
+	}
+	var best mountMap
+	found := false
+	for _, m := range mounts {
+		end := i + len(m.mountPath)
+		if m.mountPath == "/" || !strings.HasPrefix(s[i:], m.mountPath) || (end < len(s) && s[end] != '/') {
+			continue
+		}
+		if !found || len(m.mountPath) > len(best.mountPath) {
+			best, found = m, true
+		}
+	}
+	return best, found
 }
 
 // localPath maps an absolute container path to the pod's directory: a mount, or else its container layer.

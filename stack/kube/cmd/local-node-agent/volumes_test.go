@@ -30,6 +30,33 @@ func TestRewriteMountsRewritesPathsThatStartWithAMount(t *testing.T) {
 	}
 }
 
+func TestRewriteMountsNeverRewritesARewrittenPathAgain(t *testing.T) {
+	// A pod folder under /tmp (a stack state dir there) and an emptyDir at /tmp.
+	mounts := []mountMap{
+		{mountPath: "/etc/mlflow-auth", local: "/tmp/state/pods/p/volumes/auth"},
+		{mountPath: "/tmp", local: "/tmp/state/pods/p/volumes/tmp"},
+	}
+	if got, want := rewriteMounts("/etc/mlflow-auth/basic_auth.ini", mounts), "/tmp/state/pods/p/volumes/auth/basic_auth.ini"; got != want {
+		t.Errorf("rewriteMounts = %q, want %q", got, want)
+	}
+	if got, want := rewriteMounts("/tmp/a:/etc/mlflow-auth", mounts), "/tmp/state/pods/p/volumes/tmp/a:/tmp/state/pods/p/volumes/auth"; got != want {
+		t.Errorf("rewriteMounts = %q, want %q", got, want)
+	}
+}
+
+func TestRewriteMountsPrefersTheLongestMountPath(t *testing.T) {
+	mounts := []mountMap{{mountPath: "/data", local: "/pod/data"}, {mountPath: "/data/models", local: "/pod/models"}}
+	for in, want := range map[string]string{
+		"/data/models/m.pkl": "/pod/models/m.pkl",
+		"/data/other":        "/pod/data/other",
+		"/data/modelsx":      "/pod/data/modelsx",
+	} {
+		if got := rewriteMounts(in, mounts); got != want {
+			t.Errorf("rewriteMounts(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestLocalPathAndLocalStoreURIKeepLocalStoresInThePod(t *testing.T) {
 	rootfs := "/pod/rootfs"
 	for in, want := range map[string]string{
