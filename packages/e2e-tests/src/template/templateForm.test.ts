@@ -12,7 +12,7 @@ const fields = new Map<string, Record<string, unknown>>(
 type Schema = Record<string, unknown> & {
   properties?: Record<string, Schema>;
   dependencies?: Record<string, { oneOf?: Schema[] }>;
-  allOf?: Array<{ then?: Schema; else?: Schema }>;
+  allOf?: Array<{ if?: Schema; then?: Schema; else?: Schema }>;
 };
 
 /**
@@ -140,6 +140,18 @@ const mirrored: Array<{
     bad: ['Nginx', 'nginx_', 'a'.repeat(64)],
   },
   {
+    field: 'tlsSecretName',
+    rule: nameRules.kubernetesName,
+    good: ['demo-tls', 'wildcard-example-com'],
+    bad: ['Demo-TLS', 'demo.tls', 'a'.repeat(64)],
+  },
+  {
+    field: 'tlsClusterIssuer',
+    rule: nameRules.kubernetesName,
+    good: ['letsencrypt', 'letsencrypt-prod'],
+    bad: ['Lets Encrypt', '-issuer', 'a'.repeat(64)],
+  },
+  {
     field: 'roleName',
     rule: nameRules.iamRoleName,
     good: ['mlflow-demo', 'Role+=,.@_-'],
@@ -216,6 +228,57 @@ describe('the mlflow-production form', () => {
     ]);
     const rds = template.spec.steps.find(s => s.action === 'mlflow:rds:create');
     expect(rds?.input?.waitForAvailable).toBe(false);
+  });
+
+  it('refuses anonymous access in prod in the form, and hands the choice to the plan and deploy steps', () => {
+    const pages = template.spec.parameters as unknown as Schema[];
+    const prodConditions = pages
+      .flatMap(page => page.allOf ?? [])
+      .filter(c => c.if?.properties?.environment?.const === 'prod');
+    const anonymousInProd = prodConditions.map(
+      c => c.then?.properties?.allowAnonymousAccess,
+    );
+    expect(anonymousInProd).toContainEqual(
+      expect.objectContaining({ const: false }),
+    );
+    expect(fields.get('allowAnonymousAccess')).toMatchObject({
+      type: 'boolean',
+      default: false,
+    });
+    for (const action of ['mlflow:instance:plan', 'mlflow:kubernetes:deploy']) {
+      const step = template.spec.steps.find(s => s.action === action);
+      expect(step?.input?.allowAnonymousAccess).toBe(
+        '${{ parameters.allowAnonymousAccess or false }}',
+      );
+    }
+  });
+
+  it('asks for the default permission of signed-in users, READ unless chosen', () => {
+    expect(fields.get('defaultPermission')).toMatchObject({
+      enum: ['READ', 'EDIT', 'MANAGE', 'NO_PERMISSIONS'],
+      default: 'READ',
+    });
+    const database = template.spec.steps.find(
+      s => s.action === 'mlflow:database:create',
+    );
+    expect(database?.input?.defaultPermission).toBe(
+      "${{ parameters.defaultPermission or 'READ' }}",
+    );
+  });
+
+  it("deploys with the database step's sign-in Secrets and names the admin Secret in the output, never its value", () => {
+    const deploy = template.spec.steps.find(
+      s => s.action === 'mlflow:kubernetes:deploy',
+    );
+    expect(deploy?.input).toMatchObject({
+      authSecretName: '${{ steps.database.output.authSecretName }}',
+      healthSecretName: '${{ steps.database.output.healthSecretName }}',
+    });
+    const text = JSON.stringify(template.spec.output);
+    expect(text).toContain('steps.deploy.output.authSecretName');
+    expect(text).toContain('MLFLOW_TRACKING_USERNAME');
+    expect(text).toContain('MLFLOW_TRACKING_PASSWORD');
+    expect(text).not.toMatch(/password1234|PGPASSWORD/);
   });
 
   it('publishes and registers only when a repository is asked for', () => {
