@@ -149,6 +149,14 @@ export class FakeKubernetesApi implements MlflowKubernetesApi {
     });
     const uid = this.objects.get(key(ref))?.metadata?.uid;
     this.objects.delete(key(ref));
+    if (ref.kind === 'Namespace') {
+      // The namespace controller deletes everything in it.
+      for (const [k, o] of this.objects) {
+        if (o.metadata?.namespace === ref.name) {
+          this.objects.delete(k);
+        }
+      }
+    }
     // Foreground and background deletion both take the Job's pods with it.
     this.pods = this.pods.filter(
       pod =>
@@ -172,15 +180,20 @@ export class FakeKubernetesApi implements MlflowKubernetesApi {
   }
 
   async list<T extends KubernetesObject>(options: {
+    kind?: string;
     namespace: string;
     labelSelector: string;
   }): Promise<T[]> {
     const wanted = options.labelSelector.split(',').map(p => p.split('='));
-    return this.pods.filter(
-      pod =>
-        pod.metadata?.namespace === options.namespace &&
-        wanted.every(([k, v]) => pod.metadata?.labels?.[k] === v),
-    ) as T[];
+    const matches = (object: KubernetesObject) =>
+      object.metadata?.namespace === options.namespace &&
+      wanted.every(([k, v]) => object.metadata?.labels?.[k] === v);
+    if (options.kind && options.kind !== 'Pod') {
+      return [...this.objects.values()].filter(
+        o => o.kind === options.kind && matches(o),
+      ) as T[];
+    }
+    return this.pods.filter(matches) as T[];
   }
 
   /** Objects stored (applied for real), by kind. */
