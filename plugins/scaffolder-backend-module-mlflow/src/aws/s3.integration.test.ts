@@ -12,6 +12,7 @@ import { createCheckpointingContext } from '../__testUtils__/createCheckpointing
 import { readStackEnv } from '@internal/stack-env';
 import { uniqueSuffix } from '../__testUtils__/stack';
 import { createS3CreateAction } from '../actions/s3Create';
+import { testTenancy } from '../__testUtils__/tenancy';
 
 jest.setTimeout(120_000);
 
@@ -54,7 +55,7 @@ describe('mlflow:s3:create against the local stack (moto)', () => {
     // Fails at once, naming what is missing, when the stack is not in the environment.
     readStackEnv();
     s3 = new S3Client(await aws.forRegion({ region: REGION }));
-    action = createS3CreateAction({ aws });
+    action = createS3CreateAction({ aws, ...testTenancy() });
   });
 
   const tagsOf = async (bucket: string) =>
