@@ -208,15 +208,15 @@ export function createInstancePlanAction(options: {
         log: message => ctx.logger.info(message),
       });
 
+      const signIn = input.allowAnonymousAccess
+        ? 'NO SIGN-IN (allowAnonymousAccess): anyone who reaches the tracking URL may read and change everything'
+        : `sign-in required (MLflow basic-auth, admin login in Secret ${names.namespace}/${names.authSecretName})`;
       ctx.logger.info(
         `Plan for MLflow instance ${name} (${input.environment}), owner ${owner}: ` +
           `RDS PostgreSQL instance ${names.rdsInstanceId} in ${region} with database ${names.databaseName} and role ${names.databaseUsername}; ` +
           `artifacts in ${names.artifactRoot}; IAM role ${names.roleName} (${input.trustType}) limited to that prefix; ` +
           `${input.replicas} replica(s) of ${input.image} in namespace ${names.namespace} of cluster ${cluster}, ` +
-          `database URI in Secret ${names.databaseSecretName}, served at ${names.trackingUrl}; ` +
-          (input.allowAnonymousAccess
-            ? 'NO SIGN-IN (allowAnonymousAccess): anyone who reaches the tracking URL may read and change everything'
-            : `sign-in required (MLflow basic-auth, admin login in Secret ${names.namespace}/${names.authSecretName})`),
+          `database URI in Secret ${names.databaseSecretName}, served at ${names.trackingUrl}; ${signIn}`,
       );
 
       ctx.output('rdsInstanceId', names.rdsInstanceId);
