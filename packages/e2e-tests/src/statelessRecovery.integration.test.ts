@@ -338,6 +338,8 @@ describe("the seed's failure: a tracking server whose state lives in the pod", (
     workers: 1,
     backendStoreUri: 'sqlite:////tmp/mlflow.db',
     artifactsDestination: '/tmp/artifacts',
+    // A throw-away server has no sign-in database (that comes from mlflow:database:create).
+    allowAnonymousAccess: true,
   };
   let kubeConfig: KubeConfig;
   let deploy: DeployActionInProcess;

@@ -93,6 +93,14 @@ describe('a full run of the mlflow-production template on the local stack', () =
     expect(first.output.links).toContainEqual(
       expect.objectContaining({ entityRef: `component:default/${name}` }),
     );
+    // The sign-in text names the admin's Secret and how to read it, never a value.
+    const signIn = (
+      first.output.text as Array<{ title: string; content: string }>
+    ).find(t => t.title === 'Sign in');
+    expect(signIn?.content).toContain(
+      `kubectl -n ${names.namespace} get secret ${name}-mlflow-auth`,
+    );
+    expect(signIn?.content).toContain('MLFLOW_TRACKING_PASSWORD');
   });
 
   it('creates the database, bucket and role with the secure settings', async () => {
@@ -170,6 +178,21 @@ describe('a full run of the mlflow-production template on the local stack', () =
       'MLFLOW_BACKEND_STORE_URI',
     );
 
+    // Sign-in is on by default: the admin's login is in its Secret only.
+    const auth = await kc.makeApiClient(CoreV1Api).readNamespacedSecret({
+      namespace: names.namespace,
+      name: resolveInstanceNames({ name }).authSecretName,
+    });
+    const field = (key: string) =>
+      Buffer.from(auth.data?.[key] ?? '', 'base64').toString();
+    const asAdmin = {
+      Authorization: `Basic ${Buffer.from(
+        `${field('admin-username')}:${field('admin-password')}`,
+      ).toString('base64')}`,
+    };
+    expect(field('admin-password')).toMatch(/^.{32,}$/);
+    expect(JSON.stringify(first.output)).not.toContain(field('admin-password'));
+
     const trackingUrl = `http://${hostname}`;
     await eventually(
       async () => {
@@ -179,14 +202,14 @@ describe('a full run of the mlflow-production template on the local stack', () =
       { timeoutMs: 180_000, intervalMs: 2_000 },
     );
     // Unlike /health, creating an experiment goes through the PostgreSQL backend store.
-    const created = await fetch(
-      `${trackingUrl}/api/2.0/mlflow/experiments/create`,
-      {
+    const create = (headers: Record<string, string>) =>
+      fetch(`${trackingUrl}/api/2.0/mlflow/experiments/create`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', ...headers },
         body: JSON.stringify({ name: `e2e-${Date.now()}` }),
-      },
-    );
+      });
+    expect((await create({})).status).toBe(401);
+    const created = await create(asAdmin);
     expect(created.status).toBe(200);
     const { experiment_id: experimentId } = (await created.json()) as {
       experiment_id: string;
@@ -194,6 +217,7 @@ describe('a full run of the mlflow-production template on the local stack', () =
     const experiment = (await (
       await fetch(
         `${trackingUrl}/api/2.0/mlflow/experiments/get?experiment_id=${experimentId}`,
+        { headers: asAdmin },
       )
     ).json()) as { experiment: { artifact_location: string } };
     expect(experiment.experiment.artifact_location).toMatch(
