@@ -44,6 +44,12 @@ describe('scaffolderModule', () => {
         'mlflow:kubernetes:deploy',
         'mlflow:rds:create',
         'mlflow:s3:create',
+        'mlflow:instance:planDecommission',
+        'mlflow:kubernetes:delete',
+        'mlflow:rds:delete',
+        'mlflow:iam:deleteRole',
+        'mlflow:s3:retire',
+        'mlflow:catalog:removeInstance',
       ]),
     );
     expect(added.every(a => a.supportsDryRun)).toBe(true);

@@ -18,6 +18,12 @@ import { createIamCreateRoleAction } from './actions/iamCreateRole';
 import { createInstancePlanAction } from './actions/instancePlan';
 import { createKubernetesDeployAction } from './actions/kubernetesDeploy';
 import { createRdsCreateAction } from './actions/rdsCreate';
+import { createRdsDeleteAction } from './actions/rdsDelete';
+import { createInstanceDecommissionPlanAction } from './actions/instanceDecommissionPlan';
+import { createKubernetesDeleteAction } from './actions/kubernetesDelete';
+import { createIamDeleteRoleAction } from './actions/iamDeleteRole';
+import { createS3RetireAction } from './actions/s3Retire';
+import { createCatalogRemoveInstanceAction } from './actions/catalogRemoveInstance';
 import { createS3CreateAction } from './actions/s3Create';
 import { withInputDefaults } from './actions/withInputDefaults';
 import { ProvisioningGuardRails } from './guardRails/ProvisioningGuardRails';
@@ -61,6 +67,7 @@ export const scaffolderModule = createBackendModule({
         catalog: catalogServiceRef,
         permissions: coreServices.permissions,
         userInfo: coreServices.userInfo,
+        auth: coreServices.auth,
       },
       async init({
         scaffolderActions,
@@ -68,6 +75,7 @@ export const scaffolderModule = createBackendModule({
         catalog,
         permissions,
         userInfo,
+        auth,
       }) {
         const aws = AwsClientConfigFactory.fromConfig(config);
         const clusters = MlflowClusters.fromConfig(config);
@@ -107,6 +115,33 @@ export const scaffolderModule = createBackendModule({
               guardRails,
               identityKeys,
               healthSecretReader: readHealthSecretReader(config),
+            }),
+          ),
+          withInputDefaults(
+            createInstanceDecommissionPlanAction({
+              aws,
+              clusters,
+              kubernetes,
+              authorization,
+            }),
+          ),
+          withInputDefaults(
+            createKubernetesDeleteAction({
+              clusters,
+              kubernetes,
+              authorization,
+            }),
+          ),
+          withInputDefaults(createRdsDeleteAction({ aws, authorization })),
+          withInputDefaults(createIamDeleteRoleAction({ aws, authorization })),
+          withInputDefaults(createS3RetireAction({ aws, authorization })),
+          withInputDefaults(
+            createCatalogRemoveInstanceAction({
+              catalog,
+              auth,
+              clusters,
+              kubernetes,
+              authorization,
             }),
           ),
         );
