@@ -60,6 +60,18 @@ describe('EntityMlflowCard', () => {
     jest.useRealTimers();
   });
 
+  it('links to the decommission template with the instance filled in', async () => {
+    await renderCard(fakeMlflowApi(answering(healthyReport)));
+    const link = await screen.findByRole('link', { name: 'Decommission' });
+    const url = new URL(link.getAttribute('href')!, 'http://app');
+    expect(url.pathname).toBe('/create/templates/default/mlflow-decommission');
+    expect(JSON.parse(url.searchParams.get('formData')!)).toEqual({
+      name: 'mlflow-demo',
+      region: 'eu-west-1',
+      cluster: 'local',
+    });
+  });
+
   it('shows progress while the first report loads', async () => {
     const api = fakeMlflowApi(() => deferred<MlflowHealthReport>().promise);
     await renderCard(api);

@@ -14,6 +14,7 @@ import { useMlflowHealth } from '../../hooks/useMlflowHealth';
 import { MlflowHealthErrorPanel } from '../MlflowHealthErrorPanel';
 import { MlflowHealthSummary } from '../MlflowHealthSummary';
 import { MlflowAuthenticationFacts } from '../MlflowSignIn';
+import { MlflowDecommissionLink } from '../MlflowDecommissionLink';
 import { RefreshHealthButton } from '../RefreshHealthButton';
 
 /** The MLflow status card of an entity page: overall status, one row per check, refresh. */
@@ -31,6 +32,7 @@ export function EntityMlflowCard() {
   return (
     <MlflowHealthCard
       entityRef={stringifyEntityRef(entity)}
+      name={entity.metadata.name}
       info={getMlflowEntityInfo(entity)}
     />
   );
@@ -38,6 +40,7 @@ export function EntityMlflowCard() {
 
 function MlflowHealthCard(props: {
   entityRef: string;
+  name: string;
   info: MlflowEntityInfo;
 }) {
   const { trackingUrl } = props.info;
@@ -66,6 +69,7 @@ function MlflowHealthCard(props: {
           <MlflowHealthErrorPanel error={error} />
         )}
         <MlflowAuthenticationFacts info={props.info} />
+        <MlflowDecommissionLink name={props.name} info={props.info} />
       </InfoCard>
     </section>
   );
