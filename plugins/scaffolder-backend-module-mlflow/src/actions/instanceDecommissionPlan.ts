@@ -255,16 +255,16 @@ export function createInstanceDecommissionPlanAction(options: {
           owner: bucketState.owner,
         });
         const retainedUntil = await bucketRetainedUntil(s3, bucket);
-        plan.push(
-          input.deleteBucket
-            ? `S3: empty bucket ${bucket} (every object version) and delete it`
-            : retainedUntil
-            ? `S3: bucket ${bucket} stays retained until ${retainedUntil}`
-            : `S3: keep bucket ${bucket} with its artifacts, tagged as retained until ${retentionDate(
-                new Date(),
-                input.retentionDays,
-              )}`,
-        );
+        let bucketPlan = `S3: keep bucket ${bucket} with its artifacts, tagged as retained until ${retentionDate(
+          new Date(),
+          input.retentionDays,
+        )}`;
+        if (input.deleteBucket) {
+          bucketPlan = `S3: empty bucket ${bucket} (every object version) and delete it`;
+        } else if (retainedUntil) {
+          bucketPlan = `S3: bucket ${bucket} stays retained until ${retainedUntil}`;
+        }
+        plan.push(bucketPlan);
       }
 
       const { owner } = await authorizeDecommission({

@@ -82,6 +82,12 @@ export function createKubernetesDeleteAction(options: {
         log: message => ctx.logger.info(message),
       });
       const deleteNamespace = state.namespaceOurs;
+      let namespacePlan = '';
+      if (deleteNamespace) {
+        namespacePlan = `, then namespace ${namespace} (created for the instance)`;
+      } else if (state.namespaceForeign) {
+        namespacePlan = `; namespace ${namespace} stays (not created for the instance)`;
+      }
       if (state.objects.length === 0 && !deleteNamespace) {
         ctx.logger.info(
           `Nothing of MLflow instance ${name} is left on cluster ${cluster}`,
@@ -90,13 +96,7 @@ export function createKubernetesDeleteAction(options: {
         ctx.logger.info(
           `Plan for cluster ${cluster}: delete ${
             state.objects.map(describeRef).join(', ') || 'no labelled object'
-          }${
-            deleteNamespace
-              ? `, then namespace ${namespace} (created for the instance)`
-              : state.namespaceForeign
-              ? `; namespace ${namespace} stays (not created for the instance)`
-              : ''
-          }`,
+          }${namespacePlan}`,
         );
       }
       ctx.output('namespace', namespace);

@@ -77,9 +77,13 @@ describe('mlflow:rds:delete examples', () => {
       await action.handler(ctx);
       expect(outputs.instanceId).toBe(instanceId);
       expect(outputs.finalSnapshotId).toBe(snapshot);
-      expect(snapshot).toEqual(
-        step.input.finalSnapshotIdentifier ??
-          expect.stringMatching(`^${instanceId}-final-`),
+      expect(snapshot).toMatch(
+        new RegExp(
+          `^${
+            step.input.finalSnapshotIdentifier ??
+            `${instanceId}-final-\\d{8}t\\d{6}z`
+          }$`,
+        ),
       );
     },
   );

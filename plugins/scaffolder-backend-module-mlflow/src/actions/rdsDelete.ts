@@ -206,23 +206,26 @@ export function createRdsDeleteAction(options: {
           `Invalid liftDeletionProtection: received false, but RDS instance ${instanceId} has deletion protection on. Nothing was deleted. Set liftDeletionProtection to true (the owner's explicit choice, logged) to turn it off and delete the instance after its final snapshot.`,
         );
       }
+      let instancePlan = `RDS instance ${instanceId} is gone`;
+      if (deleting) {
+        instancePlan = `RDS instance ${instanceId} is already being deleted: wait for it and its final snapshot`;
+      } else if (instance) {
+        instancePlan = `${
+          isProtected ? 'lift deletion protection, then ' : ''
+        }delete RDS instance ${instanceId} after a final snapshot (${
+          requestedSnapshot || `${instanceId}-final-<UTC time>`
+        })`;
+      }
       const plan = [
-        instance
-          ? deleting
-            ? `RDS instance ${instanceId} is already being deleted: wait for it and its final snapshot`
-            : `${
-                isProtected ? 'lift deletion protection, then ' : ''
-              }delete RDS instance ${instanceId} after a final snapshot (${
-                requestedSnapshot || `${instanceId}-final-<UTC time>`
-              })`
-          : `RDS instance ${instanceId} is gone`,
+        instancePlan,
         securityGroup
           ? `delete security group ${securityGroup.GroupName} (${securityGroup.GroupId})`
           : undefined,
         ...parameterGroups.map(g => `delete parameter group ${g}`),
         secret.kind === 'ours'
           ? `delete Secrets Manager secret ${secretName}`
-          : secret.kind === 'foreign'
+          : undefined,
+        secret.kind === 'foreign'
           ? `leave Secrets Manager secret ${secretName} alone (not created for the instance)`
           : undefined,
       ].filter(Boolean);
