@@ -17,6 +17,8 @@ export type StartedBackend = {
   /** A guest user's Backstage token, as the app obtains it at sign-in. */
   guestToken(): Promise<string>;
   stop(): Promise<void>;
+  /** Ends the process at once (SIGKILL), as a crash or an OOM kill would: no shutdown hooks run. */
+  kill(): Promise<void>;
 };
 
 export type StartBackendOptions = {
@@ -86,18 +88,21 @@ export async function startBackend(
   const port = await freePort();
   const baseUrl = `http://localhost:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'e2e-backend-'));
+  // Two files, merged deeply by the config loader: extraConfig may set other backend.* keys.
+  const extra = join(dir, 'app-config.extra.yaml');
+  writeFileSync(extra, stringify(options.extraConfig ?? {}));
   const overlay = join(dir, 'app-config.test.yaml');
   writeFileSync(
     overlay,
     stringify({
       backend: { baseUrl, listen: { port, host: '127.0.0.1' } },
       ...(options.appServedByBackend ? { app: { baseUrl } } : {}),
-      ...options.extraConfig,
     }),
   );
   const configArgs = [
     join(REPO_ROOT, 'app-config.yaml'),
     ...(options.configPaths ?? []),
+    extra,
     overlay,
   ].flatMap(path => ['--config', path]);
 
@@ -125,8 +130,16 @@ export async function startBackend(
   });
   const output = () => printed;
 
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise(r => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+
   const stop = async () => {
-    if (child.exitCode === null) {
+    if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise(r => child.once('exit', r));
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -146,6 +159,7 @@ export async function startBackend(
     baseUrl,
     output,
     stop,
+    kill,
     async guestToken() {
       const res = await fetch(
         `${baseUrl}/api/auth/guest/refresh?env=development`,
