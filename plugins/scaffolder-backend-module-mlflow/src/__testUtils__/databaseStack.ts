@@ -13,15 +13,16 @@ import {
   MlflowKubernetesApi,
 } from '../kubernetes/kubernetesApi';
 import { createCheckpointingContext } from './createCheckpointingContext';
+import { readDatabaseCaBundle } from '../moduleConfig';
 import { loadStack } from './stack';
 import { testTenancy } from './tenancy';
 
 export const STACK_REGION = 'eu-west-1';
 
 /**
- * What the database integration tests share: an RDS instance on the stack's moto (its managed
- * master secret maps to the stack's PostgreSQL), the stack's cluster, and the database action
- * wired to both as the module wires it.
+ * What the database integration tests share: an RDS instance on the stack's moto (its own
+ * PostgreSQL at its endpoint), the stack's cluster, and the database action wired to both as the
+ * module wires it.
  */
 export async function setUpDatabaseStack(name: string) {
   const stack = loadStack();
@@ -29,14 +30,15 @@ export async function setUpDatabaseStack(name: string) {
   const clusters = MlflowClusters.fromConfig(stack.config);
   const kube: MlflowKubernetesApi =
     kubernetesApiFromClusters(clusters)('local');
-  const override = stack.config.getConfig('mlflow.database.connectionOverride');
+  // Each stack RDS instance is its own PostgreSQL with a certificate of the stack's CA.
+  const caBundle = readDatabaseCaBundle(stack.config);
   const rds = createRdsCreateAction({
     aws,
     ...testTenancy(),
     pollIntervalMs: 200,
   });
   const run = createCheckpointingContext(rds, {
-    input: { name, region: STACK_REGION },
+    input: { name, region: STACK_REGION, waitForAvailable: true },
   });
   await rds.handler(run.ctx);
   return {
@@ -49,20 +51,21 @@ export async function setUpDatabaseStack(name: string) {
         aws,
         kubernetes: () => kube,
         ...testTenancy(),
-        connectionOverride: {
-          host: override.getString('host'),
-          port: override.getNumber('port'),
-        },
+        caBundle,
         pollIntervalMs: 200,
         lockPollIntervalMs: 100,
         ...extra,
       }),
-    /** The stack's PostgreSQL superuser on the maintenance database. */
+    /**
+     * The stack's PostgreSQL superuser (every stack RDS instance has the shared cluster's admin
+     * login) on the instance's maintenance database.
+     */
     superuser: async (applicationName = 'stack-test') => {
       const env = readStackEnv();
       const client = new Client({
-        host: env.pgHost,
-        port: env.pgPort,
+        host: run.outputs.endpoint as string,
+        port: run.outputs.port as number,
+        ssl: { ca: caBundle },
         user: env.pgUser,
         password: env.pgPassword,
         database: 'postgres',
