@@ -4,28 +4,27 @@ import {
   V1Deployment,
   V1Job,
 } from '@kubernetes/client-node';
-import {
-  LABEL_APP_MANAGED_BY,
-  MANAGED_BY_STATEFUL_MLFLOW,
-  resolveInstanceNames,
-} from '@stateful-mlflow/plugin-mlflow-common';
+import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { loadStack, uniqueSuffix } from '../__testUtils__/stack';
+import { instanceLabels, testTenancy } from '../__testUtils__/tenancy';
 import { createKubernetesDeployAction } from '../actions/kubernetesDeploy';
 import { withInputDefaults } from '../actions/withInputDefaults';
 import {
   kubernetesApiFromClusters,
   MlflowKubernetesApi,
 } from './kubernetesApi';
-import { BACKEND_STORE_URI_KEY } from './renderMlflowManifests';
-import { testTenancy } from '../__testUtils__/tenancy';
+import {
+  BACKEND_STORE_URI_KEY,
+  DATABASE_PASSWORD_KEY,
+} from './renderMlflowManifests';
 
 // Three failing migration pods with the Job controller's back-off, then a migration and a rollout,
 // all as local processes on a small shared machine.
-jest.setTimeout(900_000);
+jest.setTimeout(1_800_000);
 
 const suffix = uniqueSuffix();
 const name = `mj-${suffix}`;
@@ -48,8 +47,11 @@ describe('the migration Job on the local stack', () => {
   let clusters: MlflowClusters;
   let kube: MlflowKubernetesApi;
 
-  /** The database Secret of the instance with the given password in its URI. */
-  const writeSecret = (uriPassword: string) => {
+  /**
+   * The database Secret of the instance, as mlflow:database:create writes it, with the given
+   * SQLAlchemy driver in its URI.
+   */
+  const writeSecret = (scheme: string) => {
     const stack = readStackEnv();
     return kube.apply(
       {
@@ -58,12 +60,11 @@ describe('the migration Job on the local stack', () => {
         metadata: {
           name: names.databaseSecretName,
           namespace: names.namespace,
-          labels: { [LABEL_APP_MANAGED_BY]: MANAGED_BY_STATEFUL_MLFLOW },
+          labels: instanceLabels(name),
         },
         stringData: {
-          [BACKEND_STORE_URI_KEY]: `postgresql://${role}:${encodeURIComponent(
-            uriPassword,
-          )}@${stack.pgHost}:${stack.pgPort}/${role}?sslmode=disable`,
+          [BACKEND_STORE_URI_KEY]: `${scheme}://${role}@${stack.pgHost}:${stack.pgPort}/${role}?sslmode=disable`,
+          [DATABASE_PASSWORD_KEY]: password,
         },
       },
       { dryRun: false },
@@ -87,7 +88,7 @@ describe('the migration Job on the local stack', () => {
         kind: 'Namespace',
         metadata: {
           name: names.namespace,
-          labels: { [LABEL_APP_MANAGED_BY]: MANAGED_BY_STATEFUL_MLFLOW },
+          labels: instanceLabels(name),
         },
       },
       { dryRun: false },
@@ -114,7 +115,7 @@ describe('the migration Job on the local stack', () => {
     }
   });
 
-  it('fails on a wrong database password, then a rerun after the fix replaces the failed Job and converges', async () => {
+  it('fails on a wrong database URI in the Secret, then a rerun after the fix replaces the failed Job and converges', async () => {
     const action = withInputDefaults(
       createKubernetesDeployAction({
         ...testTenancy(),
@@ -133,10 +134,14 @@ describe('the migration Job on the local stack', () => {
       workers: 1,
       // Fewer processes per pod on a shared machine (stack/README.md).
       extraEnv: { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
-      timeoutSeconds: 420,
+      // The sign-in Secret comes from mlflow:database:create, which this test stands in for.
+      allowAnonymousAccess: true,
+      timeoutSeconds: 600,
     };
 
-    await writeSecret(`${password}-wrong`);
+    // A driver the image lacks fails at once; a wrong password would be retried for minutes by
+    // MLflow before each of the Job's three pods gives up.
+    await writeSecret('postgresql+nosuchdriver');
     const failed = createCheckpointingContext(action, { input });
     const error = await action.handler(failed.ctx).catch(e => e);
     expect(error.message).toMatch(
@@ -152,7 +157,7 @@ describe('the migration Job on the local stack', () => {
       failedJob.status?.conditions?.find(c => c.type === 'Failed')?.status,
     ).toBe('True');
 
-    await writeSecret(password);
+    await writeSecret('postgresql');
     const rerun = createCheckpointingContext(action, { input });
     await action.handler(rerun.ctx);
     expect(rerun.logs.map(l => l.message).join('\n')).toContain(
