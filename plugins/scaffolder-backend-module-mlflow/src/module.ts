@@ -19,6 +19,9 @@ import { createInstancePlanAction } from './actions/instancePlan';
 import { createKubernetesDeployAction } from './actions/kubernetesDeploy';
 import { createRdsCreateAction } from './actions/rdsCreate';
 import { createRdsDeleteAction } from './actions/rdsDelete';
+import { createRdsSnapshotAction } from './actions/rdsSnapshot';
+import { createInstanceUpgradePlanAction } from './actions/instanceUpgradePlan';
+import { createInstanceCheckHealthAction } from './actions/instanceCheckHealth';
 import { createInstanceDecommissionPlanAction } from './actions/instanceDecommissionPlan';
 import { createKubernetesDeleteAction } from './actions/kubernetesDelete';
 import { createIamDeleteRoleAction } from './actions/iamDeleteRole';
@@ -133,6 +136,18 @@ export const scaffolderModule = createBackendModule({
             }),
           ),
           withInputDefaults(createRdsDeleteAction({ aws, authorization })),
+          withInputDefaults(createRdsSnapshotAction({ aws, authorization })),
+          withInputDefaults(
+            createInstanceUpgradePlanAction({
+              clusters,
+              kubernetes,
+              authorization,
+              guardRails,
+            }),
+          ),
+          withInputDefaults(
+            createInstanceCheckHealthAction({ clusters, kubernetes }),
+          ),
           withInputDefaults(createIamDeleteRoleAction({ aws, authorization })),
           withInputDefaults(createS3RetireAction({ aws, authorization })),
           withInputDefaults(
