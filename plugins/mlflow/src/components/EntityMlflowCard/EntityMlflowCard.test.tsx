@@ -60,6 +60,18 @@ describe('EntityMlflowCard', () => {
     jest.useRealTimers();
   });
 
+  it('links to the upgrade template with the instance filled in', async () => {
+    await renderCard(fakeMlflowApi(answering(healthyReport)));
+    const link = await screen.findByRole('link', { name: 'Upgrade' });
+    const url = new URL(link.getAttribute('href')!, 'http://app');
+    expect(url.pathname).toBe('/create/templates/default/mlflow-upgrade');
+    expect(JSON.parse(url.searchParams.get('formData')!)).toEqual({
+      name: 'mlflow-demo',
+      region: 'eu-west-1',
+      cluster: 'local',
+    });
+  });
+
   it('links to the decommission template with the instance filled in', async () => {
     await renderCard(fakeMlflowApi(answering(healthyReport)));
     const link = await screen.findByRole('link', { name: 'Decommission' });

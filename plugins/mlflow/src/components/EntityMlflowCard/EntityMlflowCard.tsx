@@ -15,6 +15,7 @@ import { MlflowHealthErrorPanel } from '../MlflowHealthErrorPanel';
 import { MlflowHealthSummary } from '../MlflowHealthSummary';
 import { MlflowAuthenticationFacts } from '../MlflowSignIn';
 import { MlflowDecommissionLink } from '../MlflowDecommissionLink';
+import { MlflowUpgradeLink } from '../MlflowUpgradeLink';
 import { RefreshHealthButton } from '../RefreshHealthButton';
 
 /** The MLflow status card of an entity page: overall status, one row per check, refresh. */
@@ -69,6 +70,7 @@ function MlflowHealthCard(props: {
           <MlflowHealthErrorPanel error={error} />
         )}
         <MlflowAuthenticationFacts info={props.info} />
+        <MlflowUpgradeLink name={props.name} info={props.info} />{' '}
         <MlflowDecommissionLink name={props.name} info={props.info} />
       </InfoCard>
     </section>

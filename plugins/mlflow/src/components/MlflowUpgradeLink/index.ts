@@ -1,0 +1,1 @@
+export { MlflowUpgradeLink } from './MlflowUpgradeLink';
