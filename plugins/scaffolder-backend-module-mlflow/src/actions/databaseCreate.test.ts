@@ -145,6 +145,7 @@ describe('mlflow:database:create', () => {
         'admin_username = admin',
         `admin_password = ${auth['admin-password']}`,
         'authorization_function = mlflow.server.auth:authenticate_request_basic_auth',
+        'auth_cache_ttl_seconds = 60',
         '',
       ].join('\n'),
     );
@@ -237,12 +238,12 @@ describe('mlflow:database:create', () => {
     expect(
       sql.statements.filter(s => s.startsWith('CREATE ROLE')),
     ).toHaveLength(1);
-    expect(
-      sql.statements.filter(s => s.startsWith('CREATE DATABASE')),
-    ).toEqual([
-      'CREATE DATABASE "mlflow_demo" OWNER "mlflow_demo"',
-      'CREATE DATABASE "mlflow_demo_auth" OWNER "mlflow_demo"',
-    ]);
+    expect(sql.statements.filter(s => s.startsWith('CREATE DATABASE'))).toEqual(
+      [
+        'CREATE DATABASE "mlflow_demo" OWNER "mlflow_demo"',
+        'CREATE DATABASE "mlflow_demo_auth" OWNER "mlflow_demo"',
+      ],
+    );
     expect(sql.statements).toContainEqual(
       expect.stringMatching(/^ALTER ROLE "mlflow_demo" WITH LOGIN PASSWORD/),
     );

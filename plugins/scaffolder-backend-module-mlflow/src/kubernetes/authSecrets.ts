@@ -24,6 +24,8 @@ export const HEALTH_USERNAME = 'backstage-health';
 /** Where the server finds basic_auth.ini: the auth Secret mounted as a file. */
 export const AUTH_CONFIG_FILE = 'basic_auth.ini';
 export const AUTH_CONFIG_DIR = '/etc/mlflow-auth';
+/** How long a tracking server worker trusts a checked login: a rotated password waits this long. */
+export const AUTH_CACHE_TTL_SECONDS = 60;
 
 /** Keys of the auth Secret (`<name>-mlflow-auth`); the health check and the card rely on them. */
 export const AUTH_SECRET_KEYS = {
@@ -72,6 +74,9 @@ export function basicAuthIni(o: {
     `admin_username = ${ADMIN_USERNAME}`,
     `admin_password = ${o.adminPassword}`,
     'authorization_function = mlflow.server.auth:authenticate_request_basic_auth',
+    // Every signed-in request otherwise pays a scrypt password check (seconds on a busy node, past
+    // the health check's timeout); a worker keeps a good login this long. Older MLflow ignores it.
+    `auth_cache_ttl_seconds = ${AUTH_CACHE_TTL_SECONDS}`,
     '',
   ].join('\n');
 }
