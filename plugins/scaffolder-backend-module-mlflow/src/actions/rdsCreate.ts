@@ -1,6 +1,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import { nameRules, validateName } from '@stateful-mlflow/plugin-mlflow-common';
 import {
   AwsClientConfigProvider,
   awsPartition,
@@ -19,6 +20,11 @@ import {
   inspectPostgresInstance,
   planPostgresInstance,
 } from '../aws/rdsInstancePlan';
+import {
+  readRestorableSnapshot,
+  RestorableSnapshot,
+  restorePostgresInstance,
+} from '../aws/rdsRestore';
 import { mlflowTags, taggedIdentity } from '../aws/tags';
 import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
 import { authorizeRun, ExistingResource } from '../authorization/authorizeRun';
@@ -119,6 +125,13 @@ export function createRdsCreateAction(options: {
             .describe(
               'Days of automated backups; 14 in prod, 7 elsewhere, unless set.',
             ),
+        snapshotIdentifier: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              "Restore: start the instance from this available snapshot of an MLflow instance (e.g. a decommission's final snapshot) instead of empty; the initiator must be allowed by the owner the snapshot records. Ignored when the instance exists.",
+            ),
         vpcId: z =>
           z
             .string()
@@ -215,6 +228,22 @@ export function createRdsCreateAction(options: {
         found.push({
           resource: `RDS instance ${instanceId}`,
           owner: identity.kind === 'ours' ? identity.owner : undefined,
+        });
+      }
+      // Restoring hands the snapshot's data to this instance: its recorded owner must agree.
+      let restoreFrom: RestorableSnapshot | undefined;
+      if (ctx.input.snapshotIdentifier && !existing) {
+        restoreFrom = await readRestorableSnapshot(
+          rds,
+          validateName(
+            nameRules.rdsInstanceIdentifier,
+            'snapshotIdentifier',
+            ctx.input.snapshotIdentifier,
+          ),
+        );
+        found.push({
+          resource: `snapshot ${restoreFrom.snapshotId} of MLflow instance ${restoreFrom.sourceInstance}`,
+          owner: restoreFrom.owner,
         });
       }
       if (existingGroup) {
@@ -318,6 +347,17 @@ export function createRdsCreateAction(options: {
         await ctx.checkpoint({
           key: `mlflow:rds:${instanceId}:create`,
           fn: () => {
+            if (restoreFrom) {
+              ctx.logger.info(
+                `Restoring RDS instance ${instanceId} in ${region} from snapshot ${restoreFrom.snapshotId} (MLflow instance ${restoreFrom.sourceInstance})`,
+              );
+              return restorePostgresInstance(
+                rds,
+                { ...spec, securityGroupId, tags: resourceTags },
+                restoreFrom.snapshotId,
+                deadline,
+              );
+            }
             ctx.logger.info(`Creating RDS instance ${instanceId} in ${region}`);
             return createPostgresInstance(
               rds,
