@@ -93,7 +93,18 @@ export async function ensureInstance(
   const token = await backstage.guestToken();
   const inCatalog = async () =>
     (await mlflowComponents(backstage.backendUrl, token)).includes(values.name);
-  if (await inCatalog()) {
+  // A backend that just started lists the clusters' instances on its first provider pass: give it
+  // that pass (refreshIntervalSeconds, 30 s by default) before creating the instance anew.
+  const listed = await eventually(
+    async () => {
+      if (!(await inCatalog())) {
+        throw new Error(`${values.name} is not in the catalog yet`);
+      }
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 3000 },
+  ).catch(() => false);
+  if (listed) {
     return;
   }
   // Right after start the catalog has not read the template's location yet.

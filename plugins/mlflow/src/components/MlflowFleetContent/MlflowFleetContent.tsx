@@ -71,7 +71,10 @@ function FilterSelect(props: {
   const id = `mlflow-fleet-${props.label.toLocaleLowerCase('en-US')}`;
   return (
     <FormControl className={classes.select}>
-      <InputLabel id={`${id}-label`}>{props.label}</InputLabel>
+      {/* Shrunk, because the select always shows a value ("All" when empty). */}
+      <InputLabel id={`${id}-label`} shrink>
+        {props.label}
+      </InputLabel>
       <Select
         labelId={`${id}-label`}
         id={id}

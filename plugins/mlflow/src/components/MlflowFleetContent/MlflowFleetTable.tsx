@@ -101,7 +101,9 @@ function formatTime(iso: string): string {
 }
 
 /** Rows keep their object until their report changes, so a new batch re-renders only its rows. */
-const FleetTableRow = memo(function FleetTableRowContent(props: { row: FleetRow }) {
+const FleetTableRow = memo(function FleetTableRowContent(props: {
+  row: FleetRow;
+}) {
   const { row } = props;
   const classes = useStyles();
   const hasReport = !row.reportError;
