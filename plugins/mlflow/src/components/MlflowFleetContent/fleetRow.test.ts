@@ -70,7 +70,7 @@ describe('a fleet row', () => {
         if (check.id === 'trackingServer') {
           return {
             ...check,
-            details: { ...check.details, authentication: 'basic-auth' },
+            details: { ...check.details, authMode: 'basic-auth' },
           };
         }
         if (check.id === 'database') {

@@ -91,9 +91,10 @@ export function toFleetRow(entity: Entity, item: FleetReportItem): FleetRow {
     region: info.awsRegion ?? database?.details?.region,
     cluster: info.kubernetesCluster ?? kubernetes?.details?.cluster,
     replicas: replicas && { ready: replicas.ready, desired: replicas.desired },
-    // Newer backends add these to the details; older reports lack them and show them as unknown.
-    authentication: stringField(trackingServer?.details, 'authentication'),
+    // The check reports the mode it saw; the entity's annotation stands in until a report arrives.
+    authentication: trackingServer?.details?.authMode ?? info.authMode,
     failingCompliance: [
+      ...failing(trackingServer?.details?.compliance),
       ...failing(database?.details?.compliance),
       ...failing(artifactStore?.details?.compliance),
     ],
