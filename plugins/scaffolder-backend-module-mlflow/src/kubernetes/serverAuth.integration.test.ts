@@ -1,7 +1,7 @@
 import { DeleteDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ConfigReader } from '@backstage/config';
 import { JsonValue } from '@backstage/types';
-import { KubernetesObjectApi, V1Secret } from '@kubernetes/client-node';
+import { KubernetesObjectApi, V1Role, V1Secret } from '@kubernetes/client-node';
 import {
   AwsClientConfigFactory,
   MlflowClusters,
@@ -292,13 +292,7 @@ describe('tracking server sign-in on the local stack', () => {
     ).toBe(403);
 
     // Backstage's identity may get the health Secret, and nothing else.
-    const role = await kube.read<{
-      rules: Array<{
-        resources: string[];
-        resourceNames: string[];
-        verbs: string[];
-      }>;
-    }>({
+    const role = await kube.read<V1Role>({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       name: `${name}-health-secret-reader`,
