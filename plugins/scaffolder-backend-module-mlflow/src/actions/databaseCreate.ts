@@ -2,14 +2,11 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
 import {
-  DEPLOYMENT_ANNOTATION_OWNER,
   LABEL_APP_INSTANCE,
   LABEL_APP_MANAGED_BY,
   LABEL_APP_PART_OF,
   MANAGED_BY_STATEFUL_MLFLOW,
-  nameRules,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { AwsClientConfigProvider } from '../aws/clients';
 import { describeDbInstance, waitForDbInstanceAvailable } from '../aws/rds';
@@ -23,10 +20,11 @@ import { mlflowTags } from '../aws/tags';
 import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
 import { authorizeRun, ExistingResource } from '../authorization/authorizeRun';
 import { ProvisioningGuardRails } from '../guardRails/ProvisioningGuardRails';
+import { logConnectionSecurity } from '../database/connectionSecurity';
 import {
-  foreignObjectError,
-  kubernetesIdentity,
-} from '../kubernetes/clusterState';
+  instanceNamespaceManifest,
+  readDatabaseNamespaceState,
+} from '../kubernetes/databaseNamespaceState';
 import {
   DatabaseConnectionOverride,
   databaseEndpoint,
@@ -51,10 +49,7 @@ import {
   databaseSecretManifest,
   readDatabaseSecret,
 } from '../kubernetes/databaseSecret';
-import {
-  MLFLOW_PERMISSIONS,
-  writeAuthSecrets,
-} from '../kubernetes/authSecrets';
+import { writeAuthSecrets } from '../kubernetes/authSecrets';
 import {
   assertAuthDatabaseFreeOrOurs,
   provisionAuthDatabase,
@@ -62,17 +57,9 @@ import {
 import { KubernetesApiProvider } from '../kubernetes/kubernetesApi';
 import { StepDeadline } from '../util/stepDeadline';
 import {
-  accountIdInput,
-  clusterInput,
-  namespaceInput,
-  rdsInstanceIdInput,
-  environmentInput,
-  nameInput,
-  ownerInput,
-  regionInput,
-  tagsInput,
-  timeoutSecondsInput,
-} from './inputProperties';
+  databaseCreateInput,
+  databaseCreateOutput,
+} from './databaseCreate.schema';
 import { examples } from './databaseCreate.examples';
 
 export type { DatabaseConnectionOverride } from '../database/databasePlan';
@@ -104,121 +91,7 @@ export function createDatabaseCreateAction(options: {
       "Waits for the RDS instance, connects as its master user (credentials read from the RDS managed secret, never from inputs), creates the MLflow database owned by a dedicated login role with a generated password, shuts PUBLIC out of it, and stores the credentials only in a Kubernetes Secret in the instance's namespace (and optionally in Secrets Manager). One run per instance at a time: a second run waits for the first.",
     examples,
     supportsDryRun: true,
-    schema: {
-      input: {
-        name: nameInput,
-        region: regionInput,
-        accountId: accountIdInput,
-        instanceId: rdsInstanceIdInput,
-        masterSecretArn: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'ARN of the RDS managed master secret (output masterSecretArn of mlflow:rds:create); read from the instance when empty.',
-            ),
-        databaseName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              `Database to create; derived from the name when empty. ${nameRules.postgresDatabaseName.accepted}.`,
-            ),
-        username: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Login role of the tracking server, owner of the database; derived from the name when empty.',
-            ),
-        cluster: clusterInput,
-        namespace: namespaceInput,
-        secretName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Kubernetes Secret for the credentials; <name>-db when empty. Keys: MLFLOW_BACKEND_STORE_URI, PGUSER, PGPASSWORD, PGDATABASE, PGHOST, PGPORT.',
-            ),
-        storeInSecretsManager: z =>
-          z
-            .boolean()
-            .default(false)
-            .describe('Also store the credentials in AWS Secrets Manager.'),
-        secretsManagerName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Name of that Secrets Manager secret; mlflow/<name>/database when empty.',
-            ),
-        system: z =>
-          z
-            .string()
-            .optional()
-            .describe('System of the instance, for the part-of label.'),
-        environment: environmentInput,
-        owner: ownerInput,
-        tags: tagsInput,
-        defaultPermission: z =>
-          z
-            .enum(MLFLOW_PERMISSIONS)
-            .default('READ')
-            .describe(
-              "What every signed-in user may do on experiments and models nobody granted them: READ (default), EDIT, MANAGE or NO_PERMISSIONS. Written into MLflow's auth config.",
-            ),
-        authDatabaseName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              "Database of MLflow's sign-in (users, permissions), owned by the same role; <database>_auth when empty.",
-            ),
-        authSecretName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Secret of the admin login, the Flask secret key and basic_auth.ini; <name>-mlflow-auth when empty. Generated once, kept by reruns.',
-            ),
-        healthSecretName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              "Secret of the login of Backstage's health-check user; <name>-mlflow-health when empty.",
-            ),
-        timeoutSeconds: z => timeoutSecondsInput(z, 1800),
-      },
-      output: {
-        authDatabaseName: z =>
-          z.string().describe("Database of MLflow's sign-in."),
-        authSecretName: z =>
-          z
-            .string()
-            .describe(
-              'Secret holding the admin login (its name; the value stays in the cluster).',
-            ),
-        healthSecretName: z =>
-          z.string().describe("Secret holding the health-check user's login."),
-        databaseName: z => z.string().describe('Name of the database.'),
-        username: z =>
-          z.string().describe('Login role of the tracking server.'),
-        secretName: z =>
-          z
-            .string()
-            .describe(
-              'Kubernetes Secret holding the credentials (databaseSecretName of mlflow:kubernetes:deploy).',
-            ),
-        secretArn: z =>
-          z
-            .string()
-            .optional()
-            .describe('ARN of the Secrets Manager copy, when asked for.'),
-        host: z => z.string().describe('Host the server connects to.'),
-        port: z => z.number().describe('Port the server connects to.'),
-      },
-    },
+    schema: { input: databaseCreateInput, output: databaseCreateOutput },
     async handler(ctx) {
       const input = ctx.input;
       const plan = planDatabase(input);
@@ -272,17 +145,16 @@ export function createDatabaseCreateAction(options: {
           instance,
           masterSecretArn: plan.masterSecretArn || undefined,
         });
-      const namespaceObject = await kube.read<V1Namespace>({
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        name: namespace,
-      });
-      const namespaceIdentity =
-        namespaceObject && kubernetesIdentity(namespaceObject, name);
-      options.guardRails.checkNamespace(
-        namespace,
-        namespaceIdentity?.kind ?? 'absent',
-      );
+      const secretRef = { namespace, secretName, field: 'secretName' };
+      const { namespaceObject, namespaceIdentity } =
+        await readDatabaseNamespaceState({
+          kube,
+          name,
+          namespace,
+          guardRails: options.guardRails,
+          databaseSecret: secretRef,
+          secretNames: [secretName, authSecretName, healthSecretName],
+        });
       const existing: ExistingResource[] = rdsIdentity
         ? [{ resource: `RDS instance ${instanceId}`, owner: rdsIdentity.owner }]
         : [];
@@ -291,21 +163,6 @@ export function createDatabaseCreateAction(options: {
           resource: `namespace ${namespace}`,
           owner: namespaceIdentity.owner,
         });
-      }
-      const secretRef = { namespace, secretName, field: 'secretName' };
-      await readDatabaseSecret(kube, secretRef);
-      // Secrets of another instance in this namespace are never read or rewritten.
-      for (const objectName of [secretName, authSecretName, healthSecretName]) {
-        const secret = await kube.read<V1Secret>({
-          apiVersion: 'v1',
-          kind: 'Secret',
-          name: objectName,
-          namespace,
-        });
-        const identity = secret && kubernetesIdentity(secret, name);
-        if (identity?.kind === 'foreign') {
-          throw foreignObjectError(secret!, name);
-        }
       }
       const { owner } = await authorizeRun({
         deps: options.authorization,
@@ -316,29 +173,13 @@ export function createDatabaseCreateAction(options: {
         log: message => ctx.logger.info(message),
       });
       const endpoint = databaseEndpoint(instanceId, instance, override);
-      const { host, port, sslMode, connectSslMode } = endpoint;
-      if (override) {
-        ctx.logger.info(
-          `Connecting through mlflow.database.connectionOverride (${host}:${port}, sslmode=${sslMode}) instead of the RDS endpoint`,
-        );
-      }
-      if (connectSslMode !== 'verify-full') {
-        ctx.logger.warn(
-          `The connection to PostgreSQL at ${host}:${port} is ${
-            connectSslMode === 'disable'
-              ? 'NOT encrypted'
-              : "encrypted but its certificate is NOT verified (anyone in the path can pose as the server and read the master user's password)"
-          }: mlflow.database.connectionOverride.sslMode is ${connectSslMode}. Acceptable for a local stand-in only; use verify-full with mlflow.database.caBundlePath everywhere else.`,
-        );
-      } else {
-        ctx.logger.info(
-          `Verifying the certificate of PostgreSQL at ${host} (verify-full) against ${
-            options.caBundle
-              ? 'mlflow.database.caBundlePath'
-              : "Node's trust store (mlflow.database.caBundlePath is not set)"
-          }`,
-        );
-      }
+      const { host, port } = endpoint;
+      logConnectionSecurity({
+        endpoint,
+        overridden: Boolean(override),
+        caBundle: options.caBundle,
+        logger: ctx.logger,
+      });
       const masterSecretArn =
         plan.masterSecretArn || instance?.MasterUserSecret?.SecretArn;
       const ownership = { instance: name, databaseName, username };
@@ -429,15 +270,7 @@ export function createDatabaseCreateAction(options: {
               `Creating namespace ${namespace} on cluster ${input.cluster}`,
             );
             await kube.apply(
-              {
-                apiVersion: 'v1',
-                kind: 'Namespace',
-                metadata: {
-                  name: namespace,
-                  labels,
-                  annotations: { [DEPLOYMENT_ANNOTATION_OWNER]: owner },
-                },
-              },
+              instanceNamespaceManifest({ namespace, labels, owner }),
               { dryRun: false },
             );
           },

@@ -1,6 +1,5 @@
 import { InputError, isError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import { MlflowInstanceIdentityKeys } from '@stateful-mlflow/plugin-mlflow-node';
 import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
 import { authorizeRun } from '../authorization/authorizeRun';
@@ -15,7 +14,6 @@ import {
 } from '../kubernetes/kubernetesApi';
 import { runMigrationJob } from '../kubernetes/migrationJob';
 import {
-  BACKEND_STORE_URI_KEY,
   manifestsInApplyOrder,
   renderMlflowManifests,
   SecretReaderSubject,
@@ -25,24 +23,11 @@ import { StepWait } from '../kubernetes/stepWait';
 import { writeManifests } from '../kubernetes/writeManifests';
 import { ensureHealthUser, FetchLike } from '../tracking/healthUser';
 import { readAuthState } from '../kubernetes/authState';
-import {
-  allowAnonymousAccessInput,
-  clusterInput,
-  environmentInput,
-  hostnameInput,
-  imageInput,
-  nameInput,
-  namespaceInput,
-  ownerInput,
-  serviceAccountNameInput,
-  timeoutSecondsInput,
-  tlsClusterIssuerInput,
-  tlsSecretNameInput,
-} from './inputProperties';
 import { examples } from './kubernetesDeploy.examples';
-
-/** The default names, spelled for any instance, for the field descriptions. */
-const ANY_INSTANCE = resolveInstanceNames({ name: '<name>' });
+import {
+  kubernetesDeployInput,
+  kubernetesDeployOutput,
+} from './kubernetesDeploy.schema';
 
 /** Deploys an MLflow tracking server to a configured cluster with server-side apply. */
 export function createKubernetesDeployAction(options: {
@@ -66,245 +51,7 @@ export function createKubernetesDeployAction(options: {
       'Deploys an MLflow tracking server (stateless Deployment behind a Service and an Ingress, with its migration Job, PodDisruptionBudget and NetworkPolicy) by server-side apply, reading the backend store URI from the database Secret and serving artifacts from S3. Refuses ephemeral storage unless allowEphemeralStorage is set. Can also write the same manifests into the workspace for a GitOps repository.',
     examples,
     supportsDryRun: true,
-    schema: {
-      input: {
-        name: nameInput,
-        cluster: clusterInput,
-        namespace: namespaceInput,
-        image: imageInput,
-        hostname: hostnameInput,
-        tlsSecretName: tlsSecretNameInput,
-        tlsClusterIssuer: tlsClusterIssuerInput,
-        ingressClassName: z =>
-          z
-            .string()
-            .optional()
-            .describe("Ingress class; the cluster's default class when empty."),
-        environment: environmentInput,
-        replicas: z =>
-          z
-            .number()
-            .int()
-            .min(1)
-            .max(20)
-            .default(2)
-            .describe('Server replicas; at least 2 in prod.'),
-        workers: z =>
-          z
-            .number()
-            .int()
-            .min(1)
-            .max(16)
-            .default(2)
-            .describe('Server worker processes per replica.'),
-        serviceAccountName: serviceAccountNameInput,
-        roleArn: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'IAM role of the server (output roleArn of mlflow:iam:createRole), set as the IRSA annotation.',
-            ),
-        region: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'AWS region of the bucket and database (AWS_REGION of the server).',
-            ),
-        awsAccountId: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'AWS account holding the database and bucket, when not the main account; recorded for the catalog and health checks.',
-            ),
-        owner: ownerInput,
-        system: z =>
-          z
-            .string()
-            .optional()
-            .describe('System the instance is part of (an entity name).'),
-        description: z =>
-          z
-            .string()
-            .max(500)
-            .optional()
-            .describe('Description of the instance.'),
-        rdsInstanceId: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'RDS instance identifier, recorded for the catalog and health checks; nothing is recorded when empty.',
-            ),
-        databaseName: z =>
-          z
-            .string()
-            .optional()
-            .describe('PostgreSQL database name, recorded for the catalog.'),
-        databaseSecretName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              `Secret holding ${BACKEND_STORE_URI_KEY} (output secretName of mlflow:database:create); ${ANY_INSTANCE.databaseSecretName} when empty.`,
-            ),
-        artifactsDestination: z =>
-          z
-            .string()
-            .describe(
-              'Where the server stores artifacts: s3://bucket/prefix (output artifactRoot of mlflow:s3:create).',
-            ),
-        backendStoreUri: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Only with allowEphemeralStorage: a sqlite:/// URI for a throw-away server. Real backend stores come from the database Secret, never inline.',
-            ),
-        allowEphemeralStorage: z =>
-          z
-            .boolean()
-            .default(false)
-            .describe(
-              'Allow a sqlite backend store and a local artifact directory. Everything is lost when a pod restarts; for demonstrations only.',
-            ),
-        allowAnonymousAccess: allowAnonymousAccessInput,
-        authSecretName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              `Secret of MLflow's sign-in (admin login, basic_auth.ini; output authSecretName of mlflow:database:create); ${ANY_INSTANCE.authSecretName} when empty.`,
-            ),
-        healthSecretName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              `Secret of the health-check user (output healthSecretName of mlflow:database:create); ${ANY_INSTANCE.healthSecretName} when empty.`,
-            ),
-        dbMaxConnections: z =>
-          z
-            .number()
-            .int()
-            .min(10)
-            .max(10000)
-            .default(100)
-            .describe(
-              'max_connections of the PostgreSQL instance; the connection pools are sized so that replicas × workers × pool stays below it.',
-            ),
-        cpuRequest: z =>
-          z.string().default('250m').describe('CPU request per server pod.'),
-        memoryRequest: z =>
-          z
-            .string()
-            .default('512Mi')
-            .describe('Memory request per server pod.'),
-        memoryLimit: z =>
-          z.string().default('1Gi').describe('Memory limit per server pod.'),
-        proxyBodySize: z =>
-          z
-            .string()
-            .default('5g')
-            .describe(
-              'Largest artifact upload through the Ingress (nginx syntax, e.g. 5g).',
-            ),
-        proxyTimeoutSeconds: z =>
-          z
-            .number()
-            .int()
-            .min(30)
-            .max(3600)
-            .default(600)
-            .describe(
-              'Ingress read and send timeout for long uploads and downloads, in seconds.',
-            ),
-        ingressControllerNamespace: z =>
-          z
-            .string()
-            .default('ingress-nginx')
-            .describe(
-              'Namespace of the ingress controller, allowed in by the NetworkPolicy.',
-            ),
-        allowedClientNamespaces: z =>
-          z
-            .array(z.string())
-            .default([])
-            .describe(
-              'Other namespaces whose pods may call the server directly through its Service.',
-            ),
-        extraEnv: z =>
-          z
-            .record(z.string())
-            .default({})
-            .describe(
-              'Extra non-secret environment variables of the server, e.g. MLFLOW_S3_ENDPOINT_URL for an S3-compatible store.',
-            ),
-        runAsUser: z =>
-          z
-            .number()
-            .int()
-            .min(1)
-            .default(1000)
-            .describe('Non-root user id the server runs as.'),
-        apply: z =>
-          z
-            .boolean()
-            .default(true)
-            .describe(
-              'Apply to the cluster; false only renders (with manifestsPath for GitOps).',
-            ),
-        manifestsPath: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Workspace-relative file to write the manifests to as YAML, e.g. manifests/mlflow.yaml, for publishing to a GitOps repository.',
-            ),
-        waitForRollout: z =>
-          z
-            .boolean()
-            .default(true)
-            .describe('Wait until every replica is updated and ready.'),
-        timeoutSeconds: z => timeoutSecondsInput(z, 900),
-      },
-      output: {
-        namespace: z => z.string().describe('Namespace of the instance.'),
-        deployment: z => z.string().describe('Name of the server Deployment.'),
-        serviceUrl: z =>
-          z
-            .string()
-            .describe('In-cluster URL of the server, through its Service.'),
-        trackingUrl: z =>
-          z
-            .string()
-            .describe(
-              'Public URL of the server (MLFLOW_TRACKING_URI for users).',
-            ),
-        manifestsPath: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Workspace-relative path of the written manifests, when asked for.',
-            ),
-        authMode: z =>
-          z
-            .enum(['basic-auth', 'anonymous'])
-            .describe(
-              'basic-auth: users sign in (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD); anonymous: no sign-in.',
-            ),
-        authSecretName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'With basic-auth: the Secret holding the admin login (its name only).',
-            ),
-      },
-    },
+    schema: { input: kubernetesDeployInput, output: kubernetesDeployOutput },
     async handler(ctx) {
       const { input, logger } = ctx;
       const log = (message: string) => logger.info(message);
