@@ -5,17 +5,15 @@ import {
   LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { Entity } from '@backstage/catalog-model';
 import { Config } from '@backstage/config';
 import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AppsV1Api, CoreV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import {
   ANNOTATION_MLFLOW_KUBERNETES_CLUSTER,
-  ANNOTATION_MLFLOW_TRUSTED,
   MlflowCheckId,
   MlflowFleetHealthResponse,
-  MlflowHealthCheck,
   MlflowHealthReport,
   getMlflowEntityInfo,
 } from '@stateful-mlflow/plugin-mlflow-common';
@@ -28,15 +26,10 @@ import { createArtifactStoreCheck } from './checks/artifactStoreCheck';
 import { createDatabaseCheck } from './checks/databaseCheck';
 import { createKubernetesCheck } from './checks/kubernetesCheck';
 import { createTrackingServerCheck } from './checks/trackingServerCheck';
-import {
-  CheckInput,
-  CheckOutcome,
-  HealthCheck,
-  messageOf,
-} from './checks/types';
+import { HealthCheck, messageOf } from './checks/types';
 import { HealthReadAuthorizer } from './HealthReadAuthorizer';
 import { createHealthCredentialsReader, SecretsApi } from './healthCredentials';
-import { identityOf, isTrustedEntity } from './instanceIdentity';
+import { isTrustedEntity } from './instanceIdentity';
 import { KeyedConcurrencyLimiter } from './KeyedConcurrencyLimiter';
 import {
   createKubernetesWorkloadReader,
@@ -46,7 +39,6 @@ import {
   MlflowHealthRequestOptions,
   MlflowHealthService,
 } from './MlflowHealthService';
-import { overallStatus } from './overallStatus';
 import { AwsLocation, createRdsInstanceReader } from './rdsInstances';
 import {
   MlflowHealthConfig,
@@ -54,8 +46,9 @@ import {
 } from './readMlflowHealthConfig';
 import { RefreshLimiter } from './RefreshLimiter';
 import { ReportCache } from './ReportCache';
-import { linksOf, normaliseRefs } from './requestParts';
+import { normaliseRefs } from './requestParts';
 import { SingleFlight } from './SingleFlight';
+import { computeHealthReport } from './healthReport';
 import { TrackingUrlGuard } from './TrackingUrlGuard';
 
 export type DefaultMlflowHealthServiceDeps = {
@@ -78,13 +71,6 @@ export type DefaultMlflowHealthServiceOverrides = {
 
 /** Health Secrets are read again after this, so a rotated password is picked up soon. */
 const HEALTH_CREDENTIALS_TTL_MS = 60_000;
-
-/** Checks that read the entity's AWS identifiers or tracking URL: only for trusted entities. */
-const NEEDS_TRUST = new Set<MlflowCheckId>([
-  'trackingServer',
-  'database',
-  'artifactStore',
-]);
 
 /** One value per key; a promise that rejects is forgotten so the next call tries again. */
 function memoize<A, T>(
@@ -351,81 +337,16 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
     return report;
   }
 
-  private async compute(
+  private compute(
     entityRef: string,
     entity: Entity,
   ): Promise<MlflowHealthReport> {
-    const info = getMlflowEntityInfo(entity);
-    const trusted = isTrustedEntity(entity);
-    const identity = identityOf(entity);
-    const checks = await Promise.all(
-      this.checks.map(check =>
-        !trusted && NEEDS_TRUST.has(check.id)
-          ? untrustedCheck(check.id)
-          : this.runCheck(check, { entity, info, identity }),
-      ),
-    );
-    return {
+    return computeHealthReport({
       entityRef,
-      overall: overallStatus(checks),
-      checkedAt: new Date().toISOString(),
-      checks,
-      // Links of an untrusted entity would point at whatever its annotations claim.
-      links: trusted ? linksOf(info) : [],
-    };
-  }
-
-  /** Runs one check under the timeout; a hanging peer costs the timeout, never more. */
-  private async runCheck(
-    check: HealthCheck<MlflowCheckId>,
-    input: Omit<CheckInput, 'signal' | 'log'>,
-  ): Promise<MlflowHealthCheck> {
-    const ref = stringifyEntityRef(input.entity);
-    const log = (message: string) =>
-      this.deps.logger.warn(`MLflow ${check.id} check of ${ref}: ${message}`);
-    const started = performance.now();
-    const controller = new AbortController();
-    const timeoutMs = this.settings.checkTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<CheckOutcome<MlflowCheckId>>(resolve => {
-      timer = setTimeout(() => {
-        controller.abort();
-        resolve({
-          status: 'error',
-          summary: `No answer within ${timeoutMs} ms.`,
-        });
-      }, timeoutMs);
+      entity,
+      checks: this.checks,
+      checkTimeoutMs: this.settings.checkTimeoutMs,
+      logger: this.deps.logger,
     });
-    try {
-      const outcome = await Promise.race([
-        check
-          .run({ ...input, signal: controller.signal, log })
-          .catch((error: unknown): CheckOutcome<MlflowCheckId> => {
-            log(`failed: ${messageOf(error)}`);
-            return {
-              status: 'error',
-              summary: 'Check failed; the error is in the backend log.',
-            };
-          }),
-        timedOut,
-      ]);
-      return {
-        id: check.id,
-        ...outcome,
-        latencyMs: Math.round(performance.now() - started),
-      } as MlflowHealthCheck;
-    } finally {
-      clearTimeout(timer);
-    }
   }
-}
-
-/** The outcome of a check that an untrusted entity's annotations may not drive. */
-function untrustedCheck(id: MlflowCheckId): MlflowHealthCheck {
-  return {
-    id,
-    status: 'unknown',
-    summary: `Not checked: the entity is not marked ${ANNOTATION_MLFLOW_TRUSTED} by the MLflow entity provider, so its tracking URL and AWS identifiers are not used.`,
-    latencyMs: 0,
-  } as MlflowHealthCheck;
 }
