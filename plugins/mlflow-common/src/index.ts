@@ -9,6 +9,7 @@ export * from './entity';
 export * from './health';
 export * from './instanceNames';
 export * from './permissions';
+export * from './serverEnv';
 export type { NameRule } from './rules/nameRule';
 export { describeReceived, validateName } from './rules/nameRule';
 export { nameRules } from './rules/nameRules';

@@ -5,6 +5,7 @@ import {
   ANNOTATION_MLFLOW_AUTH_ADMIN_SECRET,
   ANNOTATION_MLFLOW_AUTH_MODE,
   ANNOTATION_MLFLOW_HEALTH_SECRET,
+  BACKEND_STORE_URI_KEY,
   LABEL_APP_INSTANCE,
   MlflowAuthMode,
   nameRules,
@@ -59,7 +60,6 @@ const ARTIFACT_ENV = [
   'MLFLOW_DEFAULT_ARTIFACT_ROOT',
   'MLFLOW_ARTIFACTS_DESTINATION',
 ];
-const BACKEND_STORE_ENV = 'MLFLOW_BACKEND_STORE_URI';
 const REGION_ENV = ['AWS_REGION', 'AWS_DEFAULT_REGION'];
 const RDS_HOST =
   /^([a-z][a-z0-9-]*)\.[a-z0-9]+\.([a-z]{2}(?:-[a-z]+)+-\d+)\.rds\.amazonaws\.com$/;
@@ -115,7 +115,7 @@ function readPodSpec(deployment: V1Deployment) {
 
   const backendStore = readBackendStoreUri(
     flagValue(args, [BACKEND_STORE_FLAG]) ??
-      nonEmpty(env.get(BACKEND_STORE_ENV)),
+      nonEmpty(env.get(BACKEND_STORE_URI_KEY)),
   );
   const envRegion = REGION_ENV.map(name => nonEmpty(env.get(name))).find(
     Boolean,

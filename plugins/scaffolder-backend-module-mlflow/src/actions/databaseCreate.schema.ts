@@ -1,4 +1,7 @@
-import { nameRules } from '@stateful-mlflow/plugin-mlflow-common';
+import {
+  BACKEND_STORE_URI_KEY,
+  nameRules,
+} from '@stateful-mlflow/plugin-mlflow-common';
 import { z as zod } from 'zod/v3';
 import { MLFLOW_PERMISSIONS } from '../kubernetes/authSecrets';
 import {
@@ -50,7 +53,7 @@ export const databaseCreateInput = {
       .string()
       .optional()
       .describe(
-        'Kubernetes Secret for the credentials; <name>-db when empty. Keys: MLFLOW_BACKEND_STORE_URI, PGUSER, PGPASSWORD, PGDATABASE, PGHOST, PGPORT.',
+        `Kubernetes Secret for the credentials; <name>-db when empty. Keys: ${BACKEND_STORE_URI_KEY}, PGUSER, PGPASSWORD, PGDATABASE, PGHOST, PGPORT.`,
       ),
   storeInSecretsManager: (z: Z) =>
     z

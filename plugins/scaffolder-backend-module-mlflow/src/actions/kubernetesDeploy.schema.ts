@@ -1,6 +1,8 @@
-import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
+import {
+  BACKEND_STORE_URI_KEY,
+  resolveInstanceNames,
+} from '@stateful-mlflow/plugin-mlflow-common';
 import { z as zod } from 'zod/v3';
-import { BACKEND_STORE_URI_KEY } from '../kubernetes/renderMlflowManifests';
 import {
   allowAnonymousAccessInput,
   clusterInput,

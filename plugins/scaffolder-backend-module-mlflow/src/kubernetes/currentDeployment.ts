@@ -9,6 +9,7 @@ import {
   ANNOTATION_MLFLOW_S3_ARTIFACT_ROOT,
   ANNOTATION_MLFLOW_TRACKING_URL,
   AUTH_MODE_ANONYMOUS,
+  BACKEND_STORE_URI_KEY,
   DEPLOYMENT_ANNOTATION_AUTH_ADMIN_SECRET,
   DEPLOYMENT_ANNOTATION_AUTH_MODE,
   DEPLOYMENT_ANNOTATION_DATABASE_NAME,
@@ -93,7 +94,7 @@ export async function readCurrentDeployment(options: {
     : undefined;
   const trackingUrl = annotations[ANNOTATION_MLFLOW_TRACKING_URL] ?? '';
   const databaseSecretName = container.env?.find(
-    e => e.name === 'MLFLOW_BACKEND_STORE_URI',
+    e => e.name === BACKEND_STORE_URI_KEY,
   )?.valueFrom?.secretKeyRef?.name;
   const workers = argAfter(args, '--workers');
   const authMode = annotations[DEPLOYMENT_ANNOTATION_AUTH_MODE];

@@ -1,16 +1,14 @@
 import { InputError } from '@backstage/errors';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
+  BACKEND_STORE_URI_KEY,
   LABEL_APP_MANAGED_BY,
   MANAGED_BY_STATEFUL_MLFLOW,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import type { SslMode } from '../database/postgresConnection';
 import { MlflowKubernetesApi } from './kubernetesApi';
 import { passwordlessUri } from './authSecrets';
-import {
-  AUTH_DATABASE_URI_KEY,
-  BACKEND_STORE_URI_KEY,
-} from './renderMlflowManifests';
+import { AUTH_DATABASE_URI_KEY } from './renderMlflowManifests';
 
 /** What the tracking server needs to reach its database. */
 export type DatabaseCredentials = {

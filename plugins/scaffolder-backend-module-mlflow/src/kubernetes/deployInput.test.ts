@@ -1,7 +1,9 @@
 import { InputError } from '@backstage/errors';
-import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
+import {
+  BACKEND_STORE_URI_KEY,
+  resolveInstanceNames,
+} from '@stateful-mlflow/plugin-mlflow-common';
 import { DeployInput, validateDeployInput } from './deployInput';
-import { BACKEND_STORE_URI_KEY } from './renderMlflowManifests';
 
 const input: DeployInput = {
   name: 'demo',

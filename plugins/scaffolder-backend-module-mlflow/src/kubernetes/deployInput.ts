@@ -2,6 +2,7 @@ import { InputError } from '@backstage/errors';
 import {
   AUTH_MODE_ANONYMOUS,
   AUTH_MODE_BASIC_AUTH,
+  BACKEND_STORE_URI_KEY,
   describeReceived,
   nameRules,
   parseS3Uri,
@@ -9,7 +10,6 @@ import {
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import {
-  BACKEND_STORE_URI_KEY,
   BackendStore,
   MlflowAuth,
   MlflowManifestOptions,

@@ -4,7 +4,10 @@ import {
   V1Deployment,
   V1Job,
 } from '@kubernetes/client-node';
-import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
+import {
+  BACKEND_STORE_URI_KEY,
+  resolveInstanceNames,
+} from '@stateful-mlflow/plugin-mlflow-common';
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -17,10 +20,7 @@ import {
   kubernetesApiFromClusters,
   MlflowKubernetesApi,
 } from './kubernetesApi';
-import {
-  BACKEND_STORE_URI_KEY,
-  DATABASE_PASSWORD_KEY,
-} from './renderMlflowManifests';
+import { DATABASE_PASSWORD_KEY } from './renderMlflowManifests';
 
 // Three failing migration pods with the Job controller's back-off, then a migration and a rollout,
 // all as local processes on a small shared machine.

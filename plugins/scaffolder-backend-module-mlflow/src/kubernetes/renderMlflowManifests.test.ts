@@ -1,8 +1,8 @@
+import { BACKEND_STORE_URI_KEY } from '@stateful-mlflow/plugin-mlflow-common';
 import { dumpYaml } from '@kubernetes/client-node';
 import yaml from 'yaml';
 import {
   AUTH_DATABASE_URI_KEY,
-  BACKEND_STORE_URI_KEY,
   allowedHosts,
   manifestsInApplyOrder,
   MlflowManifestOptions,
@@ -371,9 +371,9 @@ describe('renderMlflowManifests', () => {
         .flatMap(p => [...(p.initContainers ?? []), ...p.containers])
         .flatMap(c => [...(c.command ?? []), ...(c.args ?? [])]);
       // Database URIs reach argv only as $(VAR) references, and those URIs carry no password.
-      expect(args.filter(a => /postgres|password|PGPASSWORD|@/i.test(a))).toEqual(
-        [],
-      );
+      expect(
+        args.filter(a => /postgres|password|PGPASSWORD|@/i.test(a)),
+      ).toEqual([]);
       const env = pods.flatMap(p =>
         [...(p.initContainers ?? []), ...p.containers].flatMap(c => c.env!),
       );

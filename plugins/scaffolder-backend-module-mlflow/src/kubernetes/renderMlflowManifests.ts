@@ -27,6 +27,7 @@ import {
   ANNOTATION_MLFLOW_TRACKING_URL,
   AUTH_MODE_ANONYMOUS,
   AUTH_MODE_BASIC_AUTH,
+  BACKEND_STORE_URI_KEY,
   DEPLOYMENT_ANNOTATION_AUTH_ADMIN_SECRET,
   DEPLOYMENT_ANNOTATION_AUTH_MODE,
   DEPLOYMENT_ANNOTATION_DATABASE_NAME,
@@ -52,8 +53,6 @@ import {
 
 /** Port the tracking server listens on, in the pod and on the Service. */
 export const MLFLOW_PORT = 5000;
-/** Key of the backend-store URI in the database Secret written by mlflow:database:create. */
-export const BACKEND_STORE_URI_KEY = 'MLFLOW_BACKEND_STORE_URI';
 /** Key of the auth database's URI (no password) in the same Secret. */
 export const AUTH_DATABASE_URI_KEY = 'MLFLOW_AUTH_DATABASE_URI';
 /** Key of the database password in that Secret; libpq reads it from the environment. */
