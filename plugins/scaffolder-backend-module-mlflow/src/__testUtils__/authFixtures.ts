@@ -1,6 +1,9 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
-import { authSecretManifest, healthSecretManifest } from '../kubernetes/authSecrets';
+import {
+  authSecretManifest,
+  healthSecretManifest,
+} from '../kubernetes/authSecrets';
 import type { FetchLike } from '../tracking/healthUser';
 import { FakeKubernetesApi } from './FakeKubernetesApi';
 
@@ -10,7 +13,10 @@ export const SEEDED_HEALTH_PASSWORD = 'seeded-health-password-0123456789';
 
 const encode = (data: Record<string, string>) =>
   Object.fromEntries(
-    Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+    Object.entries(data).map(([k, v]) => [
+      k,
+      Buffer.from(v).toString('base64'),
+    ]),
   );
 
 /** The auth and health Secrets as mlflow:database:create writes them, stored in the fake cluster. */
@@ -72,7 +78,9 @@ export function fakeMlflowAuthApi(options: { existingUsers?: string[] } = {}) {
       case 'PATCH /api/2.0/mlflow/users/update-password':
         return respond(200);
       case 'POST /api/2.0/mlflow/experiments/search':
-        return users.has(user) ? respond(200, { experiments: [] }) : respond(401);
+        return users.has(user)
+          ? respond(200, { experiments: [] })
+          : respond(401);
       default:
         return respond(404, { error_code: 'ENDPOINT_NOT_FOUND' });
     }

@@ -165,7 +165,7 @@ describe('mlflow:kubernetes:deploy', () => {
     const watched = withInputDefaults(
       createKubernetesDeployAction({
         ...testTenancy(),
-      fetch: fakeMlflowAuthApi().fetch,
+        fetch: fakeMlflowAuthApi().fetch,
         kubernetes: (_name, options) => {
           signals.push(options?.signal);
           return cluster;
@@ -453,7 +453,7 @@ describe('mlflow:kubernetes:deploy', () => {
     const adopting = withInputDefaults(
       createKubernetesDeployAction({
         ...testTenancy(),
-      fetch: fakeMlflowAuthApi().fetch,
+        fetch: fakeMlflowAuthApi().fetch,
         guardRails: testGuardRails({ adoptableNamespaces: ['mlflow-demo'] }),
         kubernetes: () => cluster,
         pollIntervalMs: 1,
@@ -472,7 +472,7 @@ describe('mlflow:kubernetes:deploy', () => {
     const strict = withInputDefaults(
       createKubernetesDeployAction({
         ...testTenancy(),
-      fetch: fakeMlflowAuthApi().fetch,
+        fetch: fakeMlflowAuthApi().fetch,
         guardRails: testGuardRails({
           allowedImages: ['ghcr.io/acme/*:*'],
           allowedHostnameDomains: ['mlflow.example.com'],
@@ -556,7 +556,7 @@ describe('mlflow:kubernetes:deploy', () => {
     const guarded = withInputDefaults(
       createKubernetesDeployAction({
         ...testTenancy(),
-      fetch: fakeMlflowAuthApi().fetch,
+        fetch: fakeMlflowAuthApi().fetch,
         authorization,
         kubernetes: () => cluster,
         pollIntervalMs: 1,
@@ -590,7 +590,7 @@ describe('mlflow:kubernetes:deploy', () => {
     const guarded = withInputDefaults(
       createKubernetesDeployAction({
         ...testTenancy(),
-      fetch: fakeMlflowAuthApi().fetch,
+        fetch: fakeMlflowAuthApi().fetch,
         authorization: fakeAuthorization(),
         kubernetes: () => cluster,
         pollIntervalMs: 1,
