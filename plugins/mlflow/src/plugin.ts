@@ -6,10 +6,15 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
+import type { JSX } from 'react';
 import { MlflowClient, mlflowApiRef } from './api';
 import { fleetRouteRef } from './routes';
 
-/** The MLflow plugin for apps on the legacy frontend system. */
+/**
+ * The MLflow plugin for apps on the legacy frontend system.
+ *
+ * @public
+ */
 export const mlflowPlugin = createPlugin({
   id: 'mlflow',
   apis: [
@@ -23,8 +28,12 @@ export const mlflowPlugin = createPlugin({
   routes: { fleet: fleetRouteRef },
 });
 
-/** The MLflow status card for an entity page's overview (legacy frontend system). */
-export const EntityMlflowCard = mlflowPlugin.provide(
+/**
+ * The MLflow status card for an entity page's overview (legacy frontend system).
+ *
+ * @public
+ */
+export const EntityMlflowCard: () => JSX.Element = mlflowPlugin.provide(
   createComponentExtension({
     name: 'EntityMlflowCard',
     component: {
@@ -34,8 +43,12 @@ export const EntityMlflowCard = mlflowPlugin.provide(
   }),
 );
 
-/** The MLflow tab of an entity page (legacy frontend system). */
-export const EntityMlflowContent = mlflowPlugin.provide(
+/**
+ * The MLflow tab of an entity page (legacy frontend system).
+ *
+ * @public
+ */
+export const EntityMlflowContent: () => JSX.Element = mlflowPlugin.provide(
   createComponentExtension({
     name: 'EntityMlflowContent',
     component: {
@@ -50,8 +63,10 @@ export const EntityMlflowContent = mlflowPlugin.provide(
 /**
  * The fleet page: every MLflow instance the user may see, with its health (legacy frontend system).
  * Mount it with `<Route path="/mlflow" element={<MlflowFleetPage />} />`.
+ *
+ * @public
  */
-export const MlflowFleetPage = mlflowPlugin.provide(
+export const MlflowFleetPage: () => JSX.Element = mlflowPlugin.provide(
   createRoutableExtension({
     name: 'MlflowFleetPage',
     component: () =>

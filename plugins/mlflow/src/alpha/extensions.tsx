@@ -14,7 +14,11 @@ import { Content } from '@backstage/core-components';
 import { isMlflowAvailable } from '@stateful-mlflow/plugin-mlflow-common';
 import { MlflowClient, mlflowApiRef } from '../api';
 
-/** The MLflow API client, over the backend's `mlflow` plugin. */
+/**
+ * The MLflow API client, over the backend's `mlflow` plugin.
+ *
+ * @alpha
+ */
 export const mlflowApi = ApiBlueprint.make({
   params: defineParams =>
     defineParams({
@@ -25,7 +29,11 @@ export const mlflowApi = ApiBlueprint.make({
     }),
 });
 
-/** The status card on the overview of entities that are MLflow instances, and only those. */
+/**
+ * The status card on the overview of entities that are MLflow instances, and only those.
+ *
+ * @alpha
+ */
 export const mlflowEntityCard = EntityCardBlueprint.make({
   name: 'status',
   params: {
@@ -37,7 +45,11 @@ export const mlflowEntityCard = EntityCardBlueprint.make({
   },
 });
 
-/** The MLflow tab on entities that are MLflow instances, and only those. */
+/**
+ * The MLflow tab on entities that are MLflow instances, and only those.
+ *
+ * @alpha
+ */
 export const mlflowEntityContent = EntityContentBlueprint.make({
   params: {
     path: '/mlflow',
@@ -50,10 +62,18 @@ export const mlflowEntityContent = EntityContentBlueprint.make({
   },
 });
 
-/** The route of the fleet page, for links from other plugins. */
+/**
+ * The route of the fleet page, for links from other plugins.
+ *
+ * @alpha
+ */
 export const fleetPageRouteRef = createRouteRef();
 
-/** The fleet page at `/mlflow`, in the sidebar: every MLflow instance the user may see. */
+/**
+ * The fleet page at `/mlflow`, in the sidebar: every MLflow instance the user may see.
+ *
+ * @alpha
+ */
 export const mlflowFleetPage = PageBlueprint.make({
   params: {
     path: '/mlflow',

@@ -7,7 +7,11 @@ import {
   mlflowFleetPage,
 } from './extensions';
 
-/** The MLflow plugin for apps on the new frontend system. */
+/**
+ * The MLflow plugin for apps on the new frontend system.
+ *
+ * @alpha
+ */
 export const mlflowPlugin = createFrontendPlugin({
   pluginId: 'mlflow',
   title: 'MLflow',

@@ -5,7 +5,11 @@ import {
   MlflowHealthReport,
 } from '@stateful-mlflow/plugin-mlflow-common';
 
-/** Options of {@link MlflowApi.getHealth}. */
+/**
+ * Options of {@link MlflowApi.getHealth}.
+ *
+ * @public
+ */
 export type MlflowGetHealthOptions = {
   /** Ask the backend to check again instead of answering from its cache (rate-limited). */
   refresh?: boolean;
@@ -13,7 +17,11 @@ export type MlflowGetHealthOptions = {
   signal?: AbortSignal;
 };
 
-/** Reads health reports of MLflow instances from the `mlflow` backend plugin. */
+/**
+ * Reads health reports of MLflow instances from the `mlflow` backend plugin.
+ *
+ * @public
+ */
 export interface MlflowApi {
   /** The health report of one instance, by its catalog entity ref. */
   getHealth(
@@ -28,7 +36,11 @@ export interface MlflowApi {
   ): Promise<MlflowFleetHealthResponse>;
 }
 
-/** The API reference of {@link MlflowApi}, shared by both frontend systems. */
+/**
+ * The API reference of {@link MlflowApi}, shared by both frontend systems.
+ *
+ * @public
+ */
 export const mlflowApiRef = createApiRef<MlflowApi>({
   id: 'plugin.mlflow.service',
 });

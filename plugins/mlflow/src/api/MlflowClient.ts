@@ -19,7 +19,11 @@ import { MlflowRequestTimeoutError } from './MlflowRequestTimeoutError';
  */
 const DEFAULT_TIMEOUT_MS = 20_000;
 
-/** Options of {@link MlflowClient}. */
+/**
+ * Options of {@link MlflowClient}.
+ *
+ * @public
+ */
 export type MlflowClientOptions = {
   discoveryApi: DiscoveryApi;
   fetchApi: FetchApi;
@@ -27,7 +31,11 @@ export type MlflowClientOptions = {
   timeoutMs?: number;
 };
 
-/** {@link MlflowApi} over HTTP, against the `mlflow` backend plugin. */
+/**
+ * {@link MlflowApi} over HTTP, against the `mlflow` backend plugin.
+ *
+ * @public
+ */
 export class MlflowClient implements MlflowApi {
   private readonly discoveryApi: DiscoveryApi;
   private readonly fetchApi: FetchApi;

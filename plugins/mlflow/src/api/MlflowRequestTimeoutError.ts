@@ -1,4 +1,8 @@
-/** A request to the MLflow backend did not answer within the client's time limit. */
+/**
+ * A request to the MLflow backend did not answer within the client's time limit.
+ *
+ * @public
+ */
 export class MlflowRequestTimeoutError extends Error {
   readonly name = 'MlflowRequestTimeoutError';
 
