@@ -25,3 +25,16 @@ export type { AwsClientConfigProvider } from './aws/clients';
 export { ProvisioningGuardRails } from './guardRails/ProvisioningGuardRails';
 export type { ProvisioningGuardRailsOptions } from './guardRails/ProvisioningGuardRails';
 export type { InstanceChangeAuthorizationDeps } from './authorization/authorizeInstanceChange';
+export type { DatabaseConnectionOverride } from './database/databasePlan';
+export type {
+  SqlClient,
+  SqlConnector,
+  SslMode,
+} from './database/postgresConnection';
+export type {
+  CallAbandonedError,
+  CallLimit,
+  StepDeadline,
+} from './util/stepDeadline';
+export type { SecretReaderSubject } from './kubernetes/renderMlflowManifests';
+export type { FetchLike } from './tracking/healthUser';

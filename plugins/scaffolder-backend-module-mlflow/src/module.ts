@@ -58,7 +58,11 @@ function readConnectionOverride(
   };
 }
 
-/** Registers the MLflow provisioning actions with the scaffolder. */
+/**
+ * Registers the MLflow provisioning actions with the scaffolder.
+ *
+ * @public
+ */
 export const scaffolderModule = createBackendModule({
   moduleId: 'mlflow',
   pluginId: 'scaffolder',

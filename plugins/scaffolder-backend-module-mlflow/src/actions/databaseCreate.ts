@@ -64,7 +64,11 @@ import { examples } from './databaseCreate.examples';
 
 export type { DatabaseConnectionOverride } from '../database/databasePlan';
 
-/** Creates the MLflow database and its login role, and hands the credentials to the cluster. */
+/**
+ * Creates the MLflow database and its login role, and hands the credentials to the cluster.
+ *
+ * @public
+ */
 export function createDatabaseCreateAction(options: {
   aws: AwsClientConfigProvider;
   kubernetes: KubernetesApiProvider;

@@ -41,7 +41,11 @@ import {
 } from './inputProperties';
 import { examples } from './iamCreateRole.examples';
 
-/** Creates the IAM role the MLflow server's ServiceAccount assumes to reach its artifacts. */
+/**
+ * Creates the IAM role the MLflow server's ServiceAccount assumes to reach its artifacts.
+ *
+ * @public
+ */
 export function createIamCreateRoleAction(options: {
   aws: AwsClientConfigProvider;
   authorization: InstanceChangeAuthorizationDeps;

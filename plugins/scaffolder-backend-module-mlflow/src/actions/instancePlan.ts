@@ -37,6 +37,8 @@ import { examples } from './instancePlan.examples';
 /**
  * Validates every input of a whole MLflow instance up front and resolves the derived names, so a
  * template fails on a bad value before its first mutating step. Read-only: it touches nothing.
+ *
+ * @public
  */
 export function createInstancePlanAction(options: {
   clusters: MlflowClusters;

@@ -29,7 +29,11 @@ import {
   kubernetesDeployOutput,
 } from './kubernetesDeploy.schema';
 
-/** Deploys an MLflow tracking server to a configured cluster with server-side apply. */
+/**
+ * Deploys an MLflow tracking server to a configured cluster with server-side apply.
+ *
+ * @public
+ */
 export function createKubernetesDeployAction(options: {
   kubernetes: KubernetesApiProvider;
   authorization: InstanceChangeAuthorizationDeps;

@@ -42,7 +42,11 @@ import {
 } from './inputProperties';
 import { examples } from './rdsCreate.examples';
 
-/** Creates the PostgreSQL RDS instance of an MLflow instance with secure defaults. */
+/**
+ * Creates the PostgreSQL RDS instance of an MLflow instance with secure defaults.
+ *
+ * @public
+ */
 export function createRdsCreateAction(options: {
   aws: AwsClientConfigProvider;
   authorization: InstanceChangeAuthorizationDeps;

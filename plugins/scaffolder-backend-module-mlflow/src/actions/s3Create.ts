@@ -29,7 +29,11 @@ import {
 } from './inputProperties';
 import { examples } from './s3Create.examples';
 
-/** Creates the artifact bucket of an MLflow instance with secure settings; converges on re-runs. */
+/**
+ * Creates the artifact bucket of an MLflow instance with secure settings; converges on re-runs.
+ *
+ * @public
+ */
 export function createS3CreateAction(options: {
   aws: AwsClientConfigProvider;
   authorization: InstanceChangeAuthorizationDeps;

@@ -21,7 +21,11 @@ import {
   mlflowInstanceUpdatePermission,
 } from '@stateful-mlflow/plugin-mlflow-common';
 
-/** The services the check asks; of the catalog, only the entity lookup. */
+/**
+ * The services the check asks; of the catalog, only the entity lookup.
+ *
+ * @public
+ */
 export type InstanceChangeAuthorizationDeps = {
   permissions: PermissionsService;
   catalog: Pick<CatalogService, 'getEntityByRef'>;

@@ -3,7 +3,11 @@ import type { AwsClientConfig } from '@stateful-mlflow/plugin-mlflow-node';
 import { StepDeadline } from '../util/stepDeadline';
 import { callAws } from './awsErrors';
 
-/** Where the actions get AWS client configuration; `AwsClientConfigFactory` of mlflow-node is one. */
+/**
+ * Where the actions get AWS client configuration; `AwsClientConfigFactory` of mlflow-node is one.
+ *
+ * @public
+ */
 export type AwsClientConfigProvider = {
   forRegion(options: {
     region: string;

@@ -8,7 +8,11 @@ import { ClientConfig } from 'pg';
 import type { PostgresLogin } from '../aws/secretsManager';
 import { sslOptions, SslMode } from './postgresConnection';
 
-/** Where to connect instead of the RDS endpoint (mlflow.database.connectionOverride). */
+/**
+ * Where to connect instead of the RDS endpoint (mlflow.database.connectionOverride).
+ *
+ * @public
+ */
 export type DatabaseConnectionOverride = {
   host: string;
   port: number;

@@ -7,7 +7,11 @@ import {
   untilAbandoned,
 } from '../util/stepDeadline';
 
-/** The part of a PostgreSQL client the database steps use; tests pass a fake. */
+/**
+ * The part of a PostgreSQL client the database steps use; tests pass a fake.
+ *
+ * @public
+ */
 export interface SqlClient {
   query(
     text: string,
@@ -16,12 +20,21 @@ export interface SqlClient {
   end(): Promise<void>;
 }
 
-/** Opens a connection; with a deadline, connecting and every statement are bounded by it. */
+/**
+ * Opens a connection; with a deadline, connecting and every statement are bounded by it.
+ *
+ * @public
+ */
 export type SqlConnector = (
   config: ClientConfig,
   deadline?: StepDeadline,
 ) => Promise<SqlClient>;
 
+/**
+ * How a connection to PostgreSQL is secured (libpq's sslmode).
+ *
+ * @public
+ */
 export type SslMode = 'disable' | 'require' | 'verify-full';
 
 /** Shown in pg_stat_activity, so an operator sees who holds a connection or a lock. */

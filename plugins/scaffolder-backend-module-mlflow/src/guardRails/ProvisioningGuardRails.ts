@@ -8,7 +8,11 @@ const KEY = 'mlflow.provisioning';
 /** The namespaces the actions create or use when the operator lists none: the default names. */
 export const DEFAULT_ALLOWED_NAMESPACES = ['mlflow-*'];
 
-/** The operator's limits on what a template may ask for, `mlflow.provisioning.*`. */
+/**
+ * The operator's limits on what a template may ask for, `mlflow.provisioning.*`.
+ *
+ * @public
+ */
 export type ProvisioningGuardRailsOptions = {
   /** Image patterns: `*` matches within one path segment, `**` matches anything. */
   allowedImages?: string[];
@@ -46,6 +50,8 @@ function listed(values: string[] | undefined): string {
  * refused unless configured (fail closed); namespaces default to the default names (`mlflow-*`),
  * and an existing namespace without this instance's identity is used only when listed as
  * adoptable.
+ *
+ * @public
  */
 export class ProvisioningGuardRails {
   static fromConfig(config: Config): ProvisioningGuardRails {

@@ -19,7 +19,11 @@ export const FIELD_MANAGER = MANAGED_BY_STATEFUL_MLFLOW;
 /** Longest a single Kubernetes API call may take before it is abandoned. */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
-/** Identifies one object on a cluster. */
+/**
+ * Identifies one object on a cluster.
+ *
+ * @public
+ */
 export type ObjectRef = {
   apiVersion: string;
   kind: string;
@@ -27,7 +31,11 @@ export type ObjectRef = {
   namespace?: string;
 };
 
-/** The few Kubernetes operations the actions need, so tests can pass an in-memory fake. */
+/**
+ * The few Kubernetes operations the actions need, so tests can pass an in-memory fake.
+ *
+ * @public
+ */
 export interface MlflowKubernetesApi {
   /** Server-side apply with our field manager; `dryRun` sends dryRun=All and persists nothing. */
   apply<T extends KubernetesObject>(
@@ -58,6 +66,8 @@ export interface MlflowKubernetesApi {
 /**
  * Gives the Kubernetes API of a configured cluster by name. Every call of it is abandoned when
  * `signal` aborts (the task was cancelled).
+ *
+ * @public
  */
 export type KubernetesApiProvider = (
   cluster: string,
@@ -233,7 +243,11 @@ async function guarded<T>(
   }
 }
 
-/** Kubernetes APIs of the clusters configured under kubernetes.clusterLocatorMethods. */
+/**
+ * Kubernetes APIs of the clusters configured under kubernetes.clusterLocatorMethods.
+ *
+ * @public
+ */
 export function kubernetesApiFromClusters(
   clusters: MlflowClusters,
   options: { callTimeoutMs?: number } = {},

@@ -81,7 +81,11 @@ export type MlflowAuth =
     }
   | { mode: typeof AUTH_MODE_ANONYMOUS };
 
-/** The Kubernetes identity Backstage's health check reads the health Secret as. */
+/**
+ * The Kubernetes identity Backstage's health check reads the health Secret as.
+ *
+ * @public
+ */
 export type SecretReaderSubject = {
   kind: 'ServiceAccount' | 'User' | 'Group';
   name: string;

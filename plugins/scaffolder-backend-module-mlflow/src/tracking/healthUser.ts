@@ -1,7 +1,11 @@
 /** A username and password for MLflow's basic-auth app. */
 export type MlflowLogin = { username: string; password: string };
 
-/** The fetch the step uses; tests pass a fake. */
+/**
+ * The fetch the step uses; tests pass a fake.
+ *
+ * @public
+ */
 export type FetchLike = (
   url: string,
   init: {

@@ -4,6 +4,8 @@ export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 /**
  * A call given up on: it did not answer within its timeout, or the task was cancelled. Its `code`
  * is ETIMEDOUT for a timeout, so a poll inside `waitFor` looks again while the wait has time left.
+ *
+ * @public
  */
 export class CallAbandonedError extends Error {
   readonly code: 'ETIMEDOUT' | 'ECANCELED';
@@ -21,7 +23,11 @@ export class CallAbandonedError extends Error {
   }
 }
 
-/** The signal of one call and how long it was given. */
+/**
+ * The signal of one call and how long it was given.
+ *
+ * @public
+ */
 export type CallLimit = {
   signal: AbortSignal;
   timeoutMs: number;
@@ -32,6 +38,8 @@ export type CallLimit = {
 /**
  * The time limits of one step: every external call gets its own timeout, never runs past the
  * step's `timeoutSeconds`, and stops when the task is cancelled.
+ *
+ * @public
  */
 export class StepDeadline {
   private readonly endsAt: number;
