@@ -390,24 +390,28 @@ describe('provisioning actions against the local stack', () => {
       await own.end();
     }
 
-    // A second instance's database on the same server stays closed to this role.
+    // Another database on the same server stays closed to this role. (A second MLflow instance
+    // cannot share the RDS instance: the step refuses an RDS instance not created for it.)
     const otherDatabase = `${databaseName}_b`;
     const other = createCheckpointingContext(action, {
       input: {
         ...input,
-        name: `${name}-b`,
         databaseName: otherDatabase,
         username: `${username}_b`,
+        authDatabaseName: `${otherDatabase}_auth`,
+        authSecretName: `${name}-b-mlflow-auth`,
+        healthSecretName: `${name}-b-mlflow-health`,
         namespace,
         secretName: `${name}-b-db`,
         storeInSecretsManager: true,
+        secretsManagerName: `mlflow/${name}/database-b`,
       },
     });
     await action.handler(other.ctx);
     visible.push(other.everythingVisible());
     expect(other.outputs.secretArn).toMatch(
       new RegExp(
-        `^arn:aws:secretsmanager:${REGION}:\\d{12}:secret:mlflow/${name}-b/database`,
+        `^arn:aws:secretsmanager:${REGION}:\\d{12}:secret:mlflow/${name}/database-b`,
       ),
     );
     await expect(connectAs(otherDatabase)).rejects.toThrow(
