@@ -10,7 +10,11 @@ import {
   GetRolePolicyCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
-import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  DeleteDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import {
   CreateBucketCommand,
   GetBucketEncryptionCommand,
@@ -33,6 +37,7 @@ import {
   MlflowClusters,
 } from '@stateful-mlflow/plugin-mlflow-node';
 import { Client } from 'pg';
+import { readDatabaseCaBundle } from '../moduleConfig';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { loadStack, uniqueSuffix } from '../__testUtils__/stack';
 import {
@@ -77,6 +82,8 @@ describe('provisioning actions against the local stack', () => {
   let kube: MlflowKubernetesApi;
   const outputs: Record<string, Record<string, JsonValue>> = {};
   const visible: string[] = [];
+  let adminPassword = '';
+  let databasePassword = '';
 
   beforeAll(() => {
     stack = loadStack();
@@ -86,7 +93,7 @@ describe('provisioning actions against the local stack', () => {
   });
 
   afterAll(async () => {
-    // Stop the tracking server processes; the AWS and database state is cheap and stays.
+    // Stop the tracking server processes and the instance's own PostgreSQL; the rest is cheap.
     if (clusters) {
       await KubernetesObjectApi.makeApiClient(clusters.kubeConfig('local'))
         .delete({
@@ -94,6 +101,17 @@ describe('provisioning actions against the local stack', () => {
           kind: 'Namespace',
           metadata: { name: namespace },
         })
+        .catch(() => undefined);
+    }
+    if (outputs.rds?.instanceId) {
+      await new RDSClient(await aws.forRegion({ region: REGION }))
+        .send(
+          new DeleteDBInstanceCommand({
+            DBInstanceIdentifier: outputs.rds.instanceId as string,
+            SkipFinalSnapshot: true,
+            DeleteAutomatedBackups: true,
+          }),
+        )
         .catch(() => undefined);
     }
   });
@@ -265,7 +283,6 @@ describe('provisioning actions against the local stack', () => {
     expect(first.outputs).toMatchObject({
       instanceId: `mlflow-${name}`,
       status: 'available',
-      port: 5432,
     });
     expect(first.outputs.masterSecretArn).toMatch(/^arn:aws:secretsmanager:/);
 
@@ -277,6 +294,8 @@ describe('provisioning actions against the local stack', () => {
         }),
       )
     ).DBInstances![0];
+    // The port the instance listens on (5432 on RDS; the stack gives each instance its own).
+    expect(first.outputs.port).toBe(instance.Endpoint!.Port);
     expect(instance.StorageEncrypted).toBe(true);
     expect(instance.PubliclyAccessible).not.toBe(true);
     expect(instance.StorageType).toBe('gp3');
@@ -325,17 +344,12 @@ describe('provisioning actions against the local stack', () => {
   });
 
   it("mlflow:database:create makes a role that owns its database, cannot reach another instance's database, and converges", async () => {
-    const override = stack.config.getConfig(
-      'mlflow.database.connectionOverride',
-    );
+    // The instance's own PostgreSQL at its endpoint, verified against the stack's CA.
     const action = createDatabaseCreateAction({
       aws,
       kubernetes: () => kube,
       ...testTenancy(),
-      connectionOverride: {
-        host: override.getString('host'),
-        port: override.getNumber('port'),
-      },
+      caBundle: readDatabaseCaBundle(stack.config),
       pollIntervalMs: 200,
     });
     const input = {
@@ -360,11 +374,17 @@ describe('provisioning actions against the local stack', () => {
     const value = (key: string) =>
       Buffer.from(secret!.data![key], 'base64').toString();
     expect(value('PGUSER')).toBe(username);
-    expect(value('MLFLOW_BACKEND_STORE_URI')).toBe(
-      `postgresql://${username}:${encodeURIComponent(
-        value('PGPASSWORD'),
-      )}@${value('PGHOST')}:${value('PGPORT')}/${databaseName}?sslmode=disable`,
+    expect(`${value('PGHOST')}:${value('PGPORT')}`).toBe(
+      `${outputs.rds.endpoint}:${outputs.rds.port}`,
     );
+    // No password in the URI: libpq reads PGPASSWORD, which the pods get from this Secret.
+    expect(value('MLFLOW_BACKEND_STORE_URI')).toBe(
+      `postgresql://${username}@${value('PGHOST')}:${value(
+        'PGPORT',
+      )}/${databaseName}?sslmode=require`,
+    );
+    databasePassword = value('PGPASSWORD');
+    expect(databasePassword).toMatch(/^.{32,}$/);
 
     const connectAs = async (database: string) => {
       const client = new Client({
@@ -497,21 +517,39 @@ describe('provisioning actions against the local stack', () => {
     await action.handler(first.ctx);
     visible.push(first.everythingVisible());
     expect(first.outputs.trackingUrl).toBe(`http://${name}.mlflow.localhost`);
+    expect(first.outputs).toMatchObject({
+      authMode: 'basic-auth',
+      authSecretName: outputs.database.authSecretName,
+    });
 
+    // Sign-in is on: the admin's login from its Secret works, no login gets 401.
+    const authSecret = await kube.read<V1Secret>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      name: outputs.database.authSecretName as string,
+      namespace,
+    });
+    const field = (key: string) =>
+      Buffer.from(authSecret!.data![key], 'base64').toString();
+    adminPassword = field('admin-password');
+    const asAdmin = {
+      authorization: `Basic ${Buffer.from(
+        `${field('admin-username')}:${adminPassword}`,
+      ).toString('base64')}`,
+    };
     const trackingUrl = first.outputs.trackingUrl as string;
     const created = await fetch(
       `${trackingUrl}/api/2.0/mlflow/experiments/create`,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...asAdmin },
         body: JSON.stringify({ name: `probe-${suffix}` }),
       },
     );
     expect(created.status).toBe(200);
-    const search = await fetch(
-      `${trackingUrl}/api/2.0/mlflow/experiments/get-by-name?experiment_name=probe-${suffix}`,
-    );
-    expect(search.status).toBe(200);
+    const byName = `${trackingUrl}/api/2.0/mlflow/experiments/get-by-name?experiment_name=probe-${suffix}`;
+    expect((await fetch(byName, { headers: asAdmin })).status).toBe(200);
+    expect((await fetch(byName)).status).toBe(401);
 
     const before = await kube.read<V1Deployment>({
       apiVersion: 'apps/v1',
@@ -542,8 +580,12 @@ describe('provisioning actions against the local stack', () => {
 
   it('showed no password in any log line, output or checkpoint key', () => {
     expect(visible.length).toBeGreaterThan(0);
+    expect(adminPassword).toMatch(/^.{32,}$/);
     const all = visible.join('\n');
     expect(all).not.toContain('P@55w0rd!');
+    expect(all).not.toContain(adminPassword);
+    expect(databasePassword).not.toBe('');
+    expect(all).not.toContain(databasePassword);
     expect(all).not.toMatch(/postgresql:\/\/[^@\s]+:[^@\s]+@/);
   });
 });
