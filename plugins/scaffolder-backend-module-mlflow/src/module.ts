@@ -10,10 +10,8 @@ import {
   MlflowClusters,
   MlflowInstanceIdentityKeys,
 } from '@stateful-mlflow/plugin-mlflow-node';
-import {
-  createDatabaseCreateAction,
-  DatabaseConnectionOverride,
-} from './actions/databaseCreate';
+import { createDatabaseCreateAction } from './actions/databaseCreate';
+import { DatabaseConnectionOverride } from './database/databasePlan';
 import { createIamCreateRoleAction } from './actions/iamCreateRole';
 import { createInstancePlanAction } from './actions/instancePlan';
 import { createKubernetesDeployAction } from './actions/kubernetesDeploy';

@@ -62,8 +62,6 @@ import {
 } from './databaseCreate.schema';
 import { examples } from './databaseCreate.examples';
 
-export type { DatabaseConnectionOverride } from '../database/databasePlan';
-
 /**
  * Creates the MLflow database and its login role, and hands the credentials to the cluster.
  *

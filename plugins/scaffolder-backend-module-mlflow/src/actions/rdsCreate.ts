@@ -11,7 +11,6 @@ import { allowPostgresFrom, createSecurityGroup } from '../aws/ec2';
 import {
   createPostgresInstance,
   dbInstanceArn,
-  DEFAULT_MASTER_USERNAME,
   describeDbInstance,
   ensureTlsParameterGroup,
   waitForDbInstanceAvailable,
@@ -29,18 +28,8 @@ import { mlflowTags, taggedIdentity } from '../aws/tags';
 import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
 import { authorizeRun, ExistingResource } from '../authorization/authorizeRun';
 import { StepDeadline } from '../util/stepDeadline';
-import {
-  accountIdInput,
-  allowedSecurityGroupIdsInput,
-  rdsInstanceIdInput,
-  environmentInput,
-  nameInput,
-  ownerInput,
-  regionInput,
-  tagsInput,
-  timeoutSecondsInput,
-} from './inputProperties';
 import { examples } from './rdsCreate.examples';
+import { rdsCreateInput, rdsCreateOutput } from './rdsCreate.schema';
 
 /**
  * Creates the PostgreSQL RDS instance of an MLflow instance with secure defaults.
@@ -62,143 +51,7 @@ export function createRdsCreateAction(options: {
       'Creates (or converges) the PostgreSQL RDS instance that is the backend store of an MLflow instance: encrypted, private, gp3 with storage autoscaling, backups, Multi-AZ and deletion protection in prod, TLS forced, master password managed by RDS in Secrets Manager, and a security group allowing 5432 only from the given security groups.',
     examples,
     supportsDryRun: true,
-    schema: {
-      input: {
-        name: nameInput,
-        region: regionInput,
-        accountId: accountIdInput,
-        instanceId: rdsInstanceIdInput,
-        environment: environmentInput,
-        owner: ownerInput,
-        engineVersion: z =>
-          z
-            .string()
-            .default('17')
-            .describe(
-              'PostgreSQL version: a major version (17) lets RDS pick the newest minor.',
-            ),
-        instanceClass: z =>
-          z
-            .string()
-            .default('db.t4g.small')
-            .describe('RDS instance class, e.g. db.t4g.small or db.m7g.large.'),
-        allocatedStorageGiB: z =>
-          z
-            .number()
-            .int()
-            .min(20)
-            .max(65536)
-            .default(20)
-            .describe('Initial gp3 storage in GiB.'),
-        maxAllocatedStorageGiB: z =>
-          z
-            .number()
-            .int()
-            .min(21)
-            .max(65536)
-            .default(100)
-            .describe(
-              'Upper limit of storage autoscaling in GiB; larger than allocatedStorageGiB.',
-            ),
-        kmsKeyId: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'KMS key for storage encryption; the AWS-managed RDS key when empty. Encryption is always on.',
-            ),
-        multiAz: z =>
-          z
-            .boolean()
-            .optional()
-            .describe(
-              'Standby in a second availability zone; on in prod, off elsewhere, unless set.',
-            ),
-        deletionProtection: z =>
-          z
-            .boolean()
-            .optional()
-            .describe('Deletion protection; on in prod unless set.'),
-        backupRetentionDays: z =>
-          z
-            .number()
-            .int()
-            .min(1)
-            .max(35)
-            .optional()
-            .describe(
-              'Days of automated backups; 14 in prod, 7 elsewhere, unless set.',
-            ),
-        snapshotIdentifier: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              "Restore: start the instance from this available snapshot of an MLflow instance (e.g. a decommission's final snapshot) instead of empty; the initiator must be allowed by the owner the snapshot records. Ignored when the instance exists.",
-            ),
-        vpcId: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              "VPC of the instance's security group; the account's default VPC when empty. Must match the subnet group.",
-            ),
-        dbSubnetGroupName: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'DB subnet group (private subnets, same VPC as the cluster); the default VPC when empty.',
-            ),
-        allowedSecurityGroupIds: allowedSecurityGroupIdsInput,
-        masterUsername: z =>
-          z
-            .string()
-            .default(DEFAULT_MASTER_USERNAME)
-            .describe(
-              'Name of the master user. Its password is generated and kept by RDS in Secrets Manager; it never passes through Backstage.',
-            ),
-        masterUserSecretKmsKeyId: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'KMS key encrypting the managed master secret; the Secrets Manager default key when empty.',
-            ),
-        waitForAvailable: z =>
-          z
-            .boolean()
-            .default(true)
-            .describe(
-              'Wait until the instance is available (needed before mlflow:database:create; RDS takes 5 to 20 minutes).',
-            ),
-        timeoutSeconds: z => timeoutSecondsInput(z, 2400),
-        tags: tagsInput,
-      },
-      output: {
-        instanceId: z => z.string().describe('RDS DB instance identifier.'),
-        arn: z => z.string().describe('ARN of the DB instance.'),
-        endpoint: z =>
-          z
-            .string()
-            .describe(
-              'Host name of the instance (empty until RDS has assigned it).',
-            ),
-        port: z => z.number().describe('PostgreSQL port.'),
-        masterSecretArn: z =>
-          z
-            .string()
-            .describe(
-              'ARN of the RDS-managed master secret in Secrets Manager (the ARN only, never its value); empty while RDS is still creating it, mlflow:database:create then reads it from the instance.',
-            ),
-        securityGroupId: z =>
-          z.string().describe('Security group guarding the instance.'),
-        status: z =>
-          z
-            .string()
-            .describe('Instance status when the step ended, e.g. available.'),
-      },
-    },
+    schema: { input: rdsCreateInput, output: rdsCreateOutput },
     async handler(ctx) {
       const { environment, timeoutSeconds, waitForAvailable } = ctx.input;
       const plan = planPostgresInstance(ctx.input);
