@@ -1,0 +1,309 @@
+import {
+  DeleteDBSnapshotCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { GetBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { readStackEnv } from '@internal/stack-env';
+import { getEntity, waitForEntity } from './lib/catalogEntities';
+import { devUserToken } from './lib/devUsers';
+import {
+  defaultResourceNames,
+  deleteInstanceResources,
+  instanceResources,
+} from './lib/instanceResources';
+import { ScaffolderClient, TaskResult } from './lib/scaffolderClient';
+import { StartedBackend, startBackend } from './lib/startBackend';
+
+jest.setTimeout(2_400_000);
+
+const CREATE = 'template:default/mlflow-production';
+const DECOMMISSION = 'template:default/mlflow-decommission';
+
+function createValues(name: string): Record<string, unknown> {
+  return {
+    name,
+    owner: 'group:default/guests',
+    environment: 'dev',
+    region: readStackEnv().awsRegion,
+    cluster: 'local',
+    replicas: 1,
+    image: 'ghcr.io/acme/mlflow-server:3.1.0',
+    hostname: `${name}.mlflow.localhost`,
+    trustType: 'podIdentity',
+  };
+}
+
+function decommissionValues(name: string): Record<string, unknown> {
+  return {
+    name,
+    confirmName: name,
+    region: readStackEnv().awsRegion,
+    cluster: 'local',
+  };
+}
+
+function expectCompleted(result: TaskResult) {
+  expect({
+    status: result.status,
+    log: result.status === 'completed' ? [] : result.log.slice(-5),
+  }).toEqual({ status: 'completed', log: [] });
+}
+
+/** Everything of an instance on moto and the apiserver, by its names, with the details compared. */
+async function fullInventory(name: string) {
+  const names = defaultResourceNames(name);
+  const { awsRegion: region, kubeconfig } = readStackEnv();
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const rds = new RDSClient({ region });
+  const [instance] =
+    (
+      await rds
+        .send(
+          new DescribeDBInstancesCommand({
+            DBInstanceIdentifier: names.rdsInstanceId,
+          }),
+        )
+        .catch(() => ({ DBInstances: [] }))
+    ).DBInstances ?? [];
+  const snapshots = (
+    await rds.send(
+      new DescribeDBSnapshotsCommand({
+        DBInstanceIdentifier: names.rdsInstanceId,
+        SnapshotType: 'manual',
+      }),
+    )
+  ).DBSnapshots?.map(s => `${s.DBSnapshotIdentifier}:${s.Status}`);
+  const bucketTags = await new S3Client({ region, forcePathStyle: true })
+    .send(new GetBucketTaggingCommand({ Bucket: names.bucket }))
+    .then(r => Object.fromEntries((r.TagSet ?? []).map(t => [t.Key, t.Value])))
+    .catch(() => undefined);
+  const secrets = await core
+    .listNamespacedSecret({ namespace: names.namespace })
+    .then(r =>
+      r.items
+        .map(s => `${s.metadata?.name}@${s.metadata?.resourceVersion}`)
+        .sort(),
+    )
+    .catch(() => []);
+  return {
+    resources: await instanceResources(names),
+    rdsStatus: instance?.DBInstanceStatus,
+    snapshots: snapshots ?? [],
+    bucketTags,
+    secrets,
+  };
+}
+
+describe('the mlflow-decommission template on the local stack', () => {
+  const stamp = Date.now().toString(36);
+  const victim = `dc-${stamp}`;
+  const bystander = `dcb-${stamp}`;
+  let backend: StartedBackend;
+  let token: string;
+  let scaffolder: ScaffolderClient;
+  let bystanderBefore: Awaited<ReturnType<typeof fullInventory>>;
+  const timings: Record<string, number> = {};
+
+  beforeAll(async () => {
+    const env = readStackEnv();
+    backend = await startBackend({
+      configPaths: [env.appConfigPath],
+      extraConfig: { mlflow: { catalog: { refreshIntervalSeconds: 5 } } },
+    });
+    token = await backend.guestToken();
+    scaffolder = new ScaffolderClient(backend.baseUrl, token);
+    for (const template of ['mlflow-production', 'mlflow-decommission']) {
+      await waitForEntity(backend.baseUrl, token, {
+        kind: 'template',
+        name: template,
+      });
+    }
+    const created = await Promise.all(
+      [victim, bystander].map(name =>
+        scaffolder.runTemplate(CREATE, createValues(name), {
+          timeoutMs: 900_000,
+        }),
+      ),
+    );
+    for (const result of created) {
+      if (result.status !== 'completed') {
+        throw new Error(
+          `Creating an instance failed: ${result.log.slice(-5).join('\n')}`,
+        );
+      }
+    }
+    await waitForEntity(backend.baseUrl, token, {
+      kind: 'component',
+      name: victim,
+    });
+    bystanderBefore = await fullInventory(bystander);
+  });
+
+  afterAll(async () => {
+    // Timings for the template README.
+    // eslint-disable-next-line no-console
+    console.log(`decommission timings (ms): ${JSON.stringify(timings)}`);
+    await backend?.stop();
+    await deleteInstanceResources(defaultResourceNames(victim));
+    await deleteInstanceResources(defaultResourceNames(bystander));
+    // The final snapshots this test made (their dumps hold the instance's data).
+    const rds = new RDSClient({ region: readStackEnv().awsRegion });
+    const { DBSnapshots } = await rds.send(
+      new DescribeDBSnapshotsCommand({
+        DBInstanceIdentifier: defaultResourceNames(victim).rdsInstanceId,
+        SnapshotType: 'manual',
+      }),
+    );
+    for (const snapshot of DBSnapshots ?? []) {
+      await rds.send(
+        new DeleteDBSnapshotCommand({
+          DBSnapshotIdentifier: snapshot.DBSnapshotIdentifier,
+        }),
+      );
+    }
+  });
+
+  it('refuses a non-owner before any change, naming the owner', async () => {
+    const before = await fullInventory(victim);
+    const mallory = new ScaffolderClient(
+      backend.baseUrl,
+      await devUserToken(backend.baseUrl, 'user:default/mallory'),
+    );
+    const result = await mallory.runTemplate(
+      DECOMMISSION,
+      decommissionValues(victim),
+      {
+        timeoutMs: 300_000,
+      },
+    );
+    expect(result.status).toBe('failed');
+    expect(result.log.at(-1)).toMatch(
+      /user:default\/mallory may not decommission .*owned by group:default\/guests/,
+    );
+    expect(await fullInventory(victim)).toEqual(before);
+  });
+
+  it('refuses a confirmation that is not the name, before anything', async () => {
+    const before = await fullInventory(victim);
+    const result = await scaffolder.runTemplate(
+      DECOMMISSION,
+      { ...decommissionValues(victim), confirmName: `${victim}x` },
+      { timeoutMs: 300_000 },
+    );
+    expect(result.status).toBe('failed');
+    expect(result.log.at(-1)).toMatch(/Invalid confirmName: received "dc-.*x"/);
+    expect(await fullInventory(victim)).toEqual(before);
+  });
+
+  it('finishes, when run again, a run whose backend was killed in the middle, leaving only the final snapshot and the retained bucket', async () => {
+    const started = Date.now();
+    const taskId = await scaffolder.createTask(
+      DECOMMISSION,
+      decommissionValues(victim),
+    );
+    let killed: Promise<void> | undefined;
+    // SIGKILL as the RDS deletion starts: no shutdown hook, no step finishes after it.
+    await expect(
+      scaffolder.waitForTask(taskId, {
+        timeoutMs: 900_000,
+        onLog: message => {
+          if (!killed && message.includes(': Deleting RDS instance ')) {
+            killed = backend.kill();
+          }
+        },
+      }),
+    ).rejects.toThrow();
+    await killed;
+    timings.killedRunMs = Date.now() - started;
+    // Killed in the middle: the server is gone, the IAM role (a later step) is not.
+    const middle = await fullInventory(victim);
+    expect(middle.resources).toMatchObject({
+      namespaces: [],
+      roles: [defaultResourceNames(victim).roleName],
+    });
+
+    backend = await startBackend({
+      configPaths: [readStackEnv().appConfigPath],
+      extraConfig: { mlflow: { catalog: { refreshIntervalSeconds: 5 } } },
+    });
+    token = await backend.guestToken();
+    scaffolder = new ScaffolderClient(backend.baseUrl, token);
+    await waitForEntity(backend.baseUrl, token, {
+      kind: 'template',
+      name: 'mlflow-decommission',
+    });
+    const resumedStart = Date.now();
+    const resumed = await scaffolder.runTemplate(
+      DECOMMISSION,
+      decommissionValues(victim),
+      { timeoutMs: 900_000 },
+    );
+    expectCompleted(resumed);
+    timings.resumedRunMs = Date.now() - resumedStart;
+
+    const after = await fullInventory(victim);
+    expect(after.resources).toEqual({
+      rdsInstances: [],
+      buckets: [defaultResourceNames(victim).bucket],
+      roles: [],
+      namespaces: [],
+      deployments: [],
+    });
+    expect(after.snapshots).toEqual([
+      expect.stringMatching(
+        new RegExp(`^mlflow-${victim}-final-.*:available$`),
+      ),
+    ]);
+    expect(after.bucketTags).toMatchObject({
+      'stateful-mlflow/instance': victim,
+      'stateful-mlflow/retained-until':
+        expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+    });
+    expect(
+      await getEntity(backend.baseUrl, token, {
+        kind: 'component',
+        name: victim,
+      }),
+    ).toBeUndefined();
+    expect(
+      await getEntity(backend.baseUrl, token, {
+        kind: 'resource',
+        name: `${victim}-db`,
+      }),
+    ).toBeUndefined();
+  });
+
+  it('changes nothing when run again', async () => {
+    const before = await fullInventory(victim);
+    const started = Date.now();
+    const again = await scaffolder.runTemplate(
+      DECOMMISSION,
+      decommissionValues(victim),
+      {
+        timeoutMs: 600_000,
+      },
+    );
+    expectCompleted(again);
+    timings.secondRunMs = Date.now() - started;
+    // Log lines carry their level first ("info: Deleting …").
+    expect(
+      again.log.filter(l => /: (Deleting|Tagging|Lifting|Removing) /.test(l)),
+    ).toEqual([]);
+    expect(await fullInventory(victim)).toEqual(before);
+  });
+
+  it('leaves another instance on the same stack untouched', async () => {
+    expect(await fullInventory(bystander)).toEqual(bystanderBefore);
+    expect(
+      await getEntity(backend.baseUrl, token, {
+        kind: 'component',
+        name: bystander,
+      }),
+    ).toBeDefined();
+  });
+});
