@@ -43,6 +43,12 @@ export async function setUpDatabaseStack(name: string) {
   await rds.handler(run.ctx);
   return {
     instanceId: run.outputs.instanceId as string,
+    /** Where the instance's own PostgreSQL answers, and the CA its certificate is signed by. */
+    endpoint: {
+      host: run.outputs.endpoint as string,
+      port: run.outputs.port as number,
+      caBundle,
+    },
     kube,
     databaseAction: (
       extra: Partial<Parameters<typeof createDatabaseCreateAction>[0]> = {},

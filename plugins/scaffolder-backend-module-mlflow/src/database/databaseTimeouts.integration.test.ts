@@ -42,12 +42,14 @@ describe('hung PostgreSQL statements on the local stack', () => {
       ).rows[0].n,
     );
 
+  // The same server the observer watches: the instance's own PostgreSQL.
   const sleeper = (application: string, deadline: StepDeadline) => {
     const env = readStackEnv();
     return connectWithPg(
       {
-        host: env.pgHost,
-        port: env.pgPort,
+        host: stack.endpoint.host,
+        port: stack.endpoint.port,
+        ssl: { ca: stack.endpoint.caBundle },
         user: env.pgUser,
         password: env.pgPassword,
         database: 'postgres',
@@ -64,7 +66,7 @@ describe('hung PostgreSQL statements on the local stack', () => {
       new StepDeadline({ timeoutSeconds: 60, callTimeoutMs: 2_000 }),
     );
     await expect(client.query('SELECT pg_sleep(120)')).rejects.toThrow(
-      /^PostgreSQL statement SELECT pg_sleep\(120\) at [\d.]+:\d+ did not answer within 2s and was abandoned/,
+      /^PostgreSQL statement SELECT pg_sleep\(120\) at [\w.-]+:\d+ did not answer within 2s and was abandoned/,
     );
     await eventually(
       'the server to stop the statement',
@@ -92,7 +94,7 @@ describe('hung PostgreSQL statements on the local stack', () => {
     );
     controller.abort();
     await expect(pending).rejects.toThrow(
-      /^Cancelled: PostgreSQL statement SELECT pg_sleep\(300\) at [\d.]+:\d+ was abandoned/,
+      /^Cancelled: PostgreSQL statement SELECT pg_sleep\(300\) at [\w.-]+:\d+ was abandoned/,
     );
     await eventually(
       'the server to stop the statement',
@@ -146,7 +148,7 @@ describe('hung PostgreSQL statements on the local stack', () => {
       });
       const error: Error = await action.handler(run.ctx).catch(e => e);
       expect(error.message).toMatch(
-        /^PostgreSQL statement ALTER ROLE at [\d.]+:\d+ did not answer within \d+s and was abandoned/,
+        /^PostgreSQL statement ALTER ROLE at [\w.-]+:\d+ did not answer within \d+s and was abandoned/,
       );
       await eventually(
         'the blocked statement to be cancelled',
@@ -175,7 +177,7 @@ describe('hung PostgreSQL statements on the local stack', () => {
       controller.abort();
       const error: Error = await pending;
       expect(error.message).toMatch(
-        /^Cancelled: PostgreSQL statement ALTER ROLE at [\d.]+:\d+ was abandoned because the task was cancelled/,
+        /^Cancelled: PostgreSQL statement ALTER ROLE at [\w.-]+:\d+ was abandoned because the task was cancelled/,
       );
       await eventually(
         'the blocked statement to be cancelled',
