@@ -194,6 +194,11 @@ describe('the mlflow-production dry-run through the real scaffolder backend', ()
             `MLFLOW_TRACKING_URI=http://${name}.mlflow.localhost`,
           ),
         }),
+        // How to sign in: the admin Secret by name, never a password.
+        expect.objectContaining({
+          title: 'Sign in',
+          content: expect.stringContaining(`\`${name}-mlflow-auth\``),
+        }),
       ],
     });
 
@@ -252,7 +257,22 @@ describe('the mlflow-production dry-run through the real scaffolder backend', ()
       'app.kubernetes.io/instance': name,
       'app.kubernetes.io/part-of': 'ml-platform',
     });
-    expect(files['manifests/mlflow.yaml']).not.toMatch(/password/i);
+    // No Secret is written to the repository; passwords reach the pods only as Secret references.
+    expect(manifests.map(m => m.kind)).not.toContain('Secret');
+    const passwordEnv = manifests
+      .flatMap(m => m.spec?.template?.spec?.containers ?? [])
+      .flatMap((c: { env?: { name: string }[] }) => c.env ?? [])
+      .filter((e: { name: string }) => /password/i.test(e.name));
+    expect(passwordEnv.length).toBeGreaterThan(0);
+    for (const env of passwordEnv) {
+      expect(env).toEqual({
+        name: env.name,
+        valueFrom: { secretKeyRef: expect.anything() },
+      });
+    }
+    expect(files['manifests/mlflow.yaml']).not.toMatch(
+      /postgresql:\/\/[^@\s/]*:[^@\s/]*@/,
+    );
     expect(await instanceResources(names)).toEqual(nothing);
   });
 
