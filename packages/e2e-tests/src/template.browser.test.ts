@@ -126,6 +126,14 @@ describe('the mlflow-production Create form in a real browser', () => {
     await screenshot(page, 'template-kubernetes-page');
     await page.getByRole('button', { name: 'Next' }).click();
 
+    // Access: sign-in required by default, anonymous access off.
+    const anonymous = page.getByRole('checkbox', {
+      name: /Allow anonymous access/,
+    });
+    await anonymous.waitFor();
+    expect(await anonymous.isChecked()).toBe(false);
+    await page.getByRole('button', { name: 'Next' }).click();
+
     // Repository: off by default.
     await page
       .getByRole('checkbox', { name: /Publish to a Git repository/ })
