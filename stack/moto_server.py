@@ -7,7 +7,8 @@ every object request. Here every request counts as TLS, so statements that apply
 requests are left out of the bucket policy evaluation; the rest is moto's own.
 
 RDS: when stack/stack passes STACK_RDS_* (see rds_data.py), every PostgreSQL DB instance gets its
-own PostgreSQL cluster, snapshots are dumps of it and restores load them.
+own PostgreSQL cluster, snapshots are dumps of it and restores load them. ModifyDBInstance keeps
+what RDS defers to the maintenance window pending until ApplyPendingMaintenanceAction (rds_pending.py).
 """
 import json
 import sys
@@ -17,6 +18,7 @@ from moto.s3.models import FakeBucket
 from moto.server import main
 
 import rds_data
+import rds_pending
 
 
 def _only_for_insecure_transport(statement):
@@ -43,6 +45,7 @@ if __name__ == "__main__":
     clusters = rds_data.from_environment()
     if clusters:
         rds_data.install(clusters)
+    rds_pending.install(rds_data.replaying)
     try:
         sys.exit(main())
     finally:
