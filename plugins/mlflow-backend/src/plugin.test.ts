@@ -25,6 +25,7 @@ import {
   rdsInstance,
   startFakeMlflowServer,
 } from './testUtils/healthFixtures';
+import { healthPermissions } from './testUtils/healthPermissions';
 
 const rdsMock = mockClient(RDSClient);
 const s3Mock = mockClient(S3Client);
@@ -107,7 +108,7 @@ describe('mlflowPlugin', () => {
             mlflow: { health: { allowedTrackingHosts: ['127.0.0.1'] } },
           },
         }),
-        mockServices.permissions.factory({ result: permission }),
+        healthPermissions.factory(permission),
         catalogServiceMock.factory({
           entities: [
             mlflowEntity('prod', {

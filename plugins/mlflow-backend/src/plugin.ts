@@ -24,6 +24,7 @@ export const mlflowPlugin = createBackendPlugin({
       deps: {
         config: coreServices.rootConfig,
         logger: coreServices.logger,
+        auth: coreServices.auth,
         cache: coreServices.cache,
         database: coreServices.database,
         httpAuth: coreServices.httpAuth,
@@ -36,6 +37,7 @@ export const mlflowPlugin = createBackendPlugin({
       async init({
         config,
         logger,
+        auth,
         cache,
         database,
         httpAuth,
@@ -49,6 +51,7 @@ export const mlflowPlugin = createBackendPlugin({
         const { refreshMinIntervalSeconds } = readMlflowHealthConfig(config);
         const health = DefaultMlflowHealthService.fromConfig(config, {
           catalog,
+          auth,
           permissions,
           cache,
           logger,

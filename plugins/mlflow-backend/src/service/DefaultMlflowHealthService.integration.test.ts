@@ -136,6 +136,7 @@ describe('DefaultMlflowHealthService against the local stack', () => {
     ]);
     return DefaultMlflowHealthService.fromConfig(config, {
       catalog: catalogServiceMock({ entities }),
+      auth: mockServices.auth({ pluginId: 'mlflow' }),
       permissions: mockServices.permissions({ result: AuthorizeResult.ALLOW }),
       cache: CacheManager.fromConfig(mockServices.rootConfig()).forPlugin(
         'mlflow',

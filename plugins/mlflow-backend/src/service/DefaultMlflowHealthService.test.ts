@@ -40,6 +40,7 @@ import {
   rdsInstance,
   startFakeMlflowServer,
 } from '../testUtils/healthFixtures';
+import { healthPermissions } from '../testUtils/healthPermissions';
 import { DefaultMlflowHealthService } from './DefaultMlflowHealthService';
 import { TrackingUrlGuard } from './TrackingUrlGuard';
 
@@ -114,6 +115,7 @@ type Setup = {
   entities: Entity[];
   health?: Record<string, unknown>;
   deployments?: Record<string, V1Deployment[]>;
+  /** The decision on mlflow.instance.health.read; catalog.entity.read is allowed. */
   permission?: AuthorizeResult.ALLOW | AuthorizeResult.DENY;
   /** Replaces the permission service (conditional decisions). */
   permissions?: PermissionsService;
@@ -137,9 +139,7 @@ function createService(setup: Setup, guard?: TrackingUrlGuard) {
   const catalog = catalogServiceMock({ entities: setup.entities });
   const permissions =
     setup.permissions ??
-    mockServices.permissions({
-      result: setup.permission ?? AuthorizeResult.ALLOW,
-    });
+    healthPermissions(setup.permission ?? AuthorizeResult.ALLOW);
   const authorize = jest.spyOn(permissions, 'authorize');
   const authorizeConditional = jest.spyOn(permissions, 'authorizeConditional');
   const getEntitiesByRefs = jest.spyOn(catalog, 'getEntitiesByRefs');
@@ -154,6 +154,7 @@ function createService(setup: Setup, guard?: TrackingUrlGuard) {
     config,
     {
       catalog,
+      auth: mockServices.auth({ pluginId: 'mlflow' }),
       permissions,
       cache: CacheManager.fromConfig(mockServices.rootConfig()).forPlugin(
         'mlflow',
@@ -990,6 +991,11 @@ describe('DefaultMlflowHealthService', () => {
         [
           {
             permission: expect.objectContaining({
+              name: 'catalog.entity.read',
+            }),
+          },
+          {
+            permission: expect.objectContaining({
               name: 'mlflow.instance.health.read',
             }),
           },
@@ -1002,14 +1008,53 @@ describe('DefaultMlflowHealthService', () => {
   });
 
   describe('visibility and input', () => {
-    it('reads the entity with the caller credentials and throws NotFoundError when it is not visible', async () => {
+    it('reads the entity as the plugin and throws NotFoundError when there is none', async () => {
       const { service, getEntitiesByRefs } = createService({ entities: [] });
       await expect(
         service.getReport('component:default/prod', { credentials }),
       ).rejects.toMatchObject({ name: 'NotFoundError' });
       expect(getEntitiesByRefs).toHaveBeenCalledWith(
         { entityRefs: ['component:default/prod'] },
-        { credentials },
+        { credentials: mockCredentials.service('plugin:mlflow') },
+      );
+    });
+
+    it('throws NotFoundError, not NotAllowedError, when the caller may not read the entity in the catalog', async () => {
+      const { service } = createService({
+        entities: [prodEntity()],
+        permissions: healthPermissions(
+          AuthorizeResult.ALLOW,
+          AuthorizeResult.DENY,
+        ),
+      });
+      await expect(
+        service.getReport('component:default/prod', { credentials }),
+      ).rejects.toMatchObject({
+        name: 'NotFoundError',
+        message: 'No entity component:default/prod that you can see.',
+      });
+      expect(mlflow.requests).toEqual([]);
+    });
+
+    it('reads the entities of concurrent requests with one catalog call', async () => {
+      const { service, getEntitiesByRefs } = createService({
+        entities: [
+          prodEntity(),
+          mlflowEntity('other', { 'mlflow.org/tracking-url': mlflow.url }),
+        ],
+      });
+      const [prod, other] = await Promise.all([
+        service.getReport('component:default/prod', { credentials }),
+        service.getReport('component:default/other', { credentials }),
+      ]);
+      expect([prod.entityRef, other.entityRef]).toEqual([
+        'component:default/prod',
+        'component:default/other',
+      ]);
+      expect(getEntitiesByRefs).toHaveBeenCalledTimes(1);
+      expect(getEntitiesByRefs).toHaveBeenCalledWith(
+        { entityRefs: ['component:default/prod', 'component:default/other'] },
+        expect.anything(),
       );
     });
 
@@ -1282,8 +1327,14 @@ describe('DefaultMlflowHealthService', () => {
         | AuthorizeResult.ALLOW
         | AuthorizeResult.DENY = AuthorizeResult.DENY,
     ): PermissionsService {
+      // catalog.entity.read is allowed; the conditions are the health read's.
       return {
-        authorizeConditional: async () => [conditions],
+        authorizeConditional: async queries =>
+          queries.map(({ permission }) =>
+            permission.name === 'catalog.entity.read'
+              ? { result: AuthorizeResult.ALLOW }
+              : conditions,
+          ),
         authorize: async requests => requests.map(() => ({ result: fallback })),
       } as PermissionsService;
     }
@@ -1321,6 +1372,43 @@ describe('DefaultMlflowHealthService', () => {
       );
       expect(authorizeConditional).toHaveBeenCalledTimes(1);
       expect(getEntitiesByRefs).toHaveBeenCalledTimes(1);
+      expect(authorize).not.toHaveBeenCalled();
+    });
+
+    it("applies the catalog's read conditions too: an entity the caller cannot see is not found", async () => {
+      const ownedOnly: PolicyDecision = {
+        result: AuthorizeResult.CONDITIONAL,
+        pluginId: 'catalog',
+        resourceType: 'catalog-entity',
+        conditions: {
+          rule: 'IS_ENTITY_OWNER',
+          resourceType: 'catalog-entity',
+          params: { claims: ['group:default/team-ml'] },
+        },
+      };
+      const { service, authorize } = createService({
+        entities: [
+          owned('mine', 'group:default/team-ml'),
+          owned('theirs', 'group:default/others'),
+        ],
+        permissions: {
+          authorizeConditional: async queries =>
+            queries.map(({ permission }) =>
+              permission.name === 'catalog.entity.read'
+                ? ownedOnly
+                : { result: AuthorizeResult.ALLOW },
+            ),
+          authorize: async requests =>
+            requests.map(() => ({ result: AuthorizeResult.DENY })),
+        } as PermissionsService,
+      });
+      const { items } = await service.getReports(
+        ['component:default/mine', 'component:default/theirs'],
+        { credentials },
+      );
+      expect(items.map(i => ('report' in i ? 'report' : i.error.name))).toEqual(
+        ['report', 'NotFoundError'],
+      );
       expect(authorize).not.toHaveBeenCalled();
     });
 

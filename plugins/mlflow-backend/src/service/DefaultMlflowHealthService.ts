@@ -1,6 +1,7 @@
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
+  AuthService,
   CacheService,
   LoggerService,
   PermissionsService,
@@ -22,6 +23,7 @@ import {
   MlflowClusters,
 } from '@stateful-mlflow/plugin-mlflow-node';
 import { createHash } from 'node:crypto';
+import { CatalogEntityReader } from './CatalogEntityReader';
 import { createArtifactStoreCheck } from './checks/artifactStoreCheck';
 import { createDatabaseCheck } from './checks/databaseCheck';
 import { createKubernetesCheck } from './checks/kubernetesCheck';
@@ -53,6 +55,8 @@ import { TrackingUrlGuard } from './TrackingUrlGuard';
 
 export type DefaultMlflowHealthServiceDeps = {
   catalog: CatalogService;
+  /** The plugin's own credentials read the catalog; the caller's visibility is decided per entity. */
+  auth: AuthService;
   permissions: PermissionsService;
   cache: CacheService;
   logger: LoggerService;
@@ -185,6 +189,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
   private readonly computations = new SingleFlight<MlflowHealthReport>();
   private readonly reports: ReportCache;
   private readonly authorizer: HealthReadAuthorizer;
+  private readonly entities: CatalogEntityReader;
 
   constructor(
     private readonly deps: DefaultMlflowHealthServiceDeps,
@@ -193,6 +198,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
   ) {
     this.reports = new ReportCache(deps.cache, settings.cacheTtlSeconds * 1000);
     this.authorizer = new HealthReadAuthorizer(deps.permissions);
+    this.entities = new CatalogEntityReader(deps.catalog, deps.auth);
     if (settings.refreshMinIntervalSeconds > 0 && !deps.refreshLimiter) {
       throw new Error(
         'mlflow.health.refreshMinIntervalSeconds is above 0, so the health service needs a refresh limiter',
@@ -220,26 +226,28 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
   ): Promise<MlflowFleetHealthResponse> {
     const refs = normaliseRefs(entityRefs);
     const { credentials, refresh = false } = options;
-    // The entities and the policy's decision are fetched at once; the decision is then applied
-    // to the entities in hand (HealthReadAuthorizer), so a warm report costs one catalog read.
-    const [{ items: entities }, decision] = await Promise.all([
-      this.deps.catalog.getEntitiesByRefs(
-        { entityRefs: refs },
-        { credentials },
-      ),
+    // Two round trips at once: the entities (one catalog read shared by concurrent requests)
+    // and one policy call for the caller's catalog read and health read; the decisions are then
+    // applied to the entities in hand (HealthReadAuthorizer).
+    const [found, decisions] = await Promise.all([
+      this.entities.read(refs),
       this.authorizer.decide(credentials),
     ]);
-    const visible = refs.flatMap((ref, i) => {
-      const entity = entities[i];
+    const existing = refs.flatMap((ref, i) => {
+      const entity = found[i];
       return entity ? [{ ref, entity }] : [];
     });
-    const decisions = await this.authorizer.allowed(
-      decision,
-      visible,
+    const access = await this.authorizer.access(
+      decisions,
+      existing,
       credentials,
     );
+    const accessOf = new Map(existing.map(({ ref }, i) => [ref, access[i]]));
     const allowed = new Set(
-      visible.filter((_, i) => decisions[i]).map(({ ref }) => ref),
+      existing.filter((_, i) => access[i] === 'allowed').map(({ ref }) => ref),
+    );
+    const entities = found.map((entity, i) =>
+      accessOf.get(refs[i]) === 'hidden' ? undefined : entity,
     );
     const refreshable =
       refresh && allowed.size > 0
