@@ -68,7 +68,13 @@ function fakeBackend(options: {
   };
 }
 
-async function run(backend: ReturnType<typeof fakeBackend>) {
+async function run(
+  backend: ReturnType<typeof fakeBackend>,
+  settle: {
+    catalogSettleMs: number;
+    clusterHasInstances?: () => Promise<boolean>;
+  } = { catalogSettleMs: 0 },
+) {
   const baseUrl = await backend.start();
   const lines: string[] = [];
   try {
@@ -77,7 +83,7 @@ async function run(backend: ReturnType<typeof fakeBackend>) {
       appUrl: 'http://localhost:3000',
       region: 'eu-west-1',
       readyTimeoutMs: 5_000,
-      catalogSettleMs: 0,
+      ...settle,
       taskTimeoutMs: 5_000,
       log: line => lines.push(line),
     });
@@ -116,6 +122,20 @@ describe('provisionDemo', () => {
     expect(log).toMatch(
       /Demo instance ready .*MLflow UI http:\/\/demo\.mlflow\.localhost/,
     );
+  });
+
+  it('creates the demo without waiting for the catalog when the cluster runs no MLflow Deployment', async () => {
+    const backend = fakeBackend({ mlflowComponents: [] });
+    const clusterHasInstances = jest.fn(async () => false);
+    const started = Date.now();
+    // A settle wait of a minute would outlast the test's timeout.
+    const { result } = await run(backend, {
+      catalogSettleMs: 60_000,
+      clusterHasInstances,
+    });
+    expect(result).toBe('created');
+    expect(clusterHasInstances).toHaveBeenCalledTimes(1);
+    expect(Date.now() - started).toBeLessThan(60_000);
   });
 
   it('fails with the task error when the run fails', async () => {

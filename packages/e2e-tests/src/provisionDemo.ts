@@ -1,4 +1,9 @@
+import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { readStackEnv, StackEnv } from '@internal/stack-env';
+import {
+  LABEL_APP_NAME,
+  LABEL_APP_NAME_MLFLOW,
+} from '@stateful-mlflow/plugin-mlflow-common';
 import { ScaffolderClient } from './lib/scaffolderClient';
 
 /**
@@ -37,6 +42,11 @@ type Options = {
   readyTimeoutMs: number;
   /** How long the provider may take to list the clusters after start (one refresh). */
   catalogSettleMs: number;
+  /**
+   * Whether the cluster already runs an MLflow Deployment. When it runs none, the catalog cannot
+   * show one either and the settle wait is skipped (a first start creates the demo at once).
+   */
+  clusterHasInstances?: () => Promise<boolean>;
   taskTimeoutMs: number;
   log: (line: string) => void;
 };
@@ -127,8 +137,13 @@ export async function provisionDemo(
     options.readyTimeoutMs,
   );
 
-  // The catalog module lists the clusters shortly after start: give it one refresh before deciding.
-  const settleUntil = Date.now() + options.catalogSettleMs;
+  // The catalog module lists the clusters shortly after start: when the cluster runs an MLflow
+  // Deployment, give the catalog one refresh to show it before deciding.
+  const clusterHasInstances = options.clusterHasInstances
+    ? await options.clusterHasInstances()
+    : true;
+  const settleUntil =
+    Date.now() + (clusterHasInstances ? options.catalogSettleMs : 0);
   for (;;) {
     const existing = await mlflowComponents(baseUrl, token);
     if (existing.length > 0) {
@@ -179,6 +194,41 @@ export async function provisionDemo(
   return 'created';
 }
 
+/**
+ * The development backend restarts when a source file changes, and its in-memory database loses the
+ * running task: after a failure, wait for the backend and start over, a bounded number of times. The
+ * actions converge, so a second run finishes what the first began.
+ */
+async function provisionDemoAcrossRestarts(options: Options, attempts = 3) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await provisionDemo(options);
+    } catch (error) {
+      if (attempt >= attempts) {
+        throw error;
+      }
+      options.log(
+        `Attempt ${attempt} of ${attempts} failed (${
+          error instanceof Error ? error.message : String(error)
+        }); starting over (the development backend restarts when a source file changes)`,
+      );
+    }
+  }
+}
+
+/** Whether any namespace of the stack's cluster holds an MLflow Deployment (by its label). */
+async function clusterRunsMlflow(kubeconfigPath: string): Promise<boolean> {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfigPath);
+  const list = await kubeConfig
+    .makeApiClient(AppsV1Api)
+    .listDeploymentForAllNamespaces({
+      labelSelector: `${LABEL_APP_NAME}=${LABEL_APP_NAME_MLFLOW}`,
+      limit: 1,
+    });
+  return list.items.length > 0;
+}
+
 if (require.main === module) {
   const log = (line: string) =>
     process.stdout.write(`[provision-demo] ${line}\n`);
@@ -189,15 +239,17 @@ if (require.main === module) {
     log(`No demo instance: ${error}`);
   }
   if (stack) {
-    provisionDemo({
+    const options: Options = {
       baseUrl: process.env.BACKSTAGE_BACKEND_URL ?? 'http://localhost:7007',
       appUrl: process.env.BACKSTAGE_APP_URL ?? 'http://localhost:3000',
       region: stack.awsRegion,
       readyTimeoutMs: 15 * 60_000,
       catalogSettleMs: 45_000,
+      clusterHasInstances: () => clusterRunsMlflow(stack!.kubeconfig),
       taskTimeoutMs: 30 * 60_000,
       log,
-    }).catch(error => {
+    };
+    provisionDemoAcrossRestarts(options).catch(error => {
       log(`Failed: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = 1;
     });
