@@ -1,5 +1,6 @@
 import {
   BackstageCredentials,
+  BackstageUserPrincipal,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { Entity } from '@backstage/catalog-model';
@@ -66,6 +67,29 @@ function decideLocally(
   }
 }
 
+/**
+ * How long the policy's answers for one caller are reused. They depend on the caller's token and
+ * the policy, not on the entity (conditions are applied to each entity afresh), so a page that asks
+ * for many reports, or a fleet view's parallel batches, costs one policy call.
+ */
+const DECISION_TTL_MS = 10_000;
+
+/** Most callers whose answers are kept; the oldest is dropped first. */
+const MAX_CALLERS = 10_000;
+
+/** The key of a user caller's token; undefined for a service, whose answers are made in process. */
+function callerKey(credentials: BackstageCredentials): string | undefined {
+  const principal = credentials.principal as Partial<BackstageUserPrincipal>;
+  if (principal.type !== 'user' || !principal.userEntityRef) {
+    return undefined;
+  }
+  return JSON.stringify([
+    principal.userEntityRef,
+    principal.actor?.subject ?? null,
+    credentials.expiresAt?.getTime() ?? null,
+  ]);
+}
+
 /** What the caller may know of an entity: nothing (not found), that it exists, or its health. */
 export type HealthAccess = 'hidden' | 'denied' | 'allowed';
 
@@ -76,17 +100,57 @@ export type HealthAccess = 'hidden' | 'denied' | 'allowed';
  * (`authorizeConditional`, which can run while the entities are read); conditional answers are
  * applied to the entities in hand with the catalog's own rules, as the catalog applies them to a
  * single resource. Only a condition on a rule this plugin does not know (one another plugin added
- * to the catalog) falls back to the framework's per-resource decision, in one more call.
+ * to the catalog) falls back to the framework's per-resource decision, in one more call. A user's
+ * answers are reused for a few seconds ({@link HealthReadAuthorizer.decide}).
  */
 export class HealthReadAuthorizer {
-  constructor(private readonly permissions: PermissionsService) {}
+  private readonly kept = new Map<
+    string,
+    { decisions: Promise<PolicyDecision[]>; expiresAt: number }
+  >();
 
-  /** The policy's decisions for the caller, for {@link HealthReadAuthorizer.access}. */
+  constructor(
+    private readonly permissions: PermissionsService,
+    private readonly decisionTtlMs = DECISION_TTL_MS,
+  ) {}
+
+  /**
+   * The policy's decisions for the caller, for {@link HealthReadAuthorizer.access}: one policy
+   * call per user token and `decisionTtlMs` (never past the token's expiry), shared by the
+   * requests that ask meanwhile.
+   */
   decide(credentials: BackstageCredentials): Promise<PolicyDecision[]> {
-    return this.permissions.authorizeConditional(
+    const key = this.decisionTtlMs > 0 ? callerKey(credentials) : undefined;
+    const now = Date.now();
+    const kept = key === undefined ? undefined : this.kept.get(key);
+    if (kept && kept.expiresAt > now) {
+      return kept.decisions;
+    }
+    const decisions = this.permissions.authorizeConditional(
       PERMISSIONS.map(permission => ({ permission })),
       { credentials },
     );
+    if (key !== undefined) {
+      const entry = {
+        decisions,
+        expiresAt: Math.min(
+          now + this.decisionTtlMs,
+          credentials.expiresAt?.getTime() ?? Infinity,
+        ),
+      };
+      this.kept.delete(key);
+      this.kept.set(key, entry);
+      if (this.kept.size > MAX_CALLERS) {
+        this.kept.delete(this.kept.keys().next().value!);
+      }
+      // A failed call is not kept: the next request asks again.
+      decisions.catch(() => {
+        if (this.kept.get(key) === entry) {
+          this.kept.delete(key);
+        }
+      });
+    }
+    return decisions;
   }
 
   /** What the caller may know of each entity (by ref), in the order given. */
