@@ -20,6 +20,7 @@ export type {
   KubernetesApiProvider,
   MlflowKubernetesApi,
   ObjectRef,
+  WatchHandlers,
 } from './kubernetes/kubernetesApi';
 export type { AwsClientConfigProvider } from './aws/clients';
 export { ProvisioningGuardRails } from './guardRails/ProvisioningGuardRails';

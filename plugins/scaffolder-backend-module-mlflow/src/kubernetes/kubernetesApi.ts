@@ -1,6 +1,7 @@
 import {
   ApiException,
   createConfiguration,
+  KubeConfig,
   KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
@@ -12,6 +13,7 @@ import { InputError, NotAllowedError, isError } from '@backstage/errors';
 import { MANAGED_BY_STATEFUL_MLFLOW } from '@stateful-mlflow/plugin-mlflow-common';
 import type { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { watchObject } from './objectWatch';
 
 /** Field manager of every server-side apply we do. */
 export const FIELD_MANAGER = MANAGED_BY_STATEFUL_MLFLOW;
@@ -29,6 +31,17 @@ export type ObjectRef = {
   kind: string;
   name: string;
   namespace?: string;
+};
+
+/**
+ * What a watch reports: a change of the watched object, and the end of the stream.
+ *
+ * @public
+ */
+export type WatchHandlers = {
+  onChange: () => void;
+  /** The stream ended (with the error when it failed); events may have been missed since. */
+  onClose: (error?: unknown) => void;
 };
 
 /**
@@ -61,6 +74,11 @@ export interface MlflowKubernetesApi {
     ref: ObjectRef,
     options: { propagationPolicy: 'Foreground' | 'Background' },
   ): Promise<void>;
+  /**
+   * Watches one namespaced Job, Deployment or Pod by name, so waits look again when it changes;
+   * returns a function that stops the watch. Without it (a fake), waits poll.
+   */
+  watch?(ref: ObjectRef, handlers: WatchHandlers): () => void;
 }
 
 /**
@@ -181,8 +199,7 @@ export function explainKubernetesError(
 /** The signal of the call in flight, read by the request middleware of the client. */
 const callSignal = new AsyncLocalStorage<AbortSignal>();
 
-function objectApi(clusters: MlflowClusters, cluster: string) {
-  const kubeConfig = clusters.kubeConfig(cluster);
+function objectApi(kubeConfig: KubeConfig) {
   const server = kubeConfig.getCurrentCluster()!.server;
   return new KubernetesObjectApi(
     createConfiguration({
@@ -254,7 +271,8 @@ export function kubernetesApiFromClusters(
 ): KubernetesApiProvider {
   const timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   return (cluster, { signal } = {}) => {
-    const api = objectApi(clusters, cluster);
+    const kubeConfig = clusters.kubeConfig(cluster);
+    const api = objectApi(kubeConfig);
     const timing = { timeoutMs, signal };
     const run = <T>(verb: string, ref: ObjectRef, call: () => Promise<T>) =>
       guarded({ verb, ref, cluster }, timing, async () => {
@@ -328,6 +346,9 @@ export function kubernetesApiFromClusters(
             }
           }
         });
+      },
+      watch(ref, handlers) {
+        return watchObject(kubeConfig, ref, handlers, signal);
       },
       list<T extends KubernetesObject>(query: {
         apiVersion: string;

@@ -1,8 +1,8 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { waitFor } from '../util/waitFor';
 import { describeRef, MlflowKubernetesApi, refOf } from './kubernetesApi';
 import { podProblems } from './podProblems';
-import { secondsLeft, StepWait } from './stepWait';
+import { StepWait } from './stepWait';
+import { waitWatching } from './watchedWait';
 
 /** The hint every failed migration carries: the most common cause by far. */
 export const IMAGE_HINT =
@@ -18,9 +18,10 @@ function failedCondition(job: V1Job | undefined) {
 }
 
 /**
- * Runs the migration Job to completion. Its name is a hash of its pod template, so a failed Job of
- * that name stays (24 h) after a failure whose cause is outside the template (the database, its
- * Secret): it is deleted with its pods and created again, so a rerun after the fix converges.
+ * Runs the migration Job to completion, its waits driven by a watch of the Job. Its name is a hash
+ * of its pod template, so a failed Job of that name stays (24 h) after a failure whose cause is
+ * outside the template (the database, its Secret): it is deleted with its pods and created again,
+ * so a rerun after the fix converges.
  */
 export async function runMigrationJob(options: {
   api: MlflowKubernetesApi;
@@ -41,12 +42,11 @@ export async function runMigrationJob(options: {
       }; replacing it: deleting it and its pods, then creating it again`,
     );
     await api.delete(ref, { propagationPolicy: 'Foreground' });
-    await waitFor({
+    await waitWatching({
+      api,
+      ref,
+      wait,
       what: `${describeRef(ref)} and its pods to be deleted`,
-      timeoutSeconds: secondsLeft(wait),
-      logger: wait.logger,
-      signal: wait.signal,
-      pollIntervalMs: wait.pollIntervalMs,
       check: async () =>
         (await api.read<V1Job>(ref))?.metadata?.uid === existing.metadata?.uid
           ? { done: false, status: 'still there' }
@@ -63,12 +63,11 @@ async function waitForJob(
   ref: ReturnType<typeof refOf>,
   wait: StepWait,
 ) {
-  await waitFor({
+  await waitWatching({
+    api,
+    ref,
+    wait,
     what: `the database migration Job ${ref.name} (mlflow db upgrade) to complete`,
-    timeoutSeconds: secondsLeft(wait),
-    logger: wait.logger,
-    signal: wait.signal,
-    pollIntervalMs: wait.pollIntervalMs,
     check: async () => {
       const current = await api.read<V1Job>(ref);
       if (!current) {

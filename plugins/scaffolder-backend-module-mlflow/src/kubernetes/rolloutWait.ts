@@ -1,12 +1,13 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { waitFor } from '../util/waitFor';
 import { MlflowKubernetesApi, refOf } from './kubernetesApi';
 import { podProblems } from './podProblems';
-import { secondsLeft, StepWait } from './stepWait';
+import { StepWait } from './stepWait';
+import { waitWatching } from './watchedWait';
 
 /**
- * Waits until the controller has seen the Deployment's current generation and every wanted
- * replica is updated, ready and available, with no extra replica left from the previous rollout.
+ * Waits, driven by a watch of the Deployment, until the controller has seen its current generation
+ * and every wanted replica is updated, ready and available, with no extra replica left from the
+ * previous rollout.
  */
 export async function waitForRollout(options: {
   api: MlflowKubernetesApi;
@@ -19,12 +20,11 @@ export async function waitForRollout(options: {
   const selector = Object.entries(deployment.spec!.selector.matchLabels!)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  await waitFor({
+  await waitWatching({
+    api,
+    ref,
+    wait,
     what: `Deployment ${ref.namespace}/${ref.name} to roll out ${want} ready replicas`,
-    timeoutSeconds: secondsLeft(wait),
-    logger: wait.logger,
-    signal: wait.signal,
-    pollIntervalMs: wait.pollIntervalMs,
     check: async () => {
       const current = await api.read<V1Deployment>(ref);
       const s = current?.status;

@@ -14,6 +14,11 @@ export type WaitForOptions<T> = {
   pollIntervalMs: number;
   /** Longest silence between progress lines. */
   progressIntervalMs?: number;
+  /**
+   * Resolves when it is worth looking again (a watch saw a change) or after `ms`, whichever comes
+   * first; sleeping `ms` when unset. Rejects when `signal` aborts.
+   */
+  nextLook?: (ms: number, signal?: AbortSignal) => Promise<void>;
   check: () => Promise<WaitCheck<T>>;
 };
 
@@ -76,12 +81,14 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Polls `check` until it reports done, the timeout passes or the task is cancelled, logging a
+ * Looks with `check` (after each poll interval, or at once when `nextLook` says something changed)
+ * until it reports done, the timeout passes or the task is cancelled, logging a
  * progress line at least every 30 seconds so a long wait never looks like a hang.
  */
 export async function waitFor<T>(options: WaitForOptions<T>): Promise<T> {
   const { what, timeoutSeconds, logger, signal, pollIntervalMs, check } =
     options;
+  const nextLook = options.nextLook ?? sleep;
   const progressIntervalMs = Math.min(
     options.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
     PROGRESS_INTERVAL_MS,
@@ -131,7 +138,14 @@ export async function waitFor<T>(options: WaitForOptions<T>): Promise<T> {
       lastProgress = now;
     }
     try {
-      await sleep(Math.min(pollIntervalMs, deadline - now), signal);
+      await nextLook(
+        Math.min(
+          pollIntervalMs,
+          deadline - now,
+          Math.max(1, lastProgress + progressIntervalMs - now),
+        ),
+        signal,
+      );
     } catch {
       throw new Error(`Cancelled while waiting for ${what}`);
     }
