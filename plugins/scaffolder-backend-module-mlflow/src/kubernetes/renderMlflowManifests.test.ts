@@ -177,6 +177,16 @@ describe('renderMlflowManifests', () => {
     expect(server.startupProbe!.httpGet!.path).toBe('/health');
   });
 
+  it('sees a started server within a second and gives a slow start 5 minutes before restarting it', () => {
+    const startup = server.startupProbe!;
+    expect(startup.periodSeconds).toBe(1);
+    expect(startup.periodSeconds! * startup.failureThreshold!).toBe(300);
+    const readiness = server.readinessProbe!;
+    expect(readiness.periodSeconds).toBeLessThanOrEqual(5);
+    // A replica leaves the Service after 30 s of failed looks, not after one slow answer.
+    expect(readiness.periodSeconds! * readiness.failureThreshold!).toBe(30);
+  });
+
   it('hardens the pods and rolls without losing capacity', () => {
     const pod = m.deployment.spec!.template.spec!;
     expect(pod.securityContext).toMatchObject({

@@ -603,16 +603,20 @@ export function renderMlflowManifests(
               // /health is a static OK; readiness reads from the database through the REST API,
               // which answers 401 to the probe when sign-in is required: /health then, and
               // Backstage's health user proves the database.
+              // The startup probe looks every second, so a started server is seen at once, and
+              // allows 5 minutes (300 looks) before giving up, so a slow start never flaps.
               startupProbe: httpProbe('/health', {
-                periodSeconds: 5,
-                failureThreshold: 60,
+                periodSeconds: 1,
+                failureThreshold: 300,
                 timeoutSeconds: 3,
               }),
+              // Every 5 s, so the first look after startup comes soon on any kubelet; 6 misses
+              // (30 s) before a replica leaves the Service, as before.
               readinessProbe: httpProbe(
                 auth
                   ? '/health'
                   : '/api/2.0/mlflow/experiments/search?max_results=1',
-                { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+                { periodSeconds: 5, failureThreshold: 6, timeoutSeconds: 5 },
               ),
               livenessProbe: httpProbe('/health', {
                 periodSeconds: 20,
