@@ -21,6 +21,13 @@ export interface Config {
       adoptableNamespaces?: string[];
       /** KMS key ARNs the server's IAM role may be granted (through S3 in the key's region only). */
       allowedKmsKeyArns?: string[];
+      /**
+       * Seconds between looks at an RDS instance or snapshot while a step waits for it (creation,
+       * the database step, snapshots, deletion). Each action's default when unset (15 s while an
+       * instance is created: RDS takes minutes). The local stack's stand-in for RDS is ready in
+       * seconds and sets 1.
+       */
+      rdsPollIntervalSeconds?: number;
     };
     database?: {
       /**

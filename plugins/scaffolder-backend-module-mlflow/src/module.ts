@@ -30,7 +30,11 @@ import { withInputDefaults } from './actions/withInputDefaults';
 import { ProvisioningGuardRails } from './guardRails/ProvisioningGuardRails';
 import { SslMode } from './database/postgresConnection';
 import { kubernetesApiFromClusters } from './kubernetes/kubernetesApi';
-import { readDatabaseCaBundle, readHealthSecretReader } from './moduleConfig';
+import {
+  readDatabaseCaBundle,
+  readHealthSecretReader,
+  readRdsPollIntervalMs,
+} from './moduleConfig';
 
 function readConnectionOverride(
   config: Config,
@@ -88,6 +92,7 @@ export const scaffolderModule = createBackendModule({
         const authorization = { catalog, permissions, userInfo };
         const guardRails = ProvisioningGuardRails.fromConfig(config);
         const identityKeys = MlflowInstanceIdentityKeys.fromConfig(config);
+        const rdsPollIntervalMs = readRdsPollIntervalMs(config);
         // The scaffolder checks inputs against the schema but does not apply its defaults.
         scaffolderActions.addActions(
           withInputDefaults(
@@ -99,13 +104,20 @@ export const scaffolderModule = createBackendModule({
             }),
           ),
           withInputDefaults(createS3CreateAction({ aws, authorization })),
-          withInputDefaults(createRdsCreateAction({ aws, authorization })),
+          withInputDefaults(
+            createRdsCreateAction({
+              aws,
+              authorization,
+              pollIntervalMs: rdsPollIntervalMs,
+            }),
+          ),
           withInputDefaults(
             createDatabaseCreateAction({
               aws,
               kubernetes,
               authorization,
               guardRails,
+              pollIntervalMs: rdsPollIntervalMs,
               connectionOverride: readConnectionOverride(config),
               caBundle: readDatabaseCaBundle(config),
             }),
@@ -137,8 +149,20 @@ export const scaffolderModule = createBackendModule({
               authorization,
             }),
           ),
-          withInputDefaults(createRdsDeleteAction({ aws, authorization })),
-          withInputDefaults(createRdsSnapshotAction({ aws, authorization })),
+          withInputDefaults(
+            createRdsDeleteAction({
+              aws,
+              authorization,
+              pollIntervalMs: rdsPollIntervalMs,
+            }),
+          ),
+          withInputDefaults(
+            createRdsSnapshotAction({
+              aws,
+              authorization,
+              pollIntervalMs: rdsPollIntervalMs,
+            }),
+          ),
           withInputDefaults(
             createInstanceUpgradePlanAction({
               clusters,

@@ -2,7 +2,11 @@ import { ConfigReader } from '@backstage/config';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readDatabaseCaBundle, readHealthSecretReader } from './moduleConfig';
+import {
+  readDatabaseCaBundle,
+  readHealthSecretReader,
+  readRdsPollIntervalMs,
+} from './moduleConfig';
 
 const PEM =
   '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
@@ -86,4 +90,26 @@ describe('readHealthSecretReader', () => {
   ])('refuses %j naming the key and the value', (reader, message) => {
     expect(() => readHealthSecretReader(configWith(reader))).toThrow(message);
   });
+});
+
+describe('readRdsPollIntervalMs', () => {
+  const configWith = (rdsPollIntervalSeconds: number | string) =>
+    new ConfigReader({
+      mlflow: { provisioning: { rdsPollIntervalSeconds } },
+    });
+
+  it('reads seconds as milliseconds, and leaves the default to each action when unset', () => {
+    expect(readRdsPollIntervalMs(configWith(1))).toBe(1000);
+    expect(readRdsPollIntervalMs(configWith(0.5))).toBe(500);
+    expect(readRdsPollIntervalMs(new ConfigReader({}))).toBeUndefined();
+  });
+
+  it.each([0, -1, 301, 'fast'])(
+    'refuses %p, naming the key, the value and what is accepted',
+    value => {
+      expect(() => readRdsPollIntervalMs(configWith(value))).toThrow(
+        /^Invalid mlflow\.provisioning\.rdsPollIntervalSeconds: received .+\. Accepted: a number of seconds greater than 0 and at most 300/,
+      );
+    },
+  );
 });

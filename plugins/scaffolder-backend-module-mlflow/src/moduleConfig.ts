@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { SecretReaderSubject } from './kubernetes/renderMlflowManifests';
 
 const CA_BUNDLE_KEY = 'mlflow.database.caBundlePath';
+const RDS_POLL_INTERVAL_KEY = 'mlflow.provisioning.rdsPollIntervalSeconds';
+const RDS_POLL_INTERVAL_MAX_SECONDS = 300;
 const SECRET_READER_KEY = 'mlflow.health.secretReader';
 const SECRET_READER_KINDS = ['ServiceAccount', 'User', 'Group'] as const;
 
@@ -78,4 +80,27 @@ export function readHealthSecretReader(
     return { kind, name, namespace };
   }
   return { kind: kind as SecretReaderSubject['kind'], name };
+}
+
+/**
+ * Milliseconds between looks at an RDS instance or snapshot while waiting for it
+ * (mlflow.provisioning.rdsPollIntervalSeconds); undefined keeps each action's default (15 s for
+ * creation, minutes on AWS). A local stand-in for RDS is ready in seconds and asks for less.
+ */
+export function readRdsPollIntervalMs(config: Config): number | undefined {
+  const seconds = config.getOptional(RDS_POLL_INTERVAL_KEY);
+  if (seconds === undefined) {
+    return undefined;
+  }
+  if (
+    typeof seconds !== 'number' ||
+    !(seconds > 0 && seconds <= RDS_POLL_INTERVAL_MAX_SECONDS)
+  ) {
+    throw new Error(
+      `Invalid ${RDS_POLL_INTERVAL_KEY}: received ${describeReceived(
+        seconds,
+      )}. Accepted: a number of seconds greater than 0 and at most ${RDS_POLL_INTERVAL_MAX_SECONDS} (15 suits AWS; a local stand-in for RDS can take 1).`,
+    );
+  }
+  return Math.round(seconds * 1000);
 }
