@@ -90,7 +90,43 @@ export type MlflowDatabaseDetails = {
   publiclyAccessible?: boolean;
   backupRetentionDays?: number;
   deletionProtection?: boolean;
+  /** Changes RDS holds for the maintenance window (DescribeDBInstances PendingModifiedValues). */
+  pendingChanges?: MlflowPendingDatabaseChange[];
+  /**
+   * The newest snapshot of the instance (manual or automated); only in the report of one entity,
+   * never in a fleet's. `null` when the instance has none.
+   */
+  lastSnapshot?: MlflowDatabaseSnapshot | null;
   compliance: MlflowComplianceFlag[];
+};
+
+/**
+ * One setting RDS changes in the next maintenance window.
+ *
+ * @public
+ */
+export type MlflowPendingDatabaseChange = {
+  /** The setting in words: "instance class", "allocated storage (GiB)" … */
+  setting: string;
+  /** The value today, when known. */
+  current?: string;
+  /** The value after the maintenance window. */
+  pending: string;
+};
+
+/**
+ * A snapshot of the backend store's RDS instance.
+ *
+ * @public
+ */
+export type MlflowDatabaseSnapshot = {
+  id: string;
+  /** When the snapshot was taken (ISO 8601); absent while RDS has not said. */
+  createdAt?: string;
+  /** `manual` or `automated`. */
+  type?: string;
+  /** `available`, `creating` … */
+  status?: string;
 };
 
 /**

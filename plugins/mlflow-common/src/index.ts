@@ -13,3 +13,10 @@ export * from './serverEnv';
 export type { NameRule } from './rules/nameRule';
 export { describeReceived, validateName } from './rules/nameRule';
 export { nameRules } from './rules/nameRules';
+export type { RangeRule } from './rules/rangeRules';
+export {
+  PRODUCTION_MIN_BACKUP_RETENTION_DAYS,
+  rangeRules,
+  rdsStorageChangeProblem,
+  validateRange,
+} from './rules/rangeRules';
