@@ -18,6 +18,7 @@ import { createKubernetesDeployAction } from './actions/kubernetesDeploy';
 import { createRdsCreateAction } from './actions/rdsCreate';
 import { createRdsDeleteAction } from './actions/rdsDelete';
 import { createRdsSnapshotAction } from './actions/rdsSnapshot';
+import { createRdsModifyAction } from './actions/rdsModify';
 import { createInstanceUpgradePlanAction } from './actions/instanceUpgradePlan';
 import { createInstanceCheckHealthAction } from './actions/instanceCheckHealth';
 import { createInstanceDecommissionPlanAction } from './actions/instanceDecommissionPlan';
@@ -164,11 +165,19 @@ export const scaffolderModule = createBackendModule({
             }),
           ),
           withInputDefaults(
+            createRdsModifyAction({
+              aws,
+              authorization,
+              pollIntervalMs: rdsPollIntervalMs,
+            }),
+          ),
+          withInputDefaults(
             createInstanceUpgradePlanAction({
               clusters,
               kubernetes,
               authorization,
               guardRails,
+              aws,
             }),
           ),
           withInputDefaults(

@@ -1,5 +1,6 @@
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import yaml from 'yaml';
+import { fakeAws } from '../__testUtils__/aws';
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import {
@@ -60,6 +61,7 @@ describe('mlflow:instance:planUpgrade examples', () => {
         ]),
         kubernetes: () => api,
         ...testTenancy(),
+        aws: fakeAws,
       });
       const run = createCheckpointingContext(action, { input: step.input });
       await action.handler(run.ctx);

@@ -1,6 +1,14 @@
+import {
+  DescribeDBInstancesCommand,
+  ModifyDBInstanceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { mockCredentials } from '@backstage/backend-test-utils';
+import { mockClient } from 'aws-sdk-client-mock';
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
+import { fakeAws } from '../__testUtils__/aws';
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
+import { fakeModifiableRds } from '../__testUtils__/fakeRdsModify';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import {
   fakeAuthorization,
@@ -14,6 +22,8 @@ import {
   renderMlflowManifests,
 } from '../kubernetes/renderMlflowManifests';
 import { createInstanceUpgradePlanAction } from './instanceUpgradePlan';
+
+const rds = mockClient(RDSClient);
 
 const clusters = new MlflowClusters([
   { name: 'local', url: 'https://127.0.0.1:16443', skipTLSVerify: true },
@@ -83,6 +93,7 @@ async function setup(
     guardRails: testGuardRails(
       options.allowedImages ? { allowedImages: options.allowedImages } : {},
     ),
+    aws: fakeAws,
   });
   return { action, api, changed: () => api.applied.length !== applied };
 }
@@ -105,6 +116,7 @@ describe('mlflow:instance:planUpgrade', () => {
       targetVersion: '3.17.2',
       replicas: 2,
       changes: [expect.stringContaining('MLflow 3.16.1 → 3.17.2')],
+      rdsChanged: false,
       hostname: 'demo.mlflow.example.com',
       trackingUrl: 'https://demo.mlflow.example.com',
       tlsSecretName: 'demo-tls',
@@ -188,6 +200,116 @@ describe('mlflow:instance:planUpgrade', () => {
       mockCredentials.user('user:default/mallory');
     await expect(action.handler(run.ctx)).rejects.toThrow(
       /user:default\/mallory may not .*owned by user:default\/mock/,
+    );
+  });
+
+  it('shows each RDS change and when RDS applies it, reading nothing from RDS when none is asked', async () => {
+    rds.reset();
+    fakeModifiableRds(rds, { environment: 'staging' });
+    const { action } = await setup();
+    const run = createCheckpointingContext(action, {
+      input: {
+        ...input,
+        instanceClass: 'db.t4g.small',
+        allocatedStorageGiB: 30,
+        backupRetentionDays: 14,
+        deletionProtection: true,
+      },
+    });
+    await action.handler(run.ctx);
+    expect(run.outputs.changes).toEqual([
+      'instance class db.t4g.micro → db.t4g.small (in the maintenance window)',
+      'allocated storage (GiB) 20 → 30 (in the maintenance window)',
+      'backup retention (days) 7 → 14 (at once: RDS applies a retention change between non-zero values immediately)',
+      'deletion protection off → on (at once: RDS applies deletion protection immediately)',
+    ]);
+    expect(run.outputs.rdsChanged).toBe(true);
+    expect(run.logs.map(l => l.message).join('\n')).toContain(
+      '- instance class db.t4g.micro → db.t4g.small (in the maintenance window)',
+    );
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toEqual([]);
+
+    rds.reset();
+    const plain = createCheckpointingContext(action, {
+      input: { ...input, replicas: 3 },
+    });
+    await action.handler(plain.ctx);
+    expect(rds.commandCalls(DescribeDBInstancesCommand)).toEqual([]);
+    expect(plain.outputs.rdsChanged).toBe(false);
+  });
+
+  it('refuses RDS settings the shared rules or RDS refuse, naming the field', async () => {
+    rds.reset();
+    fakeModifiableRds(rds, { deletionProtection: true });
+    const { action, api } = await setup();
+    const read = jest.spyOn(api, 'read');
+    await expect(
+      action.handler(
+        createCheckpointingContext(action, {
+          input: { ...input, instanceClass: 'db.t4g' },
+        }).ctx,
+      ),
+    ).rejects.toThrow(
+      /Invalid instanceClass \(RDS instance class\): received "db.t4g"/,
+    );
+    expect(read).not.toHaveBeenCalled();
+    await expect(
+      action.handler(
+        createCheckpointingContext(action, {
+          input: { ...input, allocatedStorageGiB: 10 },
+        }).ctx,
+      ),
+    ).rejects.toThrow(
+      /Invalid allocatedStorageGiB \(allocated storage \(GiB\)\): received 10/,
+    );
+    await expect(
+      action.handler(
+        createCheckpointingContext(action, {
+          input: { ...input, deletionProtection: false },
+        }).ctx,
+      ),
+    ).rejects.toThrow(
+      /Invalid deletionProtection: received false, .*liftDeletionProtection/,
+    );
+    const lifted = createCheckpointingContext(action, {
+      input: {
+        ...input,
+        deletionProtection: false,
+        liftDeletionProtection: true,
+        applyImmediately: true,
+      },
+    });
+    await action.handler(lifted.ctx);
+    expect(lifted.outputs.changes).toEqual([
+      'deletion protection on → off (at once)',
+    ]);
+  });
+
+  it("changes TLS when asked and keeps today's otherwise", async () => {
+    const { action } = await setup();
+    const issued = createCheckpointingContext(action, {
+      input: { ...input, tlsClusterIssuer: 'letsencrypt' },
+    });
+    await action.handler(issued.ctx);
+    expect(issued.outputs).toMatchObject({
+      tlsSecretName: 'demo-tls',
+      tlsClusterIssuer: 'letsencrypt',
+      changes: ['TLS ClusterIssuer none → letsencrypt'],
+    });
+    const off = createCheckpointingContext(action, {
+      input: { ...input, removeTls: true },
+    });
+    await action.handler(off.ctx);
+    expect(off.outputs.tlsSecretName).toBeUndefined();
+    expect(off.outputs.changes).toEqual(['TLS Secret demo-tls → none']);
+    await expect(
+      action.handler(
+        createCheckpointingContext(action, {
+          input: { ...input, removeTls: true, tlsSecretName: 'x-tls' },
+        }).ctx,
+      ),
+    ).rejects.toThrow(
+      /Invalid removeTls: received true together with tlsSecretName/,
     );
   });
 });

@@ -9,6 +9,12 @@ import {
 import type { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
 import { authorizeRun } from '../authorization/authorizeRun';
+import { AwsClientConfigProvider } from '../aws/clients';
+import {
+  planRdsChanges,
+  RdsSettingsChange,
+  validateRdsSettingsChange,
+} from '../aws/rdsModify';
 import { ProvisioningGuardRails } from '../guardRails/ProvisioningGuardRails';
 import { readInstanceOwnership } from '../kubernetes/clusterState';
 import {
@@ -16,7 +22,13 @@ import {
   readCurrentDeployment,
 } from '../kubernetes/currentDeployment';
 import { KubernetesApiProvider } from '../kubernetes/kubernetesApi';
-import { clusterInput, nameInput, namespaceInput } from './inputProperties';
+import {
+  clusterInput,
+  nameInput,
+  namespaceInput,
+  tlsClusterIssuerInput,
+  tlsSecretNameInput,
+} from './inputProperties';
 import { examples } from './instanceUpgradePlan.examples';
 
 const optionalString = (z: typeof import('zod/v3').z, what: string) =>
@@ -33,11 +45,12 @@ export function createInstanceUpgradePlanAction(options: {
   kubernetes: KubernetesApiProvider;
   authorization: InstanceChangeAuthorizationDeps;
   guardRails: ProvisioningGuardRails;
+  aws: AwsClientConfigProvider;
 }) {
   return createTemplateAction({
     id: 'mlflow:instance:planUpgrade',
     description:
-      "Plans an upgrade or change of an existing MLflow instance: reads the server's current image, replicas and settings from the cluster, checks the new image against the allowed images, authorizes the initiator (update on the instance) and logs every change before anything changes. Read-only.",
+      "Plans an upgrade or change of an existing MLflow instance: reads the server's current image, replicas and settings from the cluster and its RDS instance's settings, checks the new image against the allowed images and the RDS settings against the shared rules, authorizes the initiator (update on the instance) and logs every change (and when RDS applies it) before anything changes. Read-only.",
     examples,
     supportsDryRun: true,
     schema: {
@@ -62,6 +75,55 @@ export function createInstanceUpgradePlanAction(options: {
             .describe(
               'New number of server replicas; the current one when empty.',
             ),
+        instanceClass: z =>
+          z
+            .string()
+            .optional()
+            .describe('New RDS instance class; the current one when empty.'),
+        allocatedStorageGiB: z =>
+          z
+            .number()
+            .optional()
+            .describe(
+              'New RDS storage in GiB (grows only, by 10 % or more); the current one when empty.',
+            ),
+        backupRetentionDays: z =>
+          z
+            .number()
+            .optional()
+            .describe(
+              'New days of automated backups; the current number when empty.',
+            ),
+        deletionProtection: z =>
+          z
+            .boolean()
+            .optional()
+            .describe(
+              'Deletion protection on or off; unchanged when empty. Off needs liftDeletionProtection.',
+            ),
+        liftDeletionProtection: z =>
+          z
+            .boolean()
+            .default(false)
+            .describe(
+              "The owner's explicit choice to turn deletion protection off.",
+            ),
+        applyImmediately: z =>
+          z
+            .boolean()
+            .default(false)
+            .describe(
+              'Apply the RDS changes now rather than in the maintenance window.',
+            ),
+        tlsSecretName: tlsSecretNameInput,
+        tlsClusterIssuer: tlsClusterIssuerInput,
+        removeTls: z =>
+          z
+            .boolean()
+            .default(false)
+            .describe(
+              'Serve the Ingress without TLS from now on (its TLS Secret and issuer are dropped).',
+            ),
       },
       output: {
         namespace: z => z.string().describe('Namespace of the instance.'),
@@ -80,6 +142,12 @@ export function createInstanceUpgradePlanAction(options: {
         replicas: z => z.number().describe('Replicas after the change.'),
         changes: z =>
           z.array(z.string()).describe('What changes, one line each.'),
+        rdsChanged: z =>
+          z
+            .boolean()
+            .describe(
+              'Whether an RDS setting changes: then mlflow:rds:modify follows.',
+            ),
         hostname: z => z.string().describe('Public host name (unchanged).'),
         trackingUrl: z => z.string().describe('Tracking URL (unchanged).'),
         environment: z => z.string().describe('Environment (unchanged).'),
@@ -122,6 +190,36 @@ export function createInstanceUpgradePlanAction(options: {
           );
         }
         options.guardRails.checkImage(input.image);
+      }
+      const rdsRequested: RdsSettingsChange = {
+        instanceClass: input.instanceClass,
+        allocatedStorageGiB: input.allocatedStorageGiB,
+        backupRetentionDays: input.backupRetentionDays,
+        deletionProtection: input.deletionProtection,
+      };
+      validateRdsSettingsChange(rdsRequested);
+      const tls = {
+        tlsSecretName:
+          input.tlsSecretName &&
+          validateName(
+            nameRules.kubernetesName,
+            'tlsSecretName',
+            input.tlsSecretName,
+          ),
+        tlsClusterIssuer:
+          input.tlsClusterIssuer &&
+          validateName(
+            nameRules.kubernetesName,
+            'tlsClusterIssuer',
+            input.tlsClusterIssuer,
+          ),
+      };
+      if (input.removeTls && (tls.tlsSecretName || tls.tlsClusterIssuer)) {
+        throw new InputError(
+          `Invalid removeTls: received true together with ${
+            tls.tlsSecretName ? 'tlsSecretName' : 'tlsClusterIssuer'
+          }. Accepted: either removeTls, or a TLS Secret / ClusterIssuer to serve TLS with.`,
+        );
       }
       const cluster = options.clusters.get(input.cluster, 'cluster').name;
       const api = options.kubernetes(cluster, { signal: ctx.signal });
@@ -174,15 +272,55 @@ export function createInstanceUpgradePlanAction(options: {
       if (replicas !== current.replicas) {
         changes.push(`replicas ${current.replicas} → ${replicas}`);
       }
+      const tlsAfter = input.removeTls
+        ? { tlsSecretName: undefined, tlsClusterIssuer: undefined }
+        : {
+            tlsSecretName: tls.tlsSecretName || current.tlsSecretName,
+            tlsClusterIssuer: tls.tlsClusterIssuer || current.tlsClusterIssuer,
+          };
+      for (const [key, label] of [
+        ['tlsSecretName', 'TLS Secret'],
+        ['tlsClusterIssuer', 'TLS ClusterIssuer'],
+      ] as const) {
+        if (tlsAfter[key] !== current[key]) {
+          changes.push(
+            `${label} ${current[key] ?? 'none'} → ${tlsAfter[key] ?? 'none'}`,
+          );
+        }
+      }
+      const rdsChanges = Object.values(rdsRequested).some(v => v !== undefined)
+        ? await planRdsChanges({
+            aws: options.aws,
+            name,
+            region: current.region,
+            instanceId: current.rdsInstanceId,
+            requested: rdsRequested,
+            applyImmediately: input.applyImmediately,
+            liftDeletionProtection: input.liftDeletionProtection,
+          })
+        : [];
+      changes.push(...rdsChanges);
       ctx.logger.info(
         changes.length > 0
           ? `Upgrade plan for MLflow instance ${name} (${namespace} on ${cluster}):\n${changes
               .map(c => `- ${c}`)
               .join('\n')}`
-          : `Nothing changes for MLflow instance ${name}: it runs ${current.image} with ${current.replicas} replicas already (a rerun re-applies the same manifests)`,
+          : `Nothing changes for MLflow instance ${name}: it runs ${current.image} with ${current.replicas} replicas and the asked RDS settings already (a rerun re-applies the same manifests)`,
       );
 
-      const { image: _current, replicas: _replicas, ...carried } = current;
+      const {
+        image: _current,
+        replicas: _replicas,
+        tlsSecretName: _tlsSecretName,
+        tlsClusterIssuer: _tlsClusterIssuer,
+        ...carried
+      } = { ...current, ...tlsAfter };
+      if (tlsAfter.tlsSecretName) {
+        ctx.output('tlsSecretName', tlsAfter.tlsSecretName);
+      }
+      if (tlsAfter.tlsClusterIssuer) {
+        ctx.output('tlsClusterIssuer', tlsAfter.tlsClusterIssuer);
+      }
       for (const [key, value] of Object.entries(carried)) {
         if (value !== undefined) {
           ctx.output(key as keyof typeof carried, value as never);
@@ -197,6 +335,7 @@ export function createInstanceUpgradePlanAction(options: {
       if (targetVersion) ctx.output('targetVersion', targetVersion);
       ctx.output('replicas', replicas);
       ctx.output('changes', changes);
+      ctx.output('rdsChanged', rdsChanges.length > 0);
     },
   });
 }

@@ -91,6 +91,13 @@ export const kubernetesDeployInput = {
       .describe(
         'RDS instance identifier, recorded for the catalog and health checks; nothing is recorded when empty.',
       ),
+  preUpgradeSnapshotId: (z: Z) =>
+    z
+      .string()
+      .optional()
+      .describe(
+        'The RDS snapshot taken before this migration (mlflow:rds:snapshot): a failed migration names it and how to restore it.',
+      ),
   databaseName: (z: Z) =>
     z
       .string()

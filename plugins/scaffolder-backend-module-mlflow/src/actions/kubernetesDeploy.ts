@@ -209,7 +209,16 @@ export function createKubernetesDeployAction(options: {
         if (object === manifests.migrationJob) {
           await ctx.checkpoint({
             key: `${key}:complete`,
-            fn: () => runMigrationJob({ api, job: object, cluster, wait }),
+            fn: () =>
+              runMigrationJob({ api, job: object, cluster, wait }).catch(
+                (error: unknown) => {
+                  throw withRestoreHint(error, {
+                    snapshotId: input.preUpgradeSnapshotId,
+                    rdsInstanceId: input.rdsInstanceId,
+                    region: input.region,
+                  });
+                },
+              ),
           });
           continue;
         }
@@ -253,4 +262,30 @@ export function createKubernetesDeployAction(options: {
       outputs();
     },
   });
+}
+
+/**
+ * A failed migration names the snapshot taken before it and how to go back to it; the old pods
+ * keep serving meanwhile (the Deployment is applied only after the Job succeeds).
+ */
+function withRestoreHint(
+  error: unknown,
+  options: { snapshotId?: string; rdsInstanceId?: string; region?: string },
+): Error {
+  const { snapshotId } = options;
+  if (!isError(error) || !snapshotId) {
+    return isError(error) ? error : new Error(String(error));
+  }
+  return Object.assign(
+    new Error(
+      `${
+        error.message
+      } The Deployment was not changed: the old pods keep serving. The data from before this upgrade is in RDS snapshot ${snapshotId}${
+        options.rdsInstanceId ? ` of ${options.rdsInstanceId}` : ''
+      }${
+        options.region ? ` (${options.region})` : ''
+      }. If the migration changed the schema part-way, go back by restoring that snapshot: the mlflow-production template with "Restore from snapshot" set to ${snapshotId} (same or new name), or aws rds restore-db-instance-from-db-snapshot --db-snapshot-identifier ${snapshotId} --db-instance-identifier <new id>.`,
+    ),
+    { cause: error },
+  );
 }

@@ -52,10 +52,14 @@ describe('mlflow:kubernetes:deploy as the upgrade runs it', () => {
 
     cluster.jobOutcome = 'fail';
     const upgrade = createCheckpointingContext(action, {
-      input: { ...input, image: 'ghcr.io/acme/mlflow:v3.17.2' },
+      input: {
+        ...input,
+        image: 'ghcr.io/acme/mlflow:v3.17.2',
+        preUpgradeSnapshotId: 'mlflow-demo-pre-upgrade-20261202t101500z',
+      },
     });
     await expect(action.handler(upgrade.ctx)).rejects.toThrow(
-      /database migration Job mlflow-demo\/demo-db-upgrade-\w+ failed/,
+      /database migration Job mlflow-demo\/demo-db-upgrade-\w+ failed.* The Deployment was not changed: the old pods keep serving. The data from before this upgrade is in RDS snapshot mlflow-demo-pre-upgrade-20261202t101500z of mlflow-demo \(eu-west-1\). .*"Restore from snapshot" set to mlflow-demo-pre-upgrade-20261202t101500z .*restore-db-instance-from-db-snapshot --db-snapshot-identifier mlflow-demo-pre-upgrade-20261202t101500z/,
     );
     expect(image()).toBe('ghcr.io/acme/mlflow:v3.16.1');
     expect(
