@@ -1,4 +1,8 @@
-import { NameRule, nameRules } from '@stateful-mlflow/plugin-mlflow-common';
+import {
+  NameRule,
+  nameRules,
+  rangeRules,
+} from '@stateful-mlflow/plugin-mlflow-common';
 import { loadTemplate } from '../lib/scaffolderClient';
 import { REPO_ROOT } from '../lib/startBackend';
 
@@ -288,6 +292,103 @@ describe('the mlflow-production form', () => {
       ),
     )) {
       expect(step.if).toBe('${{ parameters.publish }}');
+    }
+  });
+});
+
+describe('the mlflow-upgrade form', () => {
+  const upgrade = loadTemplate(REPO_ROOT, 'mlflow-upgrade');
+  const upgradeFields = new Map<string, Record<string, unknown>>(
+    upgrade.spec.parameters.flatMap(page => Object.entries(page.properties)),
+  );
+  const patterned: Array<{
+    field: string;
+    rule: NameRule;
+    good: string[];
+    bad: string[];
+  }> = [
+    {
+      field: 'instanceClass',
+      rule: nameRules.rdsInstanceClass,
+      good: ['db.t4g.small', 'db.m7g.large'],
+      bad: ['t4g.small', 'db.t4g', 'db.T4G.small'],
+    },
+    {
+      field: 'tlsSecretName',
+      rule: nameRules.kubernetesName,
+      good: ['demo-tls', 'wildcard-example-com'],
+      bad: ['Demo-TLS', 'demo.tls', 'a'.repeat(64)],
+    },
+    {
+      field: 'tlsClusterIssuer',
+      rule: nameRules.kubernetesName,
+      good: ['letsencrypt', 'letsencrypt-prod'],
+      bad: ['Lets Encrypt', '-issuer', 'a'.repeat(64)],
+    },
+  ];
+
+  it.each(patterned.map(m => [m.field, m] as const))(
+    'field %s has the pattern and lengths of its rule and agrees with it',
+    (_field, { field, rule, good, bad }) => {
+      const schema = upgradeFields.get(field)!;
+      expect(schema).toMatchObject({
+        pattern: rule.pattern,
+        minLength: rule.minLength,
+        maxLength: rule.maxLength,
+      });
+      const pattern = new RegExp(String(schema.pattern), 'u');
+      const form = (value: string) =>
+        pattern.test(value) &&
+        value.length >= rule.minLength &&
+        value.length <= rule.maxLength;
+      expect(good.map(v => [v, form(v), rule.check(v)])).toEqual(
+        good.map(v => [v, true, undefined]),
+      );
+      expect(bad.map(v => [v, form(v), rule.check(v) === undefined])).toEqual(
+        bad.map(v => [v, false, false]),
+      );
+    },
+  );
+
+  it.each([
+    ['allocatedStorageGiB', rangeRules.rdsAllocatedStorageGiB],
+    ['backupRetentionDays', rangeRules.rdsBackupRetentionDays],
+  ] as const)(
+    'field %s has the bounds of its rule, in both forms',
+    (field, rule) => {
+      for (const form of [upgradeFields, fields]) {
+        expect(form.get(field)).toMatchObject({
+          type: 'integer',
+          minimum: rule.minimum,
+          maximum: rule.maximum,
+        });
+      }
+      expect(rule.check(rule.minimum - 1)).toBeDefined();
+      expect(rule.check(rule.maximum + 1)).toBeDefined();
+    },
+  );
+
+  it('plans first, snapshots only for a new image, changes RDS only when the plan says so, and hands the snapshot to the deploy step', () => {
+    const steps = upgrade.spec.steps;
+    expect(steps.map(s => s.action)).toEqual([
+      'mlflow:instance:planUpgrade',
+      'mlflow:rds:snapshot',
+      'mlflow:rds:modify',
+      'mlflow:kubernetes:deploy',
+      'mlflow:instance:checkHealth',
+    ]);
+    expect(steps[1].if).toBe('${{ steps.plan.output.imageChanged }}');
+    expect(steps[2].if).toBe('${{ steps.plan.output.rdsChanged }}');
+    expect(steps[3].input?.preUpgradeSnapshotId).toBe(
+      '${{ steps.snapshot.output.snapshotId }}',
+    );
+    for (const step of [steps[0], steps[2]]) {
+      expect(step.input).toMatchObject({
+        instanceClass: '${{ parameters.instanceClass }}',
+        applyImmediately: '${{ parameters.applyImmediately or false }}',
+        liftDeletionProtection:
+          '${{ parameters.liftDeletionProtection or false }}',
+      });
     }
   });
 });
