@@ -844,6 +844,29 @@ describe('DefaultMlflowHealthService', () => {
       expect(rdsMock.commandCalls(DescribeDBInstancesCommand)).toHaveLength(2);
     });
 
+    it('checks again in the background near the expiry, serving the cached report meanwhile', async () => {
+      const { service } = createService({
+        entities: [prodEntity()],
+        deployments: readyDeployment,
+        health: { cacheTtlSeconds: 2 },
+      });
+      const read = () =>
+        service.getReport('component:default/prod', { credentials });
+      const first = await read();
+      const expiresAt = Date.parse(first.checkedAt) + 2000;
+      // Past 80 % of the TTL: still served, and checked again behind it.
+      await new Promise(r => setTimeout(r, 1700));
+      expect((await read()).checkedAt).toBe(first.checkedAt);
+      let latest = first;
+      while (latest.checkedAt === first.checkedAt && Date.now() < expiresAt) {
+        await new Promise(r => setTimeout(r, 10));
+        latest = await read();
+      }
+      // The new report was made before the first expired, by one run of the checks.
+      expect(Date.parse(latest.checkedAt)).toBeLessThan(expiresAt);
+      expect(mlflow.requests.filter(r => r.path === '/health')).toHaveLength(2);
+    });
+
     it('keeps bucket settings under their own longer TTL: a refresh costs one HeadBucket', async () => {
       const { service } = createService({
         entities: [prodEntity()],

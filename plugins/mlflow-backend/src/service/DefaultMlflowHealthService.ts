@@ -33,6 +33,7 @@ import { HealthReadAuthorizer } from './HealthReadAuthorizer';
 import { createHealthCredentialsReader, SecretsApi } from './healthCredentials';
 import { isTrustedEntity } from './instanceIdentity';
 import { KeyedConcurrencyLimiter } from './KeyedConcurrencyLimiter';
+import { createLastSnapshotReader, LastSnapshotReader } from './lastSnapshots';
 import {
   createKubernetesWorkloadReader,
   KubernetesApis,
@@ -75,6 +76,12 @@ export type DefaultMlflowHealthServiceOverrides = {
 
 /** Health Secrets are read again after this, so a rotated password is picked up soon. */
 const HEALTH_CREDENTIALS_TTL_MS = 60_000;
+
+/**
+ * A cached report older than this share of the TTL is still served, and checked again in the
+ * background, so steady traffic never waits for an expiry (no report is served past its TTL).
+ */
+const REFRESH_AHEAD_SHARE = 0.8;
 
 /** One value per key; a promise that rejects is forgotten so the next call tries again. */
 function memoize<A, T>(
@@ -183,7 +190,15 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
         ),
       }),
     ];
-    return new DefaultMlflowHealthService(deps, settings, checks);
+    // DescribeDBSnapshots only for the report of one entity, never for a fleet's batch.
+    const lastSnapshot = createLastSnapshotReader({
+      rdsClientFor,
+      cache: deps.cache,
+      ttlMs: settings.cacheTtlSeconds * 1000,
+      timeoutMs: settings.checkTimeoutMs,
+      logger: deps.logger,
+    });
+    return new DefaultMlflowHealthService(deps, settings, checks, lastSnapshot);
   }
 
   private readonly computations = new SingleFlight<MlflowHealthReport>();
@@ -195,6 +210,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
     private readonly deps: DefaultMlflowHealthServiceDeps,
     private readonly settings: MlflowHealthConfig,
     private readonly checks: HealthCheck<MlflowCheckId>[],
+    private readonly lastSnapshot?: LastSnapshotReader,
   ) {
     this.reports = new ReportCache(deps.cache, settings.cacheTtlSeconds * 1000);
     this.authorizer = new HealthReadAuthorizer(deps.permissions);
@@ -212,7 +228,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
   ): Promise<MlflowHealthReport> {
     const [item] = (await this.getReports([entityRef], options)).items;
     if ('report' in item) {
-      return item.report;
+      return this.lastSnapshot ? this.lastSnapshot(item.report) : item.report;
     }
     if (item.error.name === 'NotAllowedError') {
       throw new NotAllowedError(item.error.message);
@@ -278,6 +294,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
         return undefined;
       }
       if (entry.report) {
+        this.refreshAhead(entry.key, ref, entry.entity, entry.report);
         return Promise.resolve(entry.report);
       }
       return this.computations.run(entry.key, () =>
@@ -333,6 +350,29 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
       return new Set(refs);
     }
     return this.deps.refreshLimiter.claim(refs);
+  }
+
+  /** Starts checking an entity again when its cached report is near its expiry. */
+  private refreshAhead(
+    key: string,
+    ref: string,
+    entity: Entity,
+    report: MlflowHealthReport,
+  ) {
+    const ttlMs = this.settings.cacheTtlSeconds * 1000;
+    const ageMs = Date.now() - Date.parse(report.checkedAt);
+    if (ageMs < ttlMs * REFRESH_AHEAD_SHARE) {
+      return;
+    }
+    this.computations
+      .run(key, () => this.computeAndStore(key, ref, entity))
+      .catch(error =>
+        this.deps.logger.warn(
+          `MLflow health of ${ref}: checking ahead of the cache expiry failed: ${messageOf(
+            error,
+          )}`,
+        ),
+      );
   }
 
   private async computeAndStore(
