@@ -45,6 +45,30 @@ export async function inspectDatabase(
   };
 }
 
+/**
+ * Whether an existing database was created for `instance`: it carries the instance's comment, or it
+ * carries none and is owned by the instance's own role (a run interrupted between CREATE DATABASE and
+ * COMMENT, which cannot share a transaction; the role and its comment are created in one).
+ */
+export function isOurDatabase(
+  state: Awaited<ReturnType<typeof inspectDatabase>>,
+  instance: string,
+  username: string,
+): boolean {
+  const marker = ownershipComment(instance);
+  if (!state.database) {
+    return false;
+  }
+  if (state.database.comment === marker) {
+    return true;
+  }
+  return (
+    state.database.comment === undefined &&
+    state.database.owner === username &&
+    state.role?.comment === marker
+  );
+}
+
 /** Throws unless the existing role and database (if any) were created for this instance. */
 export function assertOurs(
   state: Awaited<ReturnType<typeof inspectDatabase>>,
@@ -58,7 +82,7 @@ export function assertOurs(
       `Invalid username: received "${username}", but a PostgreSQL role with that name already exists and was not created for MLflow instance "${instance}". It is not taken over silently: choose another username.`,
     );
   }
-  if (state.database && state.database.comment !== marker) {
+  if (state.database && !isOurDatabase(state, instance, username)) {
     throw new InputError(
       `Invalid databaseName: received "${databaseName}", but a database with that name already exists and was not created for MLflow instance "${instance}". It is not taken over silently: choose another databaseName.`,
     );
@@ -107,12 +131,20 @@ export async function provisionDatabase(
       `ALTER ROLE ${role} WITH LOGIN PASSWORD ${escapeLiteral(password)}`,
     );
   } else {
-    await client.query(
-      `CREATE ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${escapeLiteral(
-        password,
-      )}`,
-    );
-    await client.query(`COMMENT ON ROLE ${role} IS ${marker}`);
+    // One transaction: a role never exists without the comment that makes it this instance's.
+    await client.query('BEGIN');
+    try {
+      await client.query(
+        `CREATE ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${escapeLiteral(
+          password,
+        )}`,
+      );
+      await client.query(`COMMENT ON ROLE ${role} IS ${marker}`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
   }
   // A non-superuser master (RDS) must be a member of a role to make it a database owner.
   await client.query(`GRANT ${role} TO CURRENT_USER`);
@@ -120,8 +152,9 @@ export async function provisionDatabase(
     await client.query(`ALTER DATABASE ${db} OWNER TO ${role}`);
   } else {
     await client.query(`CREATE DATABASE ${db} OWNER ${role}`);
-    await client.query(`COMMENT ON DATABASE ${db} IS ${marker}`);
   }
+  // Also when the database exists: an interrupted run may have left it without its comment.
+  await client.query(`COMMENT ON DATABASE ${db} IS ${marker}`);
   await client.query(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
   await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${role}`);
   // The instance is dedicated to MLflow: nobody but owners needs its built-in databases.
