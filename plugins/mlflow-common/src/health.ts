@@ -78,6 +78,8 @@ export type MlflowTrackingServerDetails = {
 export type MlflowDatabaseDetails = {
   instanceId: string;
   region: string;
+  /** The account the entity names (`mlflow.org/aws-account-id`), when not the main one. */
+  accountId?: string;
   status?: string;
   engine?: string;
   engineVersion?: string;

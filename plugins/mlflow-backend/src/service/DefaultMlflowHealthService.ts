@@ -33,6 +33,7 @@ import { HealthReadAuthorizer } from './HealthReadAuthorizer';
 import { createHealthCredentialsReader, SecretsApi } from './healthCredentials';
 import { isTrustedEntity } from './instanceIdentity';
 import { KeyedConcurrencyLimiter } from './KeyedConcurrencyLimiter';
+import { createLastSnapshotReader, LastSnapshotReader } from './lastSnapshots';
 import {
   createKubernetesWorkloadReader,
   KubernetesApis,
@@ -189,7 +190,15 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
         ),
       }),
     ];
-    return new DefaultMlflowHealthService(deps, settings, checks);
+    // DescribeDBSnapshots only for the report of one entity, never for a fleet's batch.
+    const lastSnapshot = createLastSnapshotReader({
+      rdsClientFor,
+      cache: deps.cache,
+      ttlMs: settings.cacheTtlSeconds * 1000,
+      timeoutMs: settings.checkTimeoutMs,
+      logger: deps.logger,
+    });
+    return new DefaultMlflowHealthService(deps, settings, checks, lastSnapshot);
   }
 
   private readonly computations = new SingleFlight<MlflowHealthReport>();
@@ -201,6 +210,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
     private readonly deps: DefaultMlflowHealthServiceDeps,
     private readonly settings: MlflowHealthConfig,
     private readonly checks: HealthCheck<MlflowCheckId>[],
+    private readonly lastSnapshot?: LastSnapshotReader,
   ) {
     this.reports = new ReportCache(deps.cache, settings.cacheTtlSeconds * 1000);
     this.authorizer = new HealthReadAuthorizer(deps.permissions);
@@ -218,7 +228,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
   ): Promise<MlflowHealthReport> {
     const [item] = (await this.getReports([entityRef], options)).items;
     if ('report' in item) {
-      return item.report;
+      return this.lastSnapshot ? this.lastSnapshot(item.report) : item.report;
     }
     if (item.error.name === 'NotAllowedError') {
       throw new NotAllowedError(item.error.message);

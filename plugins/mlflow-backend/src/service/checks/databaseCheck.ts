@@ -5,6 +5,7 @@ import {
   ANNOTATION_MLFLOW_RDS_INSTANCE_ID,
   MlflowComplianceFlag,
   MlflowDatabaseDetails,
+  MlflowPendingDatabaseChange,
   nameRules,
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
@@ -74,6 +75,47 @@ function databaseCompliance(
       required: production,
     },
   ];
+}
+
+/** What RDS holds for the maintenance window, in words, with today's value beside it. */
+export function pendingChanges(
+  instance: DBInstance,
+): MlflowPendingDatabaseChange[] {
+  const pending = instance.PendingModifiedValues ?? {};
+  const rows: Array<[string, unknown, unknown]> = [
+    ['instance class', instance.DBInstanceClass, pending.DBInstanceClass],
+    [
+      'allocated storage (GiB)',
+      instance.AllocatedStorage,
+      pending.AllocatedStorage,
+    ],
+    [
+      'backup retention (days)',
+      instance.BackupRetentionPeriod,
+      pending.BackupRetentionPeriod,
+    ],
+    ['Multi-AZ', instance.MultiAZ, pending.MultiAZ],
+    ['engine version', instance.EngineVersion, pending.EngineVersion],
+    ['storage type', instance.StorageType, pending.StorageType],
+    ['IOPS', instance.Iops, pending.Iops],
+    ['port', instance.Endpoint?.Port, pending.Port],
+    [
+      'CA certificate',
+      instance.CACertificateIdentifier,
+      pending.CACertificateIdentifier,
+    ],
+  ];
+  return rows.flatMap(([setting, current, next]) =>
+    next === undefined || next === null
+      ? []
+      : [
+          {
+            setting,
+            ...(current !== undefined ? { current: String(current) } : {}),
+            pending: String(next),
+          },
+        ],
+  );
 }
 
 function offFlags(flags: MlflowComplianceFlag[]): string[] {
@@ -151,9 +193,11 @@ export function createDatabaseCheck(options: {
         instance,
         entity.spec?.lifecycle === 'production',
       );
+      const pending = pendingChanges(instance);
       const details: MlflowDatabaseDetails = {
         instanceId,
         region,
+        ...(location.accountId ? { accountId: location.accountId } : {}),
         status: instance.DBInstanceStatus,
         engine: instance.Engine,
         engineVersion: instance.EngineVersion,
@@ -166,6 +210,7 @@ export function createDatabaseCheck(options: {
         publiclyAccessible: instance.PubliclyAccessible,
         backupRetentionDays: instance.BackupRetentionPeriod,
         deletionProtection: instance.DeletionProtection,
+        ...(pending.length > 0 ? { pendingChanges: pending } : {}),
         compliance,
       };
       const state = instance.DBInstanceStatus ?? 'unknown';
