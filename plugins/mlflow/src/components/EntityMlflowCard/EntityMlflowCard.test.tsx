@@ -84,6 +84,73 @@ describe('EntityMlflowCard', () => {
     });
   });
 
+  it("shows the database's pending RDS change and its last snapshot", async () => {
+    const withChanges: MlflowHealthReport = {
+      ...healthyReport,
+      checks: healthyReport.checks.map(check =>
+        check.id === 'database' && check.details
+          ? {
+              ...check,
+              details: {
+                ...check.details,
+                pendingChanges: [
+                  {
+                    setting: 'instance class',
+                    current: 'db.t4g.micro',
+                    pending: 'db.t4g.small',
+                  },
+                ],
+                lastSnapshot: {
+                  id: 'mlflow-demo-db-pre-upgrade-20261126t043000z',
+                  createdAt: '2026-11-26T04:30:00.000Z',
+                  type: 'manual',
+                  status: 'available',
+                },
+              },
+            }
+          : check,
+      ),
+    };
+    await renderCard(fakeMlflowApi(answering(withChanges)));
+    await findOverallStatus();
+    const changes = screen.getByRole('region', { name: 'Database changes' });
+    expect(changes).toHaveTextContent(
+      'Pending RDS change (next maintenance window): instance class db.t4g.micro → db.t4g.small',
+    );
+    expect(changes).toHaveTextContent(
+      /Last snapshot: mlflow-demo-db-pre-upgrade-20261126t043000z \(.+, manual\)/,
+    );
+    expect(changes.querySelector('time')).toHaveAttribute(
+      'dateTime',
+      '2026-11-26T04:30:00.000Z',
+    );
+  });
+
+  it('says when the instance has no snapshot, and shows nothing of it for a report without one', async () => {
+    const noSnapshot: MlflowHealthReport = {
+      ...healthyReport,
+      checks: healthyReport.checks.map(check =>
+        check.id === 'database' && check.details
+          ? { ...check, details: { ...check.details, lastSnapshot: null } }
+          : check,
+      ),
+    };
+    await renderCard(fakeMlflowApi(answering(noSnapshot)));
+    await findOverallStatus();
+    expect(
+      screen.getByRole('region', { name: 'Database changes' }),
+    ).toHaveTextContent('Last snapshot: none yet');
+    expect(screen.queryByText(/Pending RDS change/)).not.toBeInTheDocument();
+  });
+
+  it('shows no database changes when the report has neither', async () => {
+    await renderCard(fakeMlflowApi(answering(healthyReport)));
+    await findOverallStatus();
+    expect(
+      screen.queryByRole('region', { name: 'Database changes' }),
+    ).not.toBeInTheDocument();
+  });
+
   it('shows progress while the first report loads', async () => {
     const api = fakeMlflowApi(() => deferred<MlflowHealthReport>().promise);
     await renderCard(api);

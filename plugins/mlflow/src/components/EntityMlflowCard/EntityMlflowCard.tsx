@@ -11,6 +11,7 @@ import {
   MlflowEntityInfo,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { useMlflowHealth } from '../../hooks/useMlflowHealth';
+import { MlflowDatabaseChanges } from '../MlflowDatabaseChanges';
 import { MlflowHealthErrorPanel } from '../MlflowHealthErrorPanel';
 import { MlflowHealthSummary } from '../MlflowHealthSummary';
 import { MlflowAuthenticationFacts } from '../MlflowSignIn';
@@ -64,7 +65,10 @@ function MlflowHealthCard(props: {
       >
         {loading && <Progress />}
         {!loading && report && (
-          <MlflowHealthSummary report={report} refreshError={error} />
+          <>
+            <MlflowHealthSummary report={report} refreshError={error} />
+            <MlflowDatabaseChanges report={report} />
+          </>
         )}
         {!loading && !report && error && (
           <MlflowHealthErrorPanel error={error} />

@@ -1,0 +1,1 @@
+export { MlflowDatabaseChanges } from './MlflowDatabaseChanges';
