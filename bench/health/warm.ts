@@ -10,8 +10,8 @@
  * Credentials: $BACKSTAGE_TOKEN when set, else a guest token from the backend's guest provider.
  */
 import { parseEntityRef } from '@backstage/catalog-model';
-import http from 'node:http';
 import { parseArgs } from 'node:util';
+import { backendClient, percentile, round1 } from './backendClient';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,45 +40,7 @@ const ROUTES = {
 } as const;
 type Route = keyof typeof ROUTES;
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-
-/** One request; resolves with its status once the whole body has arrived. */
-function call(
-  path: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      { host: baseUrl.hostname, port: baseUrl.port, path, headers, agent },
-      response => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', chunk => (body += chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body }),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end();
-  });
-}
-
-async function token(): Promise<string> {
-  if (process.env.BACKSTAGE_TOKEN) {
-    return process.env.BACKSTAGE_TOKEN;
-  }
-  const { status, body } = await call('/api/auth/guest/refresh', {
-    'x-requested-with': 'XMLHttpRequest',
-  });
-  if (status !== 200) {
-    throw new Error(
-      `No guest token from ${baseUrl.origin} (HTTP ${status}); set BACKSTAGE_TOKEN instead.`,
-    );
-  }
-  return (JSON.parse(body) as { backstageIdentity: { token: string } })
-    .backstageIdentity.token;
-}
+const { call, token, close } = backendClient(baseUrl);
 
 /** `requests` calls of one route by `concurrency` closed-loop clients; the latencies in ms. */
 async function load(
@@ -102,14 +64,6 @@ async function load(
   await Promise.all(Array.from({ length: concurrency }, client));
   return latencies;
 }
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[
-    Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
-  ];
-}
-
-const round1 = (n: number) => Math.round(n * 10) / 10;
 
 async function main() {
   const headers = { authorization: `Bearer ${await token()}` };
@@ -157,7 +111,7 @@ async function main() {
       },
     };
   }
-  agent.destroy();
+  close();
   process.stdout.write(
     `${JSON.stringify(
       {
