@@ -57,7 +57,8 @@ describe('mlflow:database:create', () => {
       ...testTenancy(),
       connect: async config => {
         connections.push(config);
-        return sql;
+        // The sign-in database is reached on its own session of the same server.
+        return config.database === 'postgres' ? sql : new FakeSqlClient(sql);
       },
       pollIntervalMs: 1,
       ...extra,
@@ -154,6 +155,16 @@ describe('mlflow:database:create', () => {
     expect(health.username).toBe('backstage-health');
     expect(health.password).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(sql.ended).toBe(1);
+    // The restored-login check runs in the sign-in database as the instance's own role.
+    expect(connections[1]).toMatchObject({
+      user: 'mlflow_demo',
+      password: values.PGPASSWORD,
+      database: 'mlflow_demo_auth',
+      ssl: { rejectUnauthorized: true },
+    });
+    expect(sql.statements).toContain(
+      "SELECT to_regclass('public.users') IS NOT NULL AS present",
+    );
   });
 
   it('never shows the generated password or the master password in logs, outputs or checkpoint keys', async () => {

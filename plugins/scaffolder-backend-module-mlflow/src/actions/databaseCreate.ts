@@ -1,6 +1,5 @@
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   LABEL_APP_INSTANCE,
@@ -9,13 +8,12 @@ import {
   MANAGED_BY_STATEFUL_MLFLOW,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { AwsClientConfigProvider } from '../aws/clients';
-import { describeDbInstance, waitForDbInstanceAvailable } from '../aws/rds';
+import { awaitOwnRdsInstance } from '../aws/ownRdsInstance';
 import {
   databaseSecretValue,
   putInstanceSecret,
   readMasterLogin,
 } from '../aws/secretsManager';
-import { verifyRdsInstanceIdentity } from '../aws/rdsIdentity';
 import { mlflowTags } from '../aws/tags';
 import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
 import { authorizeRun, ExistingResource } from '../authorization/authorizeRun';
@@ -37,6 +35,7 @@ import {
   connectWithPg,
   openPostgres,
   SqlClient,
+  sslOptions,
   SqlConnector,
   withPostgres,
 } from '../database/postgresConnection';
@@ -50,6 +49,8 @@ import {
   readDatabaseSecret,
 } from '../kubernetes/databaseSecret';
 import { writeAuthSecrets } from '../kubernetes/authSecrets';
+import { resetAuthLoginsAsOwner } from '../database/authLogins';
+import { adoptRestoredDatabases } from '../database/adoptRestoredDatabases';
 import {
   assertAuthDatabaseFreeOrOurs,
   provisionAuthDatabase,
@@ -119,34 +120,19 @@ export function createDatabaseCreateAction(options: {
       const rds = new RDSClient(config);
       const secrets = new SecretsManagerClient(config);
 
-      ctx.logger.info(`Looking up RDS instance ${instanceId}`);
-      let instance = await describeDbInstance(rds, instanceId, deadline);
-      if (!instance && !ctx.isDryRun) {
-        throw new InputError(
-          `Invalid instanceId: received "${instanceId}", but no such RDS instance exists in ${plan.region}. Run mlflow:rds:create first.`,
-        );
-      }
-      // Another instance is refused at once, not after waiting for it; its secret once it has one.
-      if (instance) {
-        verifyRdsInstanceIdentity({ name, instanceId, instance });
-      }
-      if (instance?.DBInstanceStatus !== 'available' && !ctx.isDryRun) {
-        instance = await waitForDbInstanceAvailable(rds, instanceId, {
-          timeoutSeconds: input.timeoutSeconds,
-          logger: ctx.logger,
-          signal: ctx.signal,
-          pollIntervalMs,
-          deadline,
-        });
-      }
-      const rdsIdentity =
-        instance &&
-        verifyRdsInstanceIdentity({
-          name,
-          instanceId,
-          instance,
-          masterSecretArn: plan.masterSecretArn || undefined,
-        });
+      const { instance, identity: rdsIdentity } = await awaitOwnRdsInstance({
+        rds,
+        name,
+        instanceId,
+        region: plan.region,
+        masterSecretArn: plan.masterSecretArn || undefined,
+        dryRun: ctx.isDryRun,
+        timeoutSeconds: input.timeoutSeconds,
+        logger: ctx.logger,
+        signal: ctx.signal,
+        pollIntervalMs,
+        deadline,
+      });
       const secretRef = { namespace, secretName, field: 'secretName' };
       const { namespaceObject, namespaceIdentity } =
         await readDatabaseNamespaceState({
@@ -191,18 +177,12 @@ export function createDatabaseCreateAction(options: {
         await assertAuthDatabaseFreeOrOurs(client, authOwnership);
       };
 
-      const masterConnection = async () => {
-        if (!masterSecretArn) {
-          throw new Error(
-            `RDS instance ${instanceId} has no managed master secret (MasterUserSecret): turn on ManageMasterUserPassword for it, or pass masterSecretArn.`,
-          );
-        }
-        return masterConnectionConfig(
+      const masterConnection = async () =>
+        masterConnectionConfig(
           endpoint,
-          await readMasterLogin(secrets, masterSecretArn, deadline),
+          await readMasterLogin(secrets, masterSecretArn, deadline, instanceId),
           options.caBundle,
         );
-      };
 
       ctx.logger.info(
         describeDatabasePlan(plan, {
@@ -313,6 +293,12 @@ export function createDatabaseCreateAction(options: {
           key: `mlflow:database:${instanceId}:${databaseName}:${username}:provision`,
           fn: () =>
             session.use(async (client, password) => {
+              await adoptRestoredDatabases(client, {
+                ...ownership,
+                authDatabaseName,
+                source: rdsIdentity?.restoredFrom ?? name,
+                log: message => ctx.logger.info(message),
+              });
               ctx.logger.info(
                 `Creating role ${username} and database ${databaseName} on ${instanceId}`,
               );
@@ -344,8 +330,8 @@ export function createDatabaseCreateAction(options: {
           fn: async () => {
             // Opening the session takes the instance's lock: two runs never generate two
             // different admin passwords.
-            await session.password();
-            await writeAuthSecrets({
+            const password = await session.password();
+            const logins = await writeAuthSecrets({
               kube,
               namespace,
               labels,
@@ -357,6 +343,17 @@ export function createDatabaseCreateAction(options: {
                 databaseName: authDatabaseName,
               },
               defaultPermission: input.defaultPermission,
+              log: message => ctx.logger.info(message),
+            });
+            await resetAuthLoginsAsOwner({
+              connect,
+              config: {
+                ...masterConnectionConfig(endpoint, { username, password }),
+                database: authDatabaseName,
+                ssl: sslOptions(endpoint.connectSslMode, options.caBundle),
+              },
+              logins,
+              deadline,
               log: message => ctx.logger.info(message),
             });
           },

@@ -4,20 +4,24 @@ import {
   describeReceived,
   OWNERSHIP_TAG_KEY,
 } from '@stateful-mlflow/plugin-mlflow-common';
-import { taggedIdentity } from './tags';
+import { restoredFromTag, taggedIdentity } from './tags';
+
+/** What an RDS instance's tags record: its owner, and the instance it was restored from. */
+export type RdsInstanceIdentity = { owner?: string; restoredFrom?: string };
 
 /**
  * Checks, before anyone logs in as master, that the RDS instance was created for the MLflow
  * instance `name` (its tags) and that the master secret is that instance's own managed secret, so
  * a template cannot point the database step at another team's instance or secret. Read-only:
- * works on the DescribeDBInstances answer, in dry-run too. Returns the owner the instance records.
+ * works on the DescribeDBInstances answer, in dry-run too. Returns the owner the instance records
+ * and, for an instance restored from a snapshot, the MLflow instance the snapshot was taken of.
  */
 export function verifyRdsInstanceIdentity(options: {
   name: string;
   instanceId: string;
   instance: DBInstance;
   masterSecretArn?: string;
-}): { owner?: string } {
+}): RdsInstanceIdentity {
   const { name, instanceId, instance } = options;
   const identity = taggedIdentity(instance.TagList, name);
   if (identity.kind === 'foreign') {
@@ -37,5 +41,8 @@ export function verifyRdsInstanceIdentity(options: {
       }). Leave masterSecretArn empty to use the instance's own.`,
     );
   }
-  return { owner: identity.owner };
+  const restoredFrom = restoredFromTag(instance.TagList);
+  return restoredFrom
+    ? { owner: identity.owner, restoredFrom }
+    : { owner: identity.owner };
 }

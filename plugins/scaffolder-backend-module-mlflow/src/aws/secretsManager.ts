@@ -14,12 +14,21 @@ import { AwsTag, isOursTagged } from './tags';
 /** A PostgreSQL login read from a secret. */
 export type PostgresLogin = { username: string; password: string };
 
-/** Reads the RDS managed master secret; the error never echoes its value. */
+/**
+ * Reads the RDS managed master secret of `instanceId`; the error never echoes its value. Without
+ * a secret (an instance created without ManageMasterUserPassword) the error says how to fix it.
+ */
 export async function readMasterLogin(
   secrets: SecretsManagerClient,
-  secretArn: string,
+  secretArn: string | undefined,
   deadline?: StepDeadline,
+  instanceId = 'the instance',
 ): Promise<PostgresLogin> {
+  if (!secretArn) {
+    throw new Error(
+      `RDS instance ${instanceId} has no managed master secret (MasterUserSecret): turn on ManageMasterUserPassword for it, or pass masterSecretArn.`,
+    );
+  }
   const value = await callAws(
     'secretsmanager:GetSecretValue',
     'the RDS managed master secret',

@@ -11,6 +11,19 @@ export const MANAGED_BY_TAG_KEY = 'managed-by';
 /** The tag recording the owner of the instance, a full entity ref (read by the health checks too). */
 export const OWNER_TAG_KEY = 'owner';
 
+/**
+ * On an RDS instance restored from a snapshot: the MLflow instance the snapshot was taken of, so
+ * the database step can adopt that instance's databases and role under a new name.
+ */
+export const RESTORED_FROM_TAG_KEY = 'stateful-mlflow/restored-from';
+
+/** The instance an RDS instance was restored from, as its tags record it. */
+export function restoredFromTag(
+  tags: Array<{ Key?: string; Value?: string }> | undefined,
+): string | undefined {
+  return tags?.find(t => t.Key === RESTORED_FROM_TAG_KEY)?.Value;
+}
+
 /** Tags on every AWS resource we create: the instance that owns it, who owns that, and ourselves. */
 export function mlflowTags(options: {
   name: string;

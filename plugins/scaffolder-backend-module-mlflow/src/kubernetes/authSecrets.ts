@@ -161,7 +161,7 @@ export async function readManagedSecret(
  * Writes the auth and health Secrets. The admin password, the Flask key and the health password
  * are generated once and kept by every rerun (the Secret is their source of truth); a Secret
  * deleted by hand gets new ones. basic_auth.ini is rewritten each run, so a changed default
- * permission or endpoint lands.
+ * permission or endpoint lands. Returns the admin and health logins the Secrets hold.
  */
 export async function writeAuthSecrets(o: {
   kube: MlflowKubernetesApi;
@@ -172,7 +172,7 @@ export async function writeAuthSecrets(o: {
   authDatabase: PasswordlessDatabase;
   defaultPermission: MlflowPermission;
   log: (message: string) => void;
-}): Promise<void> {
+}): Promise<Array<{ username: string; password: string }>> {
   const { kube, namespace, labels } = o;
   const current = await readManagedSecret(kube, {
     namespace,
@@ -202,24 +202,29 @@ export async function writeAuthSecrets(o: {
     }),
     { dryRun: false },
   );
-  const health = await readManagedSecret(kube, {
+  const healthSecret = await readManagedSecret(kube, {
     namespace,
     secretName: o.healthSecretName,
     field: 'healthSecretName',
   });
-  const healthPassword = health?.[HEALTH_SECRET_KEYS.password];
+  const healthPassword = healthSecret?.[HEALTH_SECRET_KEYS.password];
   if (!healthPassword) {
     o.log(
       `Generating the login of the health-check user ${HEALTH_USERNAME} into Secret ${namespace}/${o.healthSecretName}`,
     );
   }
+  const health = healthPassword || generateSecretValue();
   await kube.apply(
     healthSecretManifest({
       secretName: o.healthSecretName,
       namespace,
       labels,
-      password: healthPassword || generateSecretValue(),
+      password: health,
     }),
     { dryRun: false },
   );
+  return [
+    { username: ADMIN_USERNAME, password: admin },
+    { username: HEALTH_USERNAME, password: health },
+  ];
 }
