@@ -12,6 +12,11 @@ import {
   RDSClient,
   RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
+import {
+  GetBucketTaggingCommand,
+  HeadBucketCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -27,6 +32,7 @@ import { createRdsCreateAction } from './rdsCreate';
 const rds = mockClient(RDSClient);
 const ec2 = mockClient(EC2Client);
 const sts = mockClient(STSClient);
+const s3 = mockClient(S3Client);
 
 const SNAPSHOT = 'mlflow-old-final-20261202t080000z';
 const restored = {
@@ -40,7 +46,7 @@ const restored = {
 };
 
 function setup(snapshot: Record<string, unknown> | undefined) {
-  for (const client of [rds, ec2, sts]) client.reset();
+  for (const client of [rds, ec2, sts, s3]) client.reset();
   sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
   rds
     .on(DescribeDBInstancesCommand)
@@ -104,6 +110,8 @@ describe('mlflow:rds:create from a snapshot (restore)', () => {
       Tags: expect.arrayContaining([
         { Key: 'stateful-mlflow/instance', Value: 'demo' },
         { Key: 'owner', Value: MOCK_USER },
+        // The database step adopts the snapshot's databases under the new name from this tag.
+        { Key: 'stateful-mlflow/restored-from', Value: 'old' },
       ]),
     });
     expect(run.logs.map(l => l.message)).toContainEqual(
@@ -150,4 +158,60 @@ describe('mlflow:rds:create from a snapshot (restore)', () => {
     );
     expect(ec2.commandCalls(CreateSecurityGroupCommand)).toEqual([]);
   });
+
+  it('outputs the instance a restored RDS instance was restored from, for the bucket step', async () => {
+    setup(finalSnapshot);
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        {
+          ...restored,
+          TagList: [
+            ...restored.TagList,
+            { Key: 'stateful-mlflow/restored-from', Value: 'old' },
+          ],
+        },
+      ],
+    });
+    const a = action();
+    const run = createCheckpointingContext(a, { input });
+    await a.handler(run.ctx);
+    expect(run.outputs.restoredFrom).toBe('old');
+  });
+
+  it.each([
+    [
+      'of another instance than the snapshot',
+      [
+        { Key: 'stateful-mlflow/instance', Value: 'other' },
+        { Key: 'owner', Value: MOCK_USER },
+        { Key: 'stateful-mlflow/retained', Value: '2026-12-02' },
+      ],
+      /Invalid retainedBucket: received "mlflow-other-artifacts", but it was retained from MLflow instance "other", while the database is restored from a snapshot of "old"/,
+    ],
+    [
+      'whose recorded owner does not allow the initiator',
+      [
+        { Key: 'stateful-mlflow/instance', Value: 'old' },
+        { Key: 'owner', Value: 'group:default/guests' },
+        { Key: 'stateful-mlflow/retained', Value: '2026-12-02' },
+      ],
+      /user:default\/mock may not change MLflow instance "demo" .*owned by group:default\/guests/,
+    ],
+  ])(
+    'refuses, with the snapshot, a retained bucket %s before any change',
+    async (_what, tags, error) => {
+      setup(finalSnapshot);
+      s3.on(HeadBucketCommand).resolves({});
+      s3.on(GetBucketTaggingCommand).resolves({ TagSet: tags });
+      const a = action(fakeAuthorization());
+      const run = createCheckpointingContext(a, {
+        input: { ...input, retainedBucket: 'mlflow-other-artifacts' },
+      });
+      await expect(a.handler(run.ctx)).rejects.toThrow(error);
+      expect(rds.commandCalls(RestoreDBInstanceFromDBSnapshotCommand)).toEqual(
+        [],
+      );
+      expect(ec2.commandCalls(CreateSecurityGroupCommand)).toEqual([]);
+    },
+  );
 });

@@ -88,6 +88,13 @@ export const rdsCreateInput = {
       .describe(
         "Restore: start the instance from this available snapshot of an MLflow instance (e.g. a decommission's final snapshot) instead of empty; the initiator must be allowed by the owner the snapshot records. Ignored when the instance exists.",
       ),
+  retainedBucket: (z: Z) =>
+    z
+      .string()
+      .optional()
+      .describe(
+        "Restore under a new name: the retained bucket mlflow:s3:create will adopt. Checked here too (read-only), before this step changes anything: it must have been retained from the snapshot's instance and its recorded owner must allow the initiator.",
+      ),
   vpcId: (z: Z) =>
     z
       .string()
@@ -147,4 +154,11 @@ export const rdsCreateOutput = {
     z.string().describe('Security group guarding the instance.'),
   status: (z: Z) =>
     z.string().describe('Instance status when the step ended, e.g. available.'),
+  restoredFrom: (z: Z) =>
+    z
+      .string()
+      .optional()
+      .describe(
+        'For an instance restored from a snapshot: the MLflow instance the snapshot was taken of (mlflow:s3:create retainedFromInstance).',
+      ),
 };

@@ -1,5 +1,6 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { nameRules, validateName } from '@stateful-mlflow/plugin-mlflow-common';
 import {
@@ -24,7 +25,13 @@ import {
   RestorableSnapshot,
   restorePostgresInstance,
 } from '../aws/rdsRestore';
-import { mlflowTags, taggedIdentity } from '../aws/tags';
+import { readRetainedBucket } from '../aws/s3Retained';
+import {
+  mlflowTags,
+  RESTORED_FROM_TAG_KEY,
+  restoredFromTag,
+  taggedIdentity,
+} from '../aws/tags';
 import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
 import { authorizeRun, ExistingResource } from '../authorization/authorizeRun';
 import { StepDeadline } from '../util/stepDeadline';
@@ -102,6 +109,23 @@ export function createRdsCreateAction(options: {
           resource: `snapshot ${restoreFrom.snapshotId} of MLflow instance ${restoreFrom.sourceInstance}`,
           owner: restoreFrom.owner,
         });
+        // The bucket the restore will adopt is judged now, before anything changes.
+        if (ctx.input.retainedBucket) {
+          const retained = await readRetainedBucket(new S3Client(config), {
+            bucket: validateName(
+              nameRules.s3BucketName,
+              'retainedBucket',
+              ctx.input.retainedBucket,
+            ),
+            account,
+            name,
+            fromInstance: restoreFrom.sourceInstance,
+          });
+          found.push({
+            resource: `bucket ${retained.bucket} retained from MLflow instance ${retained.sourceInstance}`,
+            owner: retained.owner,
+          });
+        }
       }
       if (existingGroup) {
         const identity = taggedIdentity(existingGroup.Tags, name);
@@ -143,6 +167,10 @@ export function createRdsCreateAction(options: {
         );
         ctx.output('securityGroupId', existingGroup?.GroupId ?? 'sg-00000000');
         ctx.output('status', existing?.DBInstanceStatus ?? 'dry-run');
+        ctx.output(
+          'restoredFrom',
+          restoreFrom?.sourceInstance ?? restoredFromTag(existing?.TagList),
+        );
         return;
       }
 
@@ -210,7 +238,17 @@ export function createRdsCreateAction(options: {
               );
               return restorePostgresInstance(
                 rds,
-                { ...spec, securityGroupId, tags: resourceTags },
+                {
+                  ...spec,
+                  securityGroupId,
+                  tags: [
+                    ...resourceTags,
+                    {
+                      Key: RESTORED_FROM_TAG_KEY,
+                      Value: restoreFrom.sourceInstance,
+                    },
+                  ],
+                },
                 restoreFrom.snapshotId,
                 deadline,
               );
@@ -252,6 +290,7 @@ export function createRdsCreateAction(options: {
       ctx.output('masterSecretArn', masterSecretArn);
       ctx.output('securityGroupId', securityGroupId);
       ctx.output('status', instance.DBInstanceStatus ?? 'unknown');
+      ctx.output('restoredFrom', restoredFromTag(instance.TagList));
     },
   });
 }

@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { nameRules, validateName } from '@stateful-mlflow/plugin-mlflow-common';
 import { callAws } from '../aws/awsErrors';
@@ -7,7 +8,9 @@ import {
   awsPartition,
   callerAccountId,
 } from '../aws/clients';
+import { describeAdoption, readRetainedBucket } from '../aws/s3Retained';
 import {
+  BucketState,
   bucketSettingSteps,
   createBucket,
   foreignBucketError,
@@ -68,6 +71,20 @@ export function createS3CreateAction(options: {
             .describe(
               'Days after which overwritten or deleted artifact versions are removed.',
             ),
+        retainedBucket: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              "Restore under a new name: a bucket a decommission retained (tagged stateful-mlflow/retained), adopted with its artifacts as this instance's bucket; the same as bucket. Refused unless it was retainedFromInstance's (when given) and its recorded owner allows the initiator. An instance's own retained bucket (same name) is adopted without it.",
+            ),
+        retainedFromInstance: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              "The MLflow instance the retained bucket must have belonged to: the restored snapshot's (mlflow:rds:create's restoredFrom output).",
+            ),
         environment: environmentInput,
         owner: ownerInput,
         tags: tagsInput,
@@ -112,14 +129,38 @@ export function createS3CreateAction(options: {
       const s3 = new S3Client(config);
       const account = await callerAccountId(config);
 
+      const retainedBucket =
+        ctx.input.retainedBucket &&
+        validateName(
+          nameRules.s3BucketName,
+          'retainedBucket',
+          ctx.input.retainedBucket,
+        );
+      if (retainedBucket && retainedBucket !== bucket) {
+        throw new InputError(
+          `Invalid retainedBucket: received "${retainedBucket}", but bucket is "${bucket}". Accepted: the same name in both (the retained bucket becomes this instance's bucket).`,
+        );
+      }
       ctx.logger.info(`Checking whether bucket ${bucket} exists`);
       const checkedAt = new Date().toISOString();
-      const state = await readBucketState(s3, {
-        bucket,
-        account,
-        name,
-        region,
-      });
+      // A bucket retained from another instance carries that instance's tags: read as such.
+      const retained = retainedBucket
+        ? await readRetainedBucket(s3, {
+            bucket,
+            account,
+            name,
+            fromInstance:
+              ctx.input.retainedFromInstance &&
+              validateName(
+                nameRules.instanceName,
+                'retainedFromInstance',
+                ctx.input.retainedFromInstance,
+              ),
+          })
+        : undefined;
+      const state: BucketState = retained
+        ? { kind: 'ours', owner: retained.owner }
+        : await readBucketState(s3, { bucket, account, name, region });
       // When this task saw the name free; replayed on recovery, so an untagged bucket created
       // right after that moment is recognised as the one this task created before it stopped.
       const intent =
@@ -143,13 +184,22 @@ export function createS3CreateAction(options: {
         // An adopted untagged bucket is this task's own creation, not an existing instance.
         existing:
           state.kind === 'ours'
-            ? [{ resource: `bucket ${bucket}`, owner: state.owner }]
+            ? [
+                {
+                  resource: retained
+                    ? `bucket ${bucket} retained from MLflow instance ${retained.sourceInstance}`
+                    : `bucket ${bucket}`,
+                  owner: state.owner,
+                },
+              ]
             : [],
         log: message => ctx.logger.info(message),
       });
 
+      const adoption = describeAdoption(state, retained);
       ctx.logger.info(
         `Plan for bucket ${bucket} in ${region}: ${
+          adoption ??
           {
             absent: 'create it',
             ours: 'it exists and is ours; converge',

@@ -18,13 +18,17 @@ import {
 import { InputError } from '@backstage/errors';
 import { describeReceived } from '@stateful-mlflow/plugin-mlflow-common';
 import { awsErrorName, awsHttpStatus, callAws } from './awsErrors';
+import { RETAINED_TAG_KEY, RETAINED_UNTIL_TAG_KEY } from './s3Retire';
 import { AwsTag, taggedIdentity } from './tags';
 
 /** What exists under a bucket name in the caller's account. */
 export type BucketState =
   | { kind: 'absent' }
-  /** Tagged for this instance; `owner` is the owner its tags record. */
-  | { kind: 'ours'; owner?: string }
+  /**
+   * Tagged for this instance; `owner` is the owner its tags record, `retainedUntil` set while a
+   * decommission's retained tags are on it (a restore under the same name adopts it).
+   */
+  | { kind: 'ours'; owner?: string; retainedUntil?: string }
   /** Ours or not: created without our tag, e.g. by a run that stopped before tagging it. */
   | { kind: 'untagged'; createdAt?: Date; empty: boolean }
   | { kind: 'foreign' };
@@ -83,7 +87,13 @@ export async function readBucketState(
   }
   const identity = taggedIdentity(tagSet, options.name);
   if (identity.kind === 'ours') {
-    return identity;
+    const tag = (key: string) => tagSet.find(t => t.Key === key);
+    return tag(RETAINED_TAG_KEY)
+      ? {
+          ...identity,
+          retainedUntil: tag(RETAINED_UNTIL_TAG_KEY)?.Value ?? 'unknown',
+        }
+      : identity;
   }
   if (tagSet.length > 0) {
     return { kind: 'foreign' };
