@@ -97,6 +97,12 @@ const mirrored: Array<{
     bad: ['xn--demo', 'demo-s3alias', '192.168.1.1', 'a..b', 'ab', 'Demo'],
   },
   {
+    field: 'retainedBucket',
+    rule: nameRules.s3BucketName,
+    good: ['mlflow-old-artifacts', 'my.bucket.name'],
+    bad: ['xn--demo', 'demo-s3alias', '192.168.1.1', 'a..b', 'ab', 'Demo'],
+  },
+  {
     field: 'kmsKeyId',
     rule: nameRules.kmsKeyArn,
     good: [`arn:aws:kms:eu-west-1:${ACCOUNT}:key/1111-2222`],
