@@ -83,6 +83,8 @@ function simulateAws() {
         rdsInstance(id),
       ),
     }),
+    // The last snapshot of one entity's report: none yet.
+    DescribeDBSnapshots: () => ({ DBSnapshots: [] }),
     HeadBucket: () => ({}),
     GetBucketTagging: ({ Bucket }: { Bucket: string }) => ({
       TagSet: [
