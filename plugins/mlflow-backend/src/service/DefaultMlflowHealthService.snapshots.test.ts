@@ -163,4 +163,44 @@ describe('DefaultMlflowHealthService: pending RDS changes and the last snapshot'
     expect(database(failed)?.lastSnapshot).toBeUndefined();
     expect(database(failed)?.instanceId).toBe('b-db');
   });
+
+  it('gives a newer report the snapshot already kept while the read runs behind it, and keeps a failed read', async () => {
+    const service = createService(['a', 'b']);
+    const read = (name: string, refresh = false) =>
+      service.getReport(`component:default/${name}`, { credentials, refresh });
+    const first = await read('a');
+    const kept = database(first)?.lastSnapshot;
+    expect(kept).toMatchObject({ id: 'a-db-pre-upgrade-20261202t101500z' });
+
+    // The read for the newer report answers only when released: the report does not wait for it.
+    let release = () => {};
+    rdsMock.on(DescribeDBSnapshotsCommand).callsFake(
+      () =>
+        new Promise(resolve => {
+          release = () => resolve({ DBSnapshots: [] });
+        }),
+    );
+    await new Promise(r => setTimeout(r, 2));
+    const refreshed = await read('a', true);
+    expect(refreshed.checkedAt).not.toBe(first.checkedAt);
+    expect(database(refreshed)?.lastSnapshot).toEqual(kept);
+    expect(rdsMock.commandCalls(DescribeDBSnapshotsCommand)).toHaveLength(2);
+    release();
+    let latest = refreshed;
+    while (database(latest)?.lastSnapshot !== null) {
+      await new Promise(r => setTimeout(r, 5));
+      latest = await read('a');
+    }
+    expect(rdsMock.commandCalls(DescribeDBSnapshotsCommand)).toHaveLength(2);
+
+    rdsMock.on(DescribeDBSnapshotsCommand).rejects(new Error('AccessDenied'));
+    await read('b');
+    const again = await read('b');
+    expect(database(again)?.lastSnapshot).toBeUndefined();
+    expect(
+      rdsMock
+        .commandCalls(DescribeDBSnapshotsCommand)
+        .filter(c => c.args[0].input.DBInstanceIdentifier === 'b-db'),
+    ).toHaveLength(1);
+  });
 });

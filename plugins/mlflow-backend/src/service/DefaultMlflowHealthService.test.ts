@@ -1328,7 +1328,9 @@ describe('DefaultMlflowHealthService', () => {
         credentials,
       });
       expect(check(report, 'database').status).toBe('ok');
+      // DescribeDBInstances, then DescribeDBSnapshots for this one entity's report.
       expect(locations).toEqual([
+        { region: 'eu-west-1', accountId: '210987654321' },
         { region: 'eu-west-1', accountId: '210987654321' },
       ]);
       const bad = await service.getReport('component:default/bad', {

@@ -11,6 +11,7 @@ import {
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { messageOf } from './checks/types';
 import { AwsLocation } from './rdsInstances';
+import { SingleFlight } from './SingleFlight';
 
 /** Pages of DescribeDBSnapshots read at most (100 snapshots each): 35 days of backups fit in one. */
 const MAX_PAGES = 5;
@@ -18,7 +19,8 @@ const MAX_PAGES = 5;
 type CachedSnapshot = {
   /** The report's checkedAt this was read for: a newer report reads again. */
   readFor: string;
-  snapshot: MlflowDatabaseSnapshot | null;
+  /** Absent when the read failed: the report is left as it is until a newer one reads again. */
+  snapshot?: MlflowDatabaseSnapshot | null;
 };
 
 /** Adds the instance's newest snapshot to the database check of one entity's report. */
@@ -51,8 +53,11 @@ function newest(snapshots: DBSnapshot[]): MlflowDatabaseSnapshot | null {
  * The last snapshot of the instance a report's database check described (DescribeDBSnapshots of
  * that instance), for the report of one entity only: a fleet never pays for it. Kept in the cache
  * with the report's TTL and read again only for a newer report, so the calls follow the report
- * computations. Only an instance the database check described (its identity tags matched) is
- * looked at; a failed read leaves the report as it is.
+ * computations; a newer report gets the snapshot already kept while the read runs behind it, so
+ * it never waits for DescribeDBSnapshots (only the instance's first report does). Only an instance
+ * the database check described (its identity tags matched) is looked at; a failed read leaves the
+ * report as it is, and is kept too, so a missing permission costs one call per report, not one per
+ * request.
  */
 export function createLastSnapshotReader(options: {
   rdsClientFor: (location: AwsLocation) => Promise<RDSClient>;
@@ -85,6 +90,9 @@ export function createLastSnapshotReader(options: {
     return newest(found);
   };
 
+  // One read per instance at a time, shared by the reports that ask meanwhile.
+  const reads = new SingleFlight<CachedSnapshot>();
+
   return async report => {
     const check = report.checks.find(c => c.id === 'database');
     const details = check?.details as MlflowDatabaseDetails | undefined;
@@ -93,27 +101,37 @@ export function createLastSnapshotReader(options: {
     }
     const { instanceId, region, accountId } = details;
     const key = `rds-last-snapshot:${accountId ?? ''}:${region}:${instanceId}`;
-    const cached = await options.cache.get<CachedSnapshot>(key);
-    let snapshot =
-      cached && cached.readFor >= report.checkedAt
-        ? cached.snapshot
-        : undefined;
-    if (snapshot === undefined) {
-      try {
-        snapshot = await read({ region, accountId }, instanceId);
-      } catch (error) {
+    const update = () =>
+      reads.run(key, async () => {
+        let entry: CachedSnapshot = { readFor: report.checkedAt };
+        try {
+          entry = {
+            ...entry,
+            snapshot: await read({ region, accountId }, instanceId),
+          };
+        } catch (error) {
+          options.logger.warn(
+            `DescribeDBSnapshots ${instanceId} for ${
+              report.entityRef
+            }: ${messageOf(error)}`,
+          );
+        }
+        await options.cache.set(key, entry, { ttl: options.ttlMs });
+        return entry;
+      });
+    let cached = await options.cache.get<CachedSnapshot>(key);
+    if (!cached) {
+      cached = await update();
+    } else if (cached.readFor < report.checkedAt) {
+      update().catch(error =>
         options.logger.warn(
-          `DescribeDBSnapshots ${instanceId} for ${
-            report.entityRef
-          }: ${messageOf(error)}`,
-        );
-        return report;
-      }
-      await options.cache.set(
-        key,
-        { readFor: report.checkedAt, snapshot },
-        { ttl: options.ttlMs },
+          `Keeping the last snapshot of ${instanceId}: ${messageOf(error)}`,
+        ),
       );
+    }
+    const { snapshot } = cached;
+    if (snapshot === undefined) {
+      return report;
     }
     return {
       ...report,
