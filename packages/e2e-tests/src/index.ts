@@ -8,4 +8,5 @@ export {
   deleteInstanceResources,
 } from './lib/instanceResources';
 export { ScaffolderClient } from './lib/scaffolderClient';
+export type { TaskEvent } from './lib/scaffolderClient';
 export { startBackend } from './lib/startBackend';

@@ -137,7 +137,12 @@ export class ScaffolderClient {
    */
   async waitForTask(
     taskId: string,
-    options: { timeoutMs: number; onLog?: (message: string) => void },
+    options: {
+      timeoutMs: number;
+      onLog?: (message: string) => void;
+      /** Sees every event (with its step and time) as it arrives. */
+      onEvent?: (event: TaskEvent) => void;
+    },
   ): Promise<TaskResult> {
     const started = Date.now();
     const log: string[] = [];
@@ -157,6 +162,7 @@ export class ScaffolderClient {
       }
       for (const event of res.body) {
         after = event.id;
+        options.onEvent?.(event);
         if (event.type === 'log' && event.body.message) {
           log.push(event.body.message);
           options.onLog?.(event.body.message);
@@ -188,7 +194,11 @@ export class ScaffolderClient {
   async runTemplate(
     templateRef: string,
     values: Record<string, unknown>,
-    options: { timeoutMs: number; onLog?: (message: string) => void },
+    options: {
+      timeoutMs: number;
+      onLog?: (message: string) => void;
+      onEvent?: (event: TaskEvent) => void;
+    },
   ): Promise<TaskResult> {
     const taskId = await this.createTask(templateRef, values);
     return this.waitForTask(taskId, options);
