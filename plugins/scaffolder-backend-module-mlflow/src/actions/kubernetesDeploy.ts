@@ -284,7 +284,7 @@ function withRestoreHint(
         options.rdsInstanceId ? ` of ${options.rdsInstanceId}` : ''
       }${
         options.region ? ` (${options.region})` : ''
-      }. If the migration changed the schema part-way, go back by restoring that snapshot: the mlflow-production template with "Restore from snapshot" set to ${snapshotId} (same or new name), or aws rds restore-db-instance-from-db-snapshot --db-snapshot-identifier ${snapshotId} --db-instance-identifier <new id>.`,
+      }. If the migration changed the schema part-way, go back by restoring that snapshot: aws rds restore-db-instance-from-db-snapshot --db-snapshot-identifier ${snapshotId} --db-instance-identifier <new id> (a new RDS instance holding the data from before), or decommission the instance (its bucket is retained) and create it again with the mlflow-production template's "Restore from snapshot" set to ${snapshotId}.`,
     ),
     { cause: error },
   );

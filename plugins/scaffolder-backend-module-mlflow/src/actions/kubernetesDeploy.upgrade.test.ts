@@ -59,7 +59,7 @@ describe('mlflow:kubernetes:deploy as the upgrade runs it', () => {
       },
     });
     await expect(action.handler(upgrade.ctx)).rejects.toThrow(
-      /database migration Job mlflow-demo\/demo-db-upgrade-\w+ failed.* The Deployment was not changed: the old pods keep serving. The data from before this upgrade is in RDS snapshot mlflow-demo-pre-upgrade-20261202t101500z of mlflow-demo \(eu-west-1\). .*"Restore from snapshot" set to mlflow-demo-pre-upgrade-20261202t101500z .*restore-db-instance-from-db-snapshot --db-snapshot-identifier mlflow-demo-pre-upgrade-20261202t101500z/,
+      /database migration Job mlflow-demo\/demo-db-upgrade-\w+ failed.* The Deployment was not changed: the old pods keep serving. The data from before this upgrade is in RDS snapshot mlflow-demo-pre-upgrade-20261202t101500z of mlflow-demo \(eu-west-1\). .*restore-db-instance-from-db-snapshot --db-snapshot-identifier mlflow-demo-pre-upgrade-20261202t101500z .*"Restore from snapshot" set to mlflow-demo-pre-upgrade-20261202t101500z/,
     );
     expect(image()).toBe('ghcr.io/acme/mlflow:v3.16.1');
     expect(
