@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Times scripts/start to a healthy demo instance, and the longest silence in its output.
-#   bench/first-start.sh            this machine's caches as they are (a warm start when it ran before)
-#   bench/first-start.sh --cold     a fresh machine: empty tools folder, Go build and module caches,
-#                                   pip cache, Yarn cache and stack state (temporary folders, removed
-#                                   afterwards; Debian packages stay installed)
+#   bench/first-start.sh                  this machine's caches as they are
+#   bench/first-start.sh --caches DIR     every cache in DIR: the tools folder (Node, Yarn, the stack's
+#                                         binaries and virtualenvs), Go's build and module caches, pip's,
+#                                         npm's and Yarn's caches, and the stack's state. An empty (or new)
+#                                         DIR in a fresh clone is a first start on a fresh machine (Debian
+#                                         packages aside); the same command again is a warm start.
 # Leaves nothing running: when the demo is healthy (or after 30 min) scripts/start is stopped, and
 # with it the stack. Needs the stack's ports free. Its own output: every line of scripts/start with
 # the seconds since the start, then a summary (also written to bench/results/first-start-*.txt).
@@ -11,30 +13,36 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
 
-mode=as-is
+mode="machine caches"
 case "${1:-}" in
   "") ;;
-  --cold) mode=cold ;;
-  *) echo "Unknown option: received '$1'. Accepted: --cold, or nothing." >&2; exit 2 ;;
+  --caches)
+    [[ -n "${2:-}" ]] || { echo "--caches needs a folder, received nothing" >&2; exit 2; }
+    mkdir -p "$2"
+    caches="$(realpath "$2")"
+    if [[ -z "$(ls -A "$caches")" ]]; then
+      mode="cold: empty caches in $caches"
+      # A fresh checkout has no node_modules either.
+      if [[ -e node_modules ]]; then
+        echo "A cold start needs a checkout without node_modules (a fresh clone): $REPO_ROOT has one." >&2
+        exit 2
+      fi
+    else
+      mode="warm: caches in $caches"
+    fi
+    # The postgres user must reach the stack's state inside it.
+    chmod 755 "$caches"
+    export STATEFUL_MLFLOW_TOOLS="$caches/tools" GOCACHE="$caches/go-build" GOMODCACHE="$caches/go-mod"
+    export PIP_CACHE_DIR="$caches/pip" STACK_STATE_DIR="$caches/state" npm_config_cache="$caches/npm"
+    ;;
+  *) echo "Unknown option: received '$1'. Accepted: --caches DIR, or nothing." >&2; exit 2 ;;
 esac
 
-scratch=""
-if [[ $mode == cold ]]; then
-  scratch="$(mktemp -d "${TMPDIR:-/tmp}/first-start.XXXXXX")"
-  chmod 755 "$scratch"
-  export STATEFUL_MLFLOW_TOOLS="$scratch/tools" GOCACHE="$scratch/go-build" GOMODCACHE="$scratch/go-mod"
-  export PIP_CACHE_DIR="$scratch/pip" STACK_STATE_DIR="$scratch/state" npm_config_cache="$scratch/npm"
-  # A fresh checkout has no node_modules either.
-  if [[ -e node_modules ]]; then
-    echo "--cold needs a checkout without node_modules (a fresh clone): $REPO_ROOT has one." >&2
-    exit 2
-  fi
-fi
-
 mkdir -p bench/results
-out="bench/results/first-start-$mode-$(date -u +%Y%m%dT%H%M%SZ).txt"
+out="bench/results/first-start-$(date -u +%Y%m%dT%H%M%SZ).txt"
 health_url="http://localhost:7007/api/mlflow/v1/health/default/component/demo"
 
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 t0=$EPOCHREALTIME
 elapsed() { awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -47,7 +55,7 @@ KEEP_STACK=0 setsid scripts/start > >(
       max_gap=$gap max_at="before: ${line:0:120}"
     fi
     last=$now
-    printf '%7s  %s\n' "$(awk -v a="$t0" -v b="$now" 'BEGIN { printf "%.1f", b - a }')" "$line"
+    printf '%7s  %s\n' "$(awk -v a="$t0" -v b="$now" 'BEGIN { printf "%.1f", b - a }')" "$line" | tee -a "$out.log"
     printf '%s\t%s\n' "$max_gap" "$max_at" >"$out.gap"
   done
 ) 2>&1 &
@@ -76,7 +84,7 @@ wait "$start_pid" 2>/dev/null || true
 IFS=$'\t' read -r max_gap max_at <"$out.gap" || true
 rm -f "$out.gap"
 {
-  echo "first start ($mode) on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "start ($mode) on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
   echo "commit: $(git rev-parse --short HEAD)"
   if [[ -n "$healthy_at" ]]; then
     echo "scripts/start to a healthy demo: ${healthy_at} s"
@@ -84,6 +92,12 @@ rm -f "$out.gap"
     echo "scripts/start never reported a healthy demo (after $(elapsed) s)"
   fi
   echo "longest silence in its output: ${max_gap:-?} s (${max_at:-})"
+  # The phases, from the timestamped output (seconds since the start).
+  phase() { grep -m1 -F -- "$2" "$out.log" | awk -v what="$1" '{ printf "  %-28s %s s\n", what, $1 }' || true; }
+  phase "dependencies installed" "Dependencies installed"
+  phase "stack up" "stack is up in"
+  phase "Backstage starting" "Starting Backstage"
+  phase "demo task started" "[provision-demo] Task "
+  phase "demo task finished" "Demo instance ready"
 } | tee "$out"
-if [[ -n "$scratch" ]]; then rm -rf "$scratch"; fi
 [[ -n "$healthy_at" ]]
