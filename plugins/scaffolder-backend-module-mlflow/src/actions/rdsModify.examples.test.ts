@@ -28,18 +28,20 @@ describe('mlflow:rds:modify examples', () => {
       await action.handler(ctx);
       expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(1);
       expect(outputs.instanceId).toBe(`mlflow-${step.input.name}`);
-      if (step.input.applyImmediately) {
-        expect(instance).toMatchObject({
-          DBInstanceStatus: 'available',
-          BackupRetentionPeriod: step.input.backupRetentionDays,
-          AllocatedStorage: step.input.allocatedStorageGiB,
-        });
-        expect(outputs.pendingChanges).toEqual([]);
-      } else {
-        expect(outputs.pendingChanges).toEqual([
-          `instance class ${step.input.instanceClass}`,
-        ]);
-      }
+      const immediate = Boolean(step.input.applyImmediately);
+      expect({
+        status: instance.DBInstanceStatus,
+        backupRetention: instance.BackupRetentionPeriod,
+        storage: instance.AllocatedStorage,
+        pending: outputs.pendingChanges,
+      }).toEqual({
+        status: 'available',
+        backupRetention: immediate ? step.input.backupRetentionDays : 7,
+        storage: immediate ? step.input.allocatedStorageGiB : 20,
+        pending: immediate
+          ? []
+          : [`instance class ${step.input.instanceClass}`],
+      });
     },
   );
 });

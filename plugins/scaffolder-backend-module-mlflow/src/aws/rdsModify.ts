@@ -175,8 +175,12 @@ export function rdsSettingChanges(
 
 /** A change as one plan line: `instance class db.t4g.micro → db.t4g.small (in the maintenance window)`. */
 export function describeRdsSettingChange(change: RdsSettingChange): string {
-  const show = (value: unknown) =>
-    typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value);
+  const show = (value: unknown) => {
+    if (typeof value === 'boolean') {
+      return value ? 'on' : 'off';
+    }
+    return String(value);
+  };
   return `${change.label} ${
     change.from === undefined ? 'unknown' : show(change.from)
   } → ${show(change.to)} (${change.when}${
