@@ -33,6 +33,7 @@ import { HealthReadAuthorizer } from './HealthReadAuthorizer';
 import { createHealthCredentialsReader, SecretsApi } from './healthCredentials';
 import { isTrustedEntity } from './instanceIdentity';
 import { KeyedConcurrencyLimiter } from './KeyedConcurrencyLimiter';
+import { memoize } from './memoize';
 import { createLastSnapshotReader, LastSnapshotReader } from './lastSnapshots';
 import {
   createKubernetesWorkloadReader,
@@ -50,6 +51,7 @@ import {
 import { RefreshLimiter } from './RefreshLimiter';
 import { ReportCache } from './ReportCache';
 import { normaliseRefs } from './requestParts';
+import { reuseKubernetesConnections } from './reuseKubernetesConnections';
 import { SingleFlight } from './SingleFlight';
 import { computeHealthReport } from './healthReport';
 import { TrackingUrlGuard } from './TrackingUrlGuard';
@@ -83,25 +85,6 @@ const HEALTH_CREDENTIALS_TTL_MS = 60_000;
  */
 const REFRESH_AHEAD_SHARE = 0.8;
 
-/** One value per key; a promise that rejects is forgotten so the next call tries again. */
-function memoize<A, T>(
-  keyOf: (arg: A) => string,
-  create: (arg: A) => T,
-): (arg: A) => T {
-  const made = new Map<string, T>();
-  return arg => {
-    const key = keyOf(arg);
-    if (!made.has(key)) {
-      const value = create(arg);
-      made.set(key, value);
-      if (value instanceof Promise) {
-        value.catch(() => made.delete(key));
-      }
-    }
-    return made.get(key)!;
-  };
-}
-
 const locationKey = ({ region, accountId }: AwsLocation) =>
   `${accountId ?? ''}:${region}`;
 
@@ -133,11 +116,15 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
         locationKey,
         async location => new S3Client(await aws.forRegion(location)),
       );
+    // One connection pool per cluster for the checks and the Secret reads.
+    const kubeConfigFor = memoize(String, (cluster: string) =>
+      reuseKubernetesConnections(clusters.kubeConfig(cluster)),
+    );
     const kubernetesApisFor =
       overrides.kubernetesApisFor ??
       memoize(String, (cluster: string) => {
         clusters.get(cluster, ANNOTATION_MLFLOW_KUBERNETES_CLUSTER);
-        const kubeConfig = clusters.kubeConfig(cluster);
+        const kubeConfig = kubeConfigFor(cluster);
         return {
           apps: kubeConfig.makeApiClient(AppsV1Api),
           networking: kubeConfig.makeApiClient(NetworkingV1Api),
@@ -147,7 +134,7 @@ export class DefaultMlflowHealthService implements MlflowHealthService {
       overrides.secretsFor ??
       memoize(String, (cluster: string) => {
         clusters.get(cluster, ANNOTATION_MLFLOW_KUBERNETES_CLUSTER);
-        return clusters.kubeConfig(cluster).makeApiClient(CoreV1Api);
+        return kubeConfigFor(cluster).makeApiClient(CoreV1Api);
       });
     const checks: HealthCheck<MlflowCheckId>[] = [
       createTrackingServerCheck({
