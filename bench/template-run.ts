@@ -9,13 +9,11 @@
  * task's completion (RDS, S3, IAM, database, migration Job and rollout included). Each instance is
  * deleted after its run, so every run starts from scratch. Prints every run and the median.
  */
-import { readStackEnv } from '@internal/stack-env';
 import {
   defaultResourceNames,
   deleteInstanceResources,
-  ScaffolderClient,
-  startBackend,
-  waitForEntity,
+  devInstanceValues,
+  startStackBackend,
 } from 'e2e-tests';
 
 function median(values: number[]): number {
@@ -33,33 +31,18 @@ async function main() {
       `Invalid number of runs: received ${process.argv[2]}. Accepted: a whole number of at least 1.`,
     );
   }
-  const env = readStackEnv();
-  const backend = await startBackend({ configPaths: [env.appConfigPath] });
+  const { backend, scaffolder } = await startStackBackend({
+    templates: ['mlflow-production'],
+  });
   const durations: number[] = [];
   try {
-    const token = await backend.guestToken();
-    await waitForEntity(backend.baseUrl, token, {
-      kind: 'template',
-      name: 'mlflow-production',
-    });
-    const scaffolder = new ScaffolderClient(backend.baseUrl, token);
     const stamp = Date.now().toString(36);
     for (let i = 1; i <= runs; i++) {
       const name = `bench-${stamp}-${i}`;
       const started = Date.now();
       const result = await scaffolder.runTemplate(
         'template:default/mlflow-production',
-        {
-          name,
-          owner: 'group:default/guests',
-          environment: 'dev',
-          region: env.awsRegion,
-          cluster: 'local',
-          replicas: 1,
-          image: 'ghcr.io/acme/mlflow-server:3.1.0',
-          hostname: `${name}.mlflow.localhost`,
-          trustType: 'podIdentity',
-        },
+        devInstanceValues(name),
         { timeoutMs: 900_000 },
       );
       const elapsed = Date.now() - started;

@@ -22,10 +22,9 @@ import {
 import {
   defaultResourceNames,
   deleteInstanceResources,
-  ScaffolderClient,
-  startBackend,
+  devInstanceValues,
+  startStackBackend,
   TaskEvent,
-  waitForEntity,
 } from 'e2e-tests';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -123,15 +122,11 @@ async function serverShape(
 async function main() {
   const env = readStackEnv();
   const machine = { cores: cpus().length, loadAtStart: loadavg() };
-  const backend = await startBackend({ configPaths: [env.appConfigPath] });
+  const { backend, scaffolder } = await startStackBackend({
+    templates: ['mlflow-production'],
+  });
   const rounds: Round[] = [];
   try {
-    const token = await backend.guestToken();
-    await waitForEntity(backend.baseUrl, token, {
-      kind: 'template',
-      name: 'mlflow-production',
-    });
-    const scaffolder = new ScaffolderClient(backend.baseUrl, token);
     const stamp = Date.now().toString(36);
     for (let i = 1; i <= RUNS; i++) {
       const name = `bench-${stamp}-${i}`;
@@ -141,17 +136,7 @@ async function main() {
       const requested = Date.now();
       const result = await scaffolder.runTemplate(
         'template:default/mlflow-production',
-        {
-          name,
-          owner: 'group:default/guests',
-          environment: 'dev',
-          region: env.awsRegion,
-          cluster: 'local',
-          replicas: 1,
-          image: 'ghcr.io/acme/mlflow-server:3.1.0',
-          hostname: `${name}.mlflow.localhost`,
-          trustType: 'podIdentity',
-        },
+        devInstanceValues(name),
         { timeoutMs: 900_000, onEvent: event => events.push(event) },
       );
       const runMs = Date.now() - requested;

@@ -1,5 +1,4 @@
 import {
-  DeleteDBSnapshotCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
@@ -12,45 +11,22 @@ import { devUserToken } from './lib/devUsers';
 import {
   defaultResourceNames,
   deleteInstanceResources,
+  deleteManualSnapshots,
   instanceResources,
 } from './lib/instanceResources';
-import { ScaffolderClient, TaskResult } from './lib/scaffolderClient';
-import { StartedBackend, startBackend } from './lib/startBackend';
+import {
+  assertTaskCompleted,
+  ScaffolderClient,
+  TASK_COMPLETED,
+  taskOutcome,
+} from './lib/scaffolderClient';
+import { StartedBackend, startStackBackend } from './lib/startBackend';
+import { decommissionValues, devInstanceValues } from './lib/templateValues';
 
 jest.setTimeout(2_400_000);
 
 const CREATE = 'template:default/mlflow-production';
 const DECOMMISSION = 'template:default/mlflow-decommission';
-
-function createValues(name: string): Record<string, unknown> {
-  return {
-    name,
-    owner: 'group:default/guests',
-    environment: 'dev',
-    region: readStackEnv().awsRegion,
-    cluster: 'local',
-    replicas: 1,
-    image: 'ghcr.io/acme/mlflow-server:3.1.0',
-    hostname: `${name}.mlflow.localhost`,
-    trustType: 'podIdentity',
-  };
-}
-
-function decommissionValues(name: string): Record<string, unknown> {
-  return {
-    name,
-    confirmName: name,
-    region: readStackEnv().awsRegion,
-    cluster: 'local',
-  };
-}
-
-function expectCompleted(result: TaskResult) {
-  expect({
-    status: result.status,
-    log: result.status === 'completed' ? [] : result.log.slice(-5),
-  }).toEqual({ status: 'completed', log: [] });
-}
 
 /** Everything of an instance on moto and the apiserver, by its names, with the details compared. */
 async function fullInventory(name: string) {
@@ -110,32 +86,19 @@ describe('the mlflow-decommission template on the local stack', () => {
   const timings: Record<string, number> = {};
 
   beforeAll(async () => {
-    const env = readStackEnv();
-    backend = await startBackend({
-      configPaths: [env.appConfigPath],
-      extraConfig: { mlflow: { catalog: { refreshIntervalSeconds: 5 } } },
-    });
-    token = await backend.guestToken();
-    scaffolder = new ScaffolderClient(backend.baseUrl, token);
-    for (const template of ['mlflow-production', 'mlflow-decommission']) {
-      await waitForEntity(backend.baseUrl, token, {
-        kind: 'template',
-        name: template,
-      });
-    }
+    ({ backend, token, scaffolder } = await startStackBackend({
+      templates: ['mlflow-production', 'mlflow-decommission'],
+      catalogRefreshSeconds: 5,
+    }));
     const created = await Promise.all(
       [victim, bystander].map(name =>
-        scaffolder.runTemplate(CREATE, createValues(name), {
+        scaffolder.runTemplate(CREATE, devInstanceValues(name), {
           timeoutMs: 900_000,
         }),
       ),
     );
     for (const result of created) {
-      if (result.status !== 'completed') {
-        throw new Error(
-          `Creating an instance failed: ${result.log.slice(-5).join('\n')}`,
-        );
-      }
+      assertTaskCompleted(result, 'Creating an instance', 5);
     }
     await waitForEntity(backend.baseUrl, token, {
       kind: 'component',
@@ -152,20 +115,7 @@ describe('the mlflow-decommission template on the local stack', () => {
     await deleteInstanceResources(defaultResourceNames(victim));
     await deleteInstanceResources(defaultResourceNames(bystander));
     // The final snapshots this test made (their dumps hold the instance's data).
-    const rds = new RDSClient({ region: readStackEnv().awsRegion });
-    const { DBSnapshots } = await rds.send(
-      new DescribeDBSnapshotsCommand({
-        DBInstanceIdentifier: defaultResourceNames(victim).rdsInstanceId,
-        SnapshotType: 'manual',
-      }),
-    );
-    for (const snapshot of DBSnapshots ?? []) {
-      await rds.send(
-        new DeleteDBSnapshotCommand({
-          DBSnapshotIdentifier: snapshot.DBSnapshotIdentifier,
-        }),
-      );
-    }
+    await deleteManualSnapshots(defaultResourceNames(victim).rdsInstanceId);
   });
 
   it('refuses a non-owner before any change, naming the owner', async () => {
@@ -227,23 +177,17 @@ describe('the mlflow-decommission template on the local stack', () => {
       roles: [defaultResourceNames(victim).roleName],
     });
 
-    backend = await startBackend({
-      configPaths: [readStackEnv().appConfigPath],
-      extraConfig: { mlflow: { catalog: { refreshIntervalSeconds: 5 } } },
-    });
-    token = await backend.guestToken();
-    scaffolder = new ScaffolderClient(backend.baseUrl, token);
-    await waitForEntity(backend.baseUrl, token, {
-      kind: 'template',
-      name: 'mlflow-decommission',
-    });
+    ({ backend, token, scaffolder } = await startStackBackend({
+      templates: ['mlflow-decommission'],
+      catalogRefreshSeconds: 5,
+    }));
     const resumedStart = Date.now();
     const resumed = await scaffolder.runTemplate(
       DECOMMISSION,
       decommissionValues(victim),
       { timeoutMs: 900_000 },
     );
-    expectCompleted(resumed);
+    expect(taskOutcome(resumed)).toEqual(TASK_COMPLETED);
     timings.resumedRunMs = Date.now() - resumedStart;
 
     const after = await fullInventory(victim);
@@ -288,7 +232,7 @@ describe('the mlflow-decommission template on the local stack', () => {
         timeoutMs: 600_000,
       },
     );
-    expectCompleted(again);
+    expect(taskOutcome(again)).toEqual(TASK_COMPLETED);
     timings.secondRunMs = Date.now() - started;
     // Log lines carry their level first ("info: Deleting …").
     expect(

@@ -2,11 +2,10 @@
 export { useBackstage } from './lib/backstageUnderTest';
 export type { BackstageUnderTest } from './lib/backstageUnderTest';
 export { launchChromium, signInAsGuest } from './lib/browser';
-export { waitForEntity } from './lib/catalogEntities';
 export {
   defaultResourceNames,
   deleteInstanceResources,
 } from './lib/instanceResources';
-export { ScaffolderClient } from './lib/scaffolderClient';
 export type { TaskEvent } from './lib/scaffolderClient';
-export { startBackend } from './lib/startBackend';
+export { startStackBackend } from './lib/startBackend';
+export { devInstanceValues } from './lib/templateValues';

@@ -1,68 +1,34 @@
-import {
-  DeleteDBSnapshotCommand,
-  DescribeDBInstancesCommand,
-  DescribeDBSnapshotsCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { KubeConfig } from '@kubernetes/client-node';
 import { readStackEnv } from '@internal/stack-env';
-import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import { randomBytes } from 'node:crypto';
 import { waitForEntity } from './lib/catalogEntities';
 import { devUserToken } from './lib/devUsers';
 import {
   defaultResourceNames,
   deleteInstanceResources,
+  deleteManualSnapshots,
 } from './lib/instanceResources';
 import {
-  MlflowTrackingClient,
-  readAdminLogin,
+  adminTrackingClient,
+  logRunWithArtifact,
   sha256,
 } from './lib/mlflowTrackingClient';
-import { ScaffolderClient, TaskResult } from './lib/scaffolderClient';
-import { StartedBackend, startBackend } from './lib/startBackend';
+import {
+  assertTaskCompleted,
+  ScaffolderClient,
+  TASK_COMPLETED,
+  TaskResult,
+  taskOutcome,
+} from './lib/scaffolderClient';
+import { StartedBackend, startStackBackend } from './lib/startBackend';
+import { decommissionValues, devInstanceValues } from './lib/templateValues';
 
 jest.setTimeout(3_600_000);
 
 const CREATE = 'template:default/mlflow-production';
 const DECOMMISSION = 'template:default/mlflow-decommission';
-
-function createValues(name: string): Record<string, unknown> {
-  return {
-    name,
-    owner: 'group:default/guests',
-    environment: 'dev',
-    region: readStackEnv().awsRegion,
-    cluster: 'local',
-    replicas: 1,
-    image: 'ghcr.io/acme/mlflow-server:3.1.0',
-    hostname: `${name}.mlflow.localhost`,
-    trustType: 'podIdentity',
-  };
-}
-
-function decommissionValues(name: string): Record<string, unknown> {
-  return {
-    name,
-    confirmName: name,
-    region: readStackEnv().awsRegion,
-    cluster: 'local',
-  };
-}
-
-function expectCompleted(result: TaskResult) {
-  expect({
-    status: result.status,
-    log: result.status === 'completed' ? [] : result.log.slice(-8),
-  }).toEqual({ status: 'completed', log: [] });
-}
-
-function mustComplete(result: TaskResult, what: string) {
-  if (result.status !== 'completed') {
-    throw new Error(`${what} failed: ${result.log.slice(-8).join('\n')}`);
-  }
-}
 
 /** The final snapshot a decommission names in its output. */
 function finalSnapshotOf(result: TaskResult, name: string): string {
@@ -97,32 +63,18 @@ describe('restoring a decommissioned instance from its final snapshot and retain
   const newName = `rsn-${stamp}`;
   const names = defaultResourceNames(name);
   const artifact = new Uint8Array(randomBytes(64 * 1024));
-  const artifactPath = () => `${experimentId}/${runId}/artifacts/model.bin`;
   let backend: StartedBackend;
   let token: string;
   let scaffolder: ScaffolderClient;
   let kc: KubeConfig;
-  let experimentId: string;
   let runId: string;
+  let artifactPath: string;
   let snapshot: string;
   const timings: Record<string, number> = {};
 
-  async function signedInClient(instance: string) {
-    const login = await readAdminLogin(
-      kc,
-      resolveInstanceNames({ name: instance }).namespace,
-      resolveInstanceNames({ name: instance }).authSecretName,
-    );
-    return new MlflowTrackingClient(
-      `http://${instance}.mlflow.localhost`,
-      15_000,
-      login,
-    );
-  }
-
   /** What was logged before the decommission, read back through the instance's tracking URL. */
   async function expectRunAndArtifact(instance: string) {
-    const client = await signedInClient(instance);
+    const { client } = await adminTrackingClient(kc, instance);
     const run = await client.getRun(runId);
     expect(run.info).toMatchObject({
       run_name: 'before-decommission',
@@ -132,7 +84,7 @@ describe('restoring a decommissioned instance from its final snapshot and retain
     expect(run.data.metrics).toEqual([
       expect.objectContaining({ key: 'loss', value: 0.25, step: 3 }),
     ]);
-    const downloaded = await client.downloadArtifact(artifactPath());
+    const downloaded = await client.downloadArtifact(artifactPath);
     expect(downloaded.length).toBe(artifact.length);
     expect(sha256(downloaded)).toBe(sha256(artifact));
   }
@@ -143,44 +95,33 @@ describe('restoring a decommissioned instance from its final snapshot and retain
       decommissionValues(instance),
       { timeoutMs: 900_000 },
     );
-    mustComplete(result, `decommissioning ${instance}`);
+    assertTaskCompleted(result, `decommissioning ${instance}`);
     timings[timing] = result.durationMs;
     return finalSnapshotOf(result, instance);
   }
 
   beforeAll(async () => {
-    const env = readStackEnv();
     kc = new KubeConfig();
-    kc.loadFromFile(env.kubeconfig);
-    backend = await startBackend({
-      configPaths: [env.appConfigPath],
-      extraConfig: { mlflow: { catalog: { refreshIntervalSeconds: 5 } } },
-    });
-    token = await backend.guestToken();
-    scaffolder = new ScaffolderClient(backend.baseUrl, token);
-    for (const template of ['mlflow-production', 'mlflow-decommission']) {
-      await waitForEntity(backend.baseUrl, token, {
-        kind: 'template',
-        name: template,
-      });
-    }
-    const created = await scaffolder.runTemplate(CREATE, createValues(name), {
-      timeoutMs: 900_000,
-    });
-    mustComplete(created, `creating ${name}`);
+    kc.loadFromFile(readStackEnv().kubeconfig);
+    ({ backend, token, scaffolder } = await startStackBackend({
+      templates: ['mlflow-production', 'mlflow-decommission'],
+      catalogRefreshSeconds: 5,
+    }));
+    const created = await scaffolder.runTemplate(
+      CREATE,
+      devInstanceValues(name),
+      { timeoutMs: 900_000 },
+    );
+    assertTaskCompleted(created, `creating ${name}`);
     timings.create = created.durationMs;
 
-    const client = await signedInClient(name);
-    experimentId = await client.createExperiment(`before-restore-${name}`);
-    runId = (await client.createRun(experimentId, 'before-decommission')).info
-      .run_id;
-    await client.logBatch(runId, {
-      params: { lr: '0.01' },
-      metrics: [{ key: 'loss', value: 0.25, step: 3 }],
-      tags: { stage: 'before' },
-    });
-    await client.uploadArtifact(artifactPath(), artifact);
-    await client.finishRun(runId);
+    const { client } = await adminTrackingClient(kc, name);
+    ({ runId, artifactPath } = await logRunWithArtifact(
+      client,
+      `before-restore-${name}`,
+      'before-decommission',
+      artifact,
+    ));
 
     // The catalog must know the instance before its decommission asks for the entity.
     await waitForEntity(backend.baseUrl, token, { kind: 'component', name });
@@ -193,23 +134,8 @@ describe('restoring a decommissioned instance from its final snapshot and retain
     await backend?.stop();
     await deleteInstanceResources(defaultResourceNames(newName));
     await deleteInstanceResources(names);
-    const rds = new RDSClient({ region: readStackEnv().awsRegion });
     for (const instance of [name, newName]) {
-      const { DBSnapshots } = await rds.send(
-        new DescribeDBSnapshotsCommand({
-          DBInstanceIdentifier: defaultResourceNames(instance).rdsInstanceId,
-          SnapshotType: 'manual',
-        }),
-      );
-      for (const s of DBSnapshots ?? []) {
-        await rds
-          .send(
-            new DeleteDBSnapshotCommand({
-              DBSnapshotIdentifier: s.DBSnapshotIdentifier,
-            }),
-          )
-          .catch(() => undefined);
-      }
+      await deleteManualSnapshots(defaultResourceNames(instance).rdsInstanceId);
     }
   });
 
@@ -223,7 +149,7 @@ describe('restoring a decommissioned instance from its final snapshot and retain
     const result = await mallory.runTemplate(
       CREATE,
       {
-        ...createValues(theirs),
+        ...devInstanceValues(theirs),
         owner: 'user:default/mallory',
         restoreFromSnapshot: snapshot,
         retainedBucket: names.bucket,
@@ -248,10 +174,10 @@ describe('restoring a decommissioned instance from its final snapshot and retain
     });
     const restored = await scaffolder.runTemplate(
       CREATE,
-      { ...createValues(name), restoreFromSnapshot: snapshot },
+      { ...devInstanceValues(name), restoreFromSnapshot: snapshot },
       { timeoutMs: 900_000 },
     );
-    expectCompleted(restored);
+    expect(taskOutcome(restored, 8)).toEqual(TASK_COMPLETED);
     timings.restoreSameName = restored.durationMs;
     expect(restored.log.join('\n')).toContain(
       `from snapshot ${snapshot} (MLflow instance ${name})`,
@@ -273,13 +199,13 @@ describe('restoring a decommissioned instance from its final snapshot and retain
     const restored = await scaffolder.runTemplate(
       CREATE,
       {
-        ...createValues(newName),
+        ...devInstanceValues(newName),
         restoreFromSnapshot: second,
         retainedBucket: names.bucket,
       },
       { timeoutMs: 900_000 },
     );
-    expectCompleted(restored);
+    expect(taskOutcome(restored, 8)).toEqual(TASK_COMPLETED);
     timings.restoreNewName = restored.durationMs;
     expect(restored.log.join('\n')).toContain(
       `Restored from MLflow instance ${name}: renamed database`,

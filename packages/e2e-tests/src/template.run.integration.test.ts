@@ -8,15 +8,21 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { getEntity, waitForEntity } from './lib/catalogEntities';
+import { getEntity } from './lib/catalogEntities';
 import { eventually } from './lib/eventually';
 import {
   awsInventory,
   defaultResourceNames,
   deleteInstanceResources,
 } from './lib/instanceResources';
-import { ScaffolderClient, TaskResult } from './lib/scaffolderClient';
-import { StartedBackend, startBackend } from './lib/startBackend';
+import {
+  ScaffolderClient,
+  TASK_COMPLETED,
+  TaskResult,
+  taskOutcome,
+} from './lib/scaffolderClient';
+import { StartedBackend, startStackBackend } from './lib/startBackend';
+import { devInstanceValues } from './lib/templateValues';
 import { readStackEnv } from '@internal/stack-env';
 import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 
@@ -26,18 +32,7 @@ const TEMPLATE_REF = 'template:default/mlflow-production';
 
 /** The values a user would submit on the Create form for a small dev instance on the stack. */
 function runValues(name: string): Record<string, unknown> {
-  return {
-    name,
-    owner: 'group:default/guests',
-    environment: 'dev',
-    description: 'End-to-end test instance',
-    region: readStackEnv().awsRegion,
-    cluster: 'local',
-    replicas: 1,
-    image: 'ghcr.io/acme/mlflow-server:3.1.0',
-    hostname: `${name}.mlflow.localhost`,
-    trustType: 'podIdentity',
-  };
+  return devInstanceValues(name, { description: 'End-to-end test instance' });
 }
 
 function linkUrl(result: TaskResult, title: string): string | undefined {
@@ -61,18 +56,11 @@ describe('a full run of the mlflow-production template on the local stack', () =
     const env = readStackEnv();
     kc = new KubeConfig();
     kc.loadFromFile(env.kubeconfig);
-    const overlay = env.appConfigPath;
-    backend = await startBackend({
-      configPaths: [overlay],
+    ({ backend, token, scaffolder } = await startStackBackend({
+      templates: ['mlflow-production'],
       // A short refresh keeps the test quick; the default (30 s) is what users get.
-      extraConfig: { mlflow: { catalog: { refreshIntervalSeconds: 5 } } },
-    });
-    token = await backend.guestToken();
-    scaffolder = new ScaffolderClient(backend.baseUrl, token);
-    await waitForEntity(backend.baseUrl, token, {
-      kind: 'template',
-      name: 'mlflow-production',
-    });
+      catalogRefreshSeconds: 5,
+    }));
     first = await scaffolder.runTemplate(TEMPLATE_REF, runValues(name), {
       timeoutMs: 900_000,
     });
@@ -85,10 +73,7 @@ describe('a full run of the mlflow-production template on the local stack', () =
 
   it('completes the task with the links to the MLflow UI and the entity', () => {
     // On failure the diff shows the task's last log lines.
-    expect({
-      status: first.status,
-      log: first.status === 'completed' ? [] : first.log.slice(-5),
-    }).toEqual({ status: 'completed', log: [] });
+    expect(taskOutcome(first)).toEqual(TASK_COMPLETED);
     expect(linkUrl(first, 'MLflow UI')).toBe(`http://${hostname}`);
     expect(first.output.links).toContainEqual(
       expect.objectContaining({ entityRef: `component:default/${name}` }),
@@ -278,10 +263,7 @@ describe('a full run of the mlflow-production template on the local stack', () =
     const second = await scaffolder.runTemplate(TEMPLATE_REF, runValues(name), {
       timeoutMs: 900_000,
     });
-    expect({
-      status: second.status,
-      log: second.status === 'completed' ? [] : second.log.slice(-5),
-    }).toEqual({ status: 'completed', log: [] });
+    expect(taskOutcome(second)).toEqual(TASK_COMPLETED);
     const after = await awsInventory();
     const mine = (inventory: typeof after) => ({
       rdsInstances: inventory.rdsInstances.filter(

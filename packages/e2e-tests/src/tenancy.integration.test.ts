@@ -27,9 +27,12 @@ import {
   loadTemplate,
   loadTemplateFiles,
   ScaffolderClient,
+  TASK_COMPLETED,
   TaskResult,
+  taskOutcome,
 } from './lib/scaffolderClient';
 import { REPO_ROOT, StartedBackend, startBackend } from './lib/startBackend';
+import { devInstanceValues } from './lib/templateValues';
 
 jest.setTimeout(1_800_000);
 
@@ -44,19 +47,10 @@ type Component = {
 
 /** The Create form's values for a small dev instance on the stack. */
 function formValues(name: string, overrides: Record<string, unknown> = {}) {
-  return {
-    name,
-    owner: GUESTS,
-    environment: 'dev',
+  return devInstanceValues(name, {
     description: 'Tenancy test instance',
-    region: readStackEnv().awsRegion,
-    cluster: 'local',
-    replicas: 1,
-    image: 'ghcr.io/acme/mlflow-server:3.1.0',
-    hostname: `${name}.mlflow.localhost`,
-    trustType: 'podIdentity',
     ...overrides,
-  };
+  });
 }
 
 /**
@@ -117,16 +111,6 @@ function stepsTemplate() {
     },
   };
 }
-
-/** The status, with the last log lines when it failed (so a failure shows why). */
-function outcome(result: TaskResult) {
-  return {
-    status: result.status,
-    log: result.status === 'completed' ? [] : result.log.slice(-5),
-  };
-}
-
-const COMPLETED = { status: 'completed', log: [] };
 
 describe('who may change an MLflow instance, through the real endpoints on the stack', () => {
   const suffix = Date.now().toString(36);
@@ -246,7 +230,7 @@ describe('who may change an MLflow instance, through the real endpoints on the s
   });
 
   it('lets the guest create an instance owned by the guests group', async () => {
-    expect(outcome(created)).toEqual(COMPLETED);
+    expect(taskOutcome(created)).toEqual(TASK_COMPLETED);
     const entity = await waitForOwner(GUESTS);
     expect(entity.metadata.annotations['mlflow.org/trusted']).toBe('true');
   });
@@ -470,7 +454,7 @@ describe('who may change an MLflow instance, through the real endpoints on the s
       formValues(name, { owner: 'user:default/guest' }),
       { timeoutMs: 900_000 },
     );
-    expect(outcome(toUser)).toEqual(COMPLETED);
+    expect(taskOutcome(toUser)).toEqual(TASK_COMPLETED);
     await waitForOwner('user:default/guest');
     expect(
       (
@@ -484,7 +468,7 @@ describe('who may change an MLflow instance, through the real endpoints on the s
     const back = await guest.runTemplate(TEMPLATE_REF, formValues(name), {
       timeoutMs: 900_000,
     });
-    expect(outcome(back)).toEqual(COMPLETED);
+    expect(taskOutcome(back)).toEqual(TASK_COMPLETED);
     await waitForOwner(GUESTS);
   });
 });

@@ -1,26 +1,32 @@
 import {
   DBSnapshot,
-  DeleteDBSnapshotCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { BatchV1Api, KubeConfig, V1Job } from '@kubernetes/client-node';
 import { readStackEnv } from '@internal/stack-env';
-import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import { randomBytes } from 'node:crypto';
-import { waitForEntity } from './lib/catalogEntities';
 import { eventually } from './lib/eventually';
 import {
   defaultResourceNames,
   deleteInstanceResources,
+  deleteManualSnapshots,
 } from './lib/instanceResources';
 import {
+  adminTrackingClient,
+  logRunWithArtifact,
   MlflowTrackingClient,
-  readAdminLogin,
   sha256,
 } from './lib/mlflowTrackingClient';
-import { ScaffolderClient, TaskResult } from './lib/scaffolderClient';
-import { StartedBackend, startBackend } from './lib/startBackend';
+import {
+  assertTaskCompleted,
+  ScaffolderClient,
+  TASK_COMPLETED,
+  TaskResult,
+  taskOutcome,
+} from './lib/scaffolderClient';
+import { StartedBackend, startStackBackend } from './lib/startBackend';
+import { devInstanceValues } from './lib/templateValues';
 
 jest.setTimeout(2_400_000);
 
@@ -29,13 +35,6 @@ const UPGRADE = 'template:default/mlflow-upgrade';
 /** The stack's node agent runs the MLflow version an image tag names (stack/README.md). */
 const OLD_IMAGE = 'ghcr.io/acme/mlflow:v3.16.1';
 const NEW_IMAGE = 'ghcr.io/acme/mlflow:v3.17.2';
-
-function expectCompleted(result: TaskResult) {
-  expect({
-    status: result.status,
-    log: result.status === 'completed' ? [] : result.log.slice(-8),
-  }).toEqual({ status: 'completed', log: [] });
-}
 
 async function serverVersion(client: MlflowTrackingClient, login: string) {
   const res = await fetch(`${client.trackingUrl}/version`, {
@@ -51,7 +50,6 @@ async function serverVersion(client: MlflowTrackingClient, login: string) {
 describe('the mlflow-upgrade template on the local stack', () => {
   const name = `up-${Date.now().toString(36)}`;
   const names = defaultResourceNames(name);
-  const trackingUrl = `http://${name}.mlflow.localhost`;
   const artifact = new Uint8Array(randomBytes(64 * 1024));
   let backend: StartedBackend;
   let scaffolder: ScaffolderClient;
@@ -59,7 +57,7 @@ describe('the mlflow-upgrade template on the local stack', () => {
   let client: MlflowTrackingClient;
   let basic: string;
   let runId: string;
-  let experimentId: string;
+  let artifactPath: string;
   let upgrade: TaskResult;
   const timings: Record<string, number> = {};
 
@@ -67,44 +65,22 @@ describe('the mlflow-upgrade template on the local stack', () => {
     const env = readStackEnv();
     kc = new KubeConfig();
     kc.loadFromFile(env.kubeconfig);
-    backend = await startBackend({ configPaths: [env.appConfigPath] });
-    const token = await backend.guestToken();
-    scaffolder = new ScaffolderClient(backend.baseUrl, token);
-    for (const template of ['mlflow-production', 'mlflow-upgrade']) {
-      await waitForEntity(backend.baseUrl, token, {
-        kind: 'template',
-        name: template,
-      });
-    }
+    ({ backend, scaffolder } = await startStackBackend({
+      templates: ['mlflow-production', 'mlflow-upgrade'],
+    }));
     const created = await scaffolder.runTemplate(
       CREATE,
-      {
-        name,
-        owner: 'group:default/guests',
-        environment: 'dev',
-        region: env.awsRegion,
-        cluster: 'local',
-        replicas: 1,
-        image: OLD_IMAGE,
-        hostname: `${name}.mlflow.localhost`,
-        trustType: 'podIdentity',
-      },
+      devInstanceValues(name, { image: OLD_IMAGE }),
       { timeoutMs: 900_000 },
     );
-    if (created.status !== 'completed') {
-      throw new Error(`create failed: ${created.log.slice(-8).join('\n')}`);
-    }
+    assertTaskCompleted(created, 'create');
     timings.create = created.durationMs;
 
-    const login = await readAdminLogin(
-      kc,
-      names.namespace,
-      resolveInstanceNames({ name }).authSecretName,
-    );
+    const admin = await adminTrackingClient(kc, name);
+    client = admin.client;
     basic = `Basic ${Buffer.from(
-      `${login.username}:${login.password}`,
+      `${admin.login.username}:${admin.login.password}`,
     ).toString('base64')}`;
-    client = new MlflowTrackingClient(trackingUrl, 15_000, login);
     const before = await eventually(() => serverVersion(client, basic));
     if (before !== '3.16.1') {
       throw new Error(
@@ -113,19 +89,12 @@ describe('the mlflow-upgrade template on the local stack', () => {
     }
 
     // What users logged before the upgrade.
-    experimentId = await client.createExperiment(`before-upgrade-${name}`);
-    const run = await client.createRun(experimentId, 'trained-on-3.16.1');
-    runId = run.info.run_id;
-    await client.logBatch(runId, {
-      params: { lr: '0.01' },
-      metrics: [{ key: 'loss', value: 0.25, step: 3 }],
-      tags: { stage: 'before' },
-    });
-    await client.uploadArtifact(
-      `${experimentId}/${runId}/artifacts/model.bin`,
+    ({ runId, artifactPath } = await logRunWithArtifact(
+      client,
+      `before-upgrade-${name}`,
+      'trained-on-3.16.1',
       artifact,
-    );
-    await client.finishRun(runId);
+    ));
 
     upgrade = await scaffolder.runTemplate(
       UPGRADE,
@@ -146,26 +115,11 @@ describe('the mlflow-upgrade template on the local stack', () => {
     await backend?.stop();
     await deleteInstanceResources(names);
     // The pre-upgrade snapshot is a dump on the stack's disk.
-    const rds = new RDSClient({ region: readStackEnv().awsRegion });
-    const { DBSnapshots } = await rds.send(
-      new DescribeDBSnapshotsCommand({
-        DBInstanceIdentifier: names.rdsInstanceId,
-        SnapshotType: 'manual',
-      }),
-    );
-    for (const snapshot of DBSnapshots ?? []) {
-      await rds
-        .send(
-          new DeleteDBSnapshotCommand({
-            DBSnapshotIdentifier: snapshot.DBSnapshotIdentifier,
-          }),
-        )
-        .catch(() => undefined);
-    }
+    await deleteManualSnapshots(names.rdsInstanceId);
   });
 
   it('completes, naming the snapshot it took before the migration', () => {
-    expectCompleted(upgrade);
+    expect(taskOutcome(upgrade, 8)).toEqual(TASK_COMPLETED);
     const text = JSON.stringify(upgrade.output.text);
     expect(text).toMatch(
       new RegExp(`${names.rdsInstanceId}-pre-upgrade-\\d{8}t\\d{6}z`),
@@ -225,9 +179,7 @@ describe('the mlflow-upgrade template on the local stack', () => {
     expect(run.data.metrics).toEqual([
       expect.objectContaining({ key: 'loss', value: 0.25, step: 3 }),
     ]);
-    const downloaded = await client.downloadArtifact(
-      `${experimentId}/${runId}/artifacts/model.bin`,
-    );
+    const downloaded = await client.downloadArtifact(artifactPath);
     expect(sha256(downloaded)).toBe(sha256(artifact));
   });
 });

@@ -15,20 +15,19 @@ import {
   defaultResourceNames,
   deleteInstanceResources,
 } from './lib/instanceResources';
-import { ScaffolderClient, TaskResult } from './lib/scaffolderClient';
-import { StartedBackend, startBackend } from './lib/startBackend';
+import {
+  assertTaskCompleted,
+  ScaffolderClient,
+  TASK_COMPLETED,
+  taskOutcome,
+} from './lib/scaffolderClient';
+import { StartedBackend, startStackBackend } from './lib/startBackend';
+import { devInstanceValues } from './lib/templateValues';
 
 jest.setTimeout(2_400_000);
 
 const CREATE = 'template:default/mlflow-production';
 const UPGRADE = 'template:default/mlflow-upgrade';
-
-function expectCompleted(result: TaskResult) {
-  expect({
-    status: result.status,
-    log: result.status === 'completed' ? [] : result.log.slice(-8),
-  }).toEqual({ status: 'completed', log: [] });
-}
 
 /**
  * The upgrade template's database changes on the stack: the instance class in the maintenance
@@ -38,7 +37,6 @@ function expectCompleted(result: TaskResult) {
 describe('the mlflow-upgrade template changes the database on the local stack', () => {
   const name = `ud-${Date.now().toString(36)}`;
   const names = defaultResourceNames(name);
-  const entityRef = `component:default/${name}`;
   let backend: StartedBackend;
   let scaffolder: ScaffolderClient;
   let token: string;
@@ -74,37 +72,20 @@ describe('the mlflow-upgrade template changes the database on the local stack', 
     );
 
   beforeAll(async () => {
-    const env = readStackEnv();
-    rds = new RDSClient({ region: env.awsRegion });
-    backend = await startBackend({ configPaths: [env.appConfigPath] });
-    token = await backend.guestToken();
-    scaffolder = new ScaffolderClient(backend.baseUrl, token);
-    for (const template of ['mlflow-production', 'mlflow-upgrade']) {
-      await waitForEntity(backend.baseUrl, token, {
-        kind: 'template',
-        name: template,
-      });
-    }
+    rds = new RDSClient({ region: readStackEnv().awsRegion });
+    ({ backend, token, scaffolder } = await startStackBackend({
+      templates: ['mlflow-production', 'mlflow-upgrade'],
+    }));
     const created = await scaffolder.runTemplate(
       CREATE,
-      {
-        name,
-        owner: 'group:default/guests',
-        environment: 'dev',
-        region: env.awsRegion,
-        cluster: 'local',
-        replicas: 1,
+      devInstanceValues(name, {
         image: 'ghcr.io/acme/mlflow:v3.17.2',
         instanceClass: 'db.t4g.micro',
         backupRetentionDays: 7,
-        hostname: `${name}.mlflow.localhost`,
-        trustType: 'podIdentity',
-      },
+      }),
       { timeoutMs: 900_000 },
     );
-    if (created.status !== 'completed') {
-      throw new Error(`create failed: ${created.log.slice(-8).join('\n')}`);
-    }
+    assertTaskCompleted(created, 'create');
     timings.create = created.durationMs;
     await waitForEntity(backend.baseUrl, token, {
       kind: 'component',
@@ -128,7 +109,7 @@ describe('the mlflow-upgrade template changes the database on the local stack', 
       { timeoutMs: 900_000 },
     );
     timings.classInWindow = inWindow.durationMs;
-    expectCompleted(inWindow);
+    expect(taskOutcome(inWindow, 8)).toEqual(TASK_COMPLETED);
     const planned = inWindow.log.findIndex(l =>
       l.includes(
         'instance class db.t4g.micro → db.t4g.small (in the maintenance window)',
@@ -191,7 +172,7 @@ describe('the mlflow-upgrade template changes the database on the local stack', 
       { timeoutMs: 900_000 },
     );
     timings.retentionNow = now.durationMs;
-    expectCompleted(now);
+    expect(taskOutcome(now, 8)).toEqual(TASK_COMPLETED);
     expect(
       now.log.some(l => l.includes('backup retention (days) 7 → 14 (at once)')),
     ).toBe(true);

@@ -2,6 +2,7 @@ import { ensureAppBuilt } from './browser';
 import { eventually } from './eventually';
 import { ScaffolderClient } from './scaffolderClient';
 import { StartedBackend, startBackend } from './startBackend';
+import { LOCAL_STACK_DEFAULTS } from './templateValues';
 import { DEMO_TEMPLATE_REF, mlflowComponents } from '../provisionDemo';
 
 /** The Backstage a browser test drives: the app's URL, the backend's, and a guest token. */
@@ -16,15 +17,6 @@ const RUNNING_BACKEND_URL =
   process.env.BACKSTAGE_BACKEND_URL ?? 'http://localhost:7007';
 const RUNNING_APP_URL =
   process.env.BACKSTAGE_APP_URL ?? 'http://localhost:3000';
-
-/**
- * Template values the local stack needs: the node agent runs the stack's own MLflow whatever the
- * image, and the stack has no IAM OIDC provider.
- */
-const LOCAL_STACK_DEFAULTS = {
-  image: 'ghcr.io/acme/mlflow-server:3.1.0',
-  trustType: 'podIdentity',
-};
 
 async function answers(url: string): Promise<boolean> {
   try {

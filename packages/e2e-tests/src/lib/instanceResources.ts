@@ -8,7 +8,9 @@ import {
 } from '@aws-sdk/client-iam';
 import {
   DeleteDBInstanceCommand,
+  DeleteDBSnapshotCommand,
   DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import {
@@ -253,5 +255,30 @@ export async function deleteInstanceResources(
     await iam.send(new DeleteRoleCommand({ RoleName: names.roleName }));
   } catch (error) {
     ignoreNotFound(error);
+  }
+}
+
+/**
+ * Deletes the manual snapshots of RDS instance `rdsInstanceId` (best effort): final and pre-upgrade
+ * snapshots are dumps of the instance's data on the stack's disk.
+ */
+export async function deleteManualSnapshots(
+  rdsInstanceId: string,
+): Promise<void> {
+  const rds = new RDSClient({ region: readStackEnv().awsRegion });
+  const { DBSnapshots } = await rds.send(
+    new DescribeDBSnapshotsCommand({
+      DBInstanceIdentifier: rdsInstanceId,
+      SnapshotType: 'manual',
+    }),
+  );
+  for (const snapshot of DBSnapshots ?? []) {
+    await rds
+      .send(
+        new DeleteDBSnapshotCommand({
+          DBSnapshotIdentifier: snapshot.DBSnapshotIdentifier,
+        }),
+      )
+      .catch(() => undefined);
   }
 }

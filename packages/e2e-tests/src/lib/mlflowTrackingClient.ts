@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import { createHash } from 'node:crypto';
 
 /** An MLflow user of the basic-auth app; the password never goes into a message. */
@@ -313,4 +314,44 @@ export class MlflowTrackingClient {
     );
     return res.model_version;
   }
+}
+
+/** Instance `name`'s tracking URL on the stack, signed in with the admin login of its auth Secret. */
+export async function adminTrackingClient(
+  kubeConfig: KubeConfig,
+  name: string,
+): Promise<{ client: MlflowTrackingClient; login: MlflowLogin }> {
+  const { namespace, authSecretName } = resolveInstanceNames({ name });
+  const login = await readAdminLogin(kubeConfig, namespace, authSecretName);
+  return {
+    client: new MlflowTrackingClient(
+      `http://${name}.mlflow.localhost`,
+      15_000,
+      login,
+    ),
+    login,
+  };
+}
+
+/**
+ * Logs what a data-survival test reads back later: run `runName` in a new experiment with param
+ * lr=0.01, metric loss=0.25 at step 3, tag stage=before and `artifact` as model.bin, then finished.
+ */
+export async function logRunWithArtifact(
+  client: MlflowTrackingClient,
+  experimentName: string,
+  runName: string,
+  artifact: Uint8Array,
+): Promise<{ experimentId: string; runId: string; artifactPath: string }> {
+  const experimentId = await client.createExperiment(experimentName);
+  const runId = (await client.createRun(experimentId, runName)).info.run_id;
+  await client.logBatch(runId, {
+    params: { lr: '0.01' },
+    metrics: [{ key: 'loss', value: 0.25, step: 3 }],
+    tags: { stage: 'before' },
+  });
+  const artifactPath = `${experimentId}/${runId}/artifacts/model.bin`;
+  await client.uploadArtifact(artifactPath, artifact);
+  await client.finishRun(runId);
+  return { experimentId, runId, artifactPath };
 }

@@ -25,6 +25,30 @@ export type TaskResult = {
   durationMs: number;
 };
 
+/** A completed task as `taskOutcome` gives it: what a test expects its task's outcome to equal. */
+export const TASK_COMPLETED = { status: 'completed', log: [] };
+
+/** The status, with the last `logLines` log lines when it did not complete (so a failure shows why). */
+export function taskOutcome(result: TaskResult, logLines = 5) {
+  return {
+    status: result.status,
+    log: result.status === 'completed' ? [] : result.log.slice(-logLines),
+  };
+}
+
+/** Throws `<what> failed: <last log lines>` unless the task completed: for set-up later tests need. */
+export function assertTaskCompleted(
+  result: TaskResult,
+  what: string,
+  logLines = 8,
+): void {
+  if (result.status !== 'completed') {
+    throw new Error(
+      `${what} failed: ${result.log.slice(-logLines).join('\n')}`,
+    );
+  }
+}
+
 /** The response of `POST /api/scaffolder/v2/dry-run`. */
 export type DryRunResult = {
   log: Array<{ body: { message: string; stepId?: string; status?: string } }>;

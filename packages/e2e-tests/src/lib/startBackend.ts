@@ -3,7 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readStackEnv } from '@internal/stack-env';
 import { stringify } from 'yaml';
+import { waitForEntity } from './catalogEntities';
+import { ScaffolderClient } from './scaffolderClient';
 
 /** The repository root, found from this file (packages/e2e-tests/src/lib). */
 // eslint-disable-next-line no-restricted-syntax -- test code, never bundled: __dirname is the source dir
@@ -180,4 +183,46 @@ export async function startBackend(
       return token;
     },
   };
+}
+
+/**
+ * A backend on the stack's config overlay with a guest's token and scaffolder client, once each of
+ * `templates` is in its catalog; the backend is stopped again when that wait fails.
+ */
+export async function startStackBackend(options: {
+  templates: string[];
+  /** The MLflow catalog provider's refresh (`mlflow.catalog.refreshIntervalSeconds`). */
+  catalogRefreshSeconds?: number;
+}): Promise<{
+  backend: StartedBackend;
+  token: string;
+  scaffolder: ScaffolderClient;
+}> {
+  const backend = await startBackend({
+    configPaths: [readStackEnv().appConfigPath],
+    extraConfig:
+      options.catalogRefreshSeconds === undefined
+        ? undefined
+        : {
+            mlflow: {
+              catalog: {
+                refreshIntervalSeconds: options.catalogRefreshSeconds,
+              },
+            },
+          },
+  });
+  try {
+    const token = await backend.guestToken();
+    for (const name of options.templates) {
+      await waitForEntity(backend.baseUrl, token, { kind: 'template', name });
+    }
+    return {
+      backend,
+      token,
+      scaffolder: new ScaffolderClient(backend.baseUrl, token),
+    };
+  } catch (error) {
+    await backend.stop();
+    throw error;
+  }
 }
