@@ -6,12 +6,15 @@ import {
 import { loadTemplate } from '../lib/scaffolderClient';
 import { REPO_ROOT } from '../lib/startBackend';
 
-const template = loadTemplate(REPO_ROOT, 'mlflow-production');
+/** Every form field of a template by name, across its pages. */
+function fieldsOf(form: ReturnType<typeof loadTemplate>) {
+  return new Map<string, Record<string, unknown>>(
+    form.spec.parameters.flatMap(page => Object.entries(page.properties)),
+  );
+}
 
-/** Every form field by name, across the pages. */
-const fields = new Map<string, Record<string, unknown>>(
-  template.spec.parameters.flatMap(page => Object.entries(page.properties)),
-);
+const template = loadTemplate(REPO_ROOT, 'mlflow-production');
+const fields = fieldsOf(template);
 
 type Schema = Record<string, unknown> & {
   properties?: Record<string, Schema>;
@@ -41,13 +44,16 @@ function patternsOf(field: string): Schema[] {
 const ACCOUNT = '123456789012';
 const OIDC = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com`;
 
-/** Each form field checked by a rule, with good and bad values both must agree on. */
-const mirrored: Array<{
+/** A form field checked by a rule, with good and bad values both must agree on. */
+type MirroredField = {
   field: string;
   rule: NameRule;
   good: string[];
   bad: string[];
-}> = [
+};
+
+/** Each field of the mlflow-production form checked by a rule. */
+const mirrored: MirroredField[] = [
   {
     field: 'name',
     rule: nameRules.instanceName,
@@ -304,34 +310,11 @@ describe('the mlflow-production form', () => {
 
 describe('the mlflow-upgrade form', () => {
   const upgrade = loadTemplate(REPO_ROOT, 'mlflow-upgrade');
-  const upgradeFields = new Map<string, Record<string, unknown>>(
-    upgrade.spec.parameters.flatMap(page => Object.entries(page.properties)),
+  const upgradeFields = fieldsOf(upgrade);
+  // The upgrade form's fields with a rule are production form fields: the same good and bad values.
+  const patterned = mirrored.filter(m =>
+    ['instanceClass', 'tlsSecretName', 'tlsClusterIssuer'].includes(m.field),
   );
-  const patterned: Array<{
-    field: string;
-    rule: NameRule;
-    good: string[];
-    bad: string[];
-  }> = [
-    {
-      field: 'instanceClass',
-      rule: nameRules.rdsInstanceClass,
-      good: ['db.t4g.small', 'db.m7g.large'],
-      bad: ['t4g.small', 'db.t4g', 'db.T4G.small'],
-    },
-    {
-      field: 'tlsSecretName',
-      rule: nameRules.kubernetesName,
-      good: ['demo-tls', 'wildcard-example-com'],
-      bad: ['Demo-TLS', 'demo.tls', 'a'.repeat(64)],
-    },
-    {
-      field: 'tlsClusterIssuer',
-      rule: nameRules.kubernetesName,
-      good: ['letsencrypt', 'letsencrypt-prod'],
-      bad: ['Lets Encrypt', '-issuer', 'a'.repeat(64)],
-    },
-  ];
 
   it.each(patterned.map(m => [m.field, m] as const))(
     'field %s has the pattern and lengths of its rule and agrees with it',
