@@ -1,4 +1,25 @@
+import { parseEntityRef } from '@backstage/catalog-model';
 import http from 'node:http';
+
+/** The options every health bench takes: the started backend and the instance's entity. */
+export const targetOptions = {
+  'base-url': {
+    type: 'string',
+    default: process.env.BACKEND_URL ?? 'http://localhost:7007',
+  },
+  entity: { type: 'string', default: 'component:default/demo' },
+} as const;
+
+/** The backend's URL and the entity's health and catalog routes, from the `targetOptions` given. */
+export function benchTarget(args: { 'base-url'?: string; entity?: string }) {
+  const entity = parseEntityRef(args.entity!);
+  const kind = entity.kind.toLocaleLowerCase('en-US');
+  return {
+    baseUrl: new URL(args['base-url']!),
+    healthPath: `/api/mlflow/v1/health/${entity.namespace}/${kind}/${entity.name}`,
+    catalogPath: `/api/catalog/entities/by-name/${kind}/${entity.namespace}/${entity.name}`,
+  };
+}
 
 /**
  * One keep-alive HTTP client for a started backend, shared by the health benches so that every

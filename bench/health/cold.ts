@@ -16,7 +16,7 @@
  */
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { Entity, parseEntityRef } from '@backstage/catalog-model';
+import { Entity } from '@backstage/catalog-model';
 import { readStackAppConfig, readStackEnv } from '@internal/stack-env';
 import type { MlflowHealthReport } from '@stateful-mlflow/plugin-mlflow-common';
 import { readFileSync } from 'node:fs';
@@ -24,23 +24,22 @@ import http from 'node:http';
 import https from 'node:https';
 import { lookup } from 'node:dns/promises';
 import { parseArgs } from 'node:util';
-import { backendClient, round1 } from './backendClient';
+import {
+  backendClient,
+  benchTarget,
+  round1,
+  targetOptions,
+} from './backendClient';
 
 const { values: args } = parseArgs({
   options: {
-    'base-url': {
-      type: 'string',
-      default: process.env.BACKEND_URL ?? 'http://localhost:7007',
-    },
-    entity: { type: 'string', default: 'component:default/demo' },
+    ...targetOptions,
     samples: { type: 'string', default: '5' },
   },
 });
 
 const SAMPLES = Number(args.samples);
-const baseUrl = new URL(args['base-url']!);
-const ref = parseEntityRef(args.entity!);
-const kind = ref.kind.toLocaleLowerCase('en-US');
+const { baseUrl, healthPath, catalogPath: entityPath } = benchTarget(args);
 const stack = readStackEnv();
 const { call, token, close } = backendClient(baseUrl);
 
@@ -183,8 +182,6 @@ const median = (values: number[]) => {
 
 async function main() {
   const headers = { authorization: `Bearer ${await token()}` };
-  const entityPath = `/api/catalog/entities/by-name/${kind}/${ref.namespace}/${ref.name}`;
-  const healthPath = `/api/mlflow/v1/health/${ref.namespace}/${kind}/${ref.name}`;
   const found = await call(entityPath, headers);
   if (found.status !== 200) {
     throw new Error(`${entityPath} answered HTTP ${found.status}`);

@@ -9,33 +9,32 @@
  *
  * Credentials: $BACKSTAGE_TOKEN when set, else a guest token from the backend's guest provider.
  */
-import { parseEntityRef } from '@backstage/catalog-model';
 import { parseArgs } from 'node:util';
-import { backendClient, percentile, round1 } from './backendClient';
+import {
+  backendClient,
+  benchTarget,
+  percentile,
+  round1,
+  targetOptions,
+} from './backendClient';
 
 const { values: args } = parseArgs({
   options: {
-    'base-url': {
-      type: 'string',
-      default: process.env.BACKEND_URL ?? 'http://localhost:7007',
-    },
-    entity: { type: 'string', default: 'component:default/demo' },
+    ...targetOptions,
     concurrency: { type: 'string', default: '1,50' },
     rounds: { type: 'string', default: '5' },
     requests: { type: 'string', default: '200' },
   },
 });
 
-const baseUrl = new URL(args['base-url']!);
+const { baseUrl, healthPath, catalogPath } = benchTarget(args);
 const ROUNDS = Number(args.rounds);
 const REQUESTS = Number(args.requests);
 const CONCURRENCIES = args.concurrency!.split(',').map(Number);
-const entity = parseEntityRef(args.entity!);
-const kind = entity.kind.toLocaleLowerCase('en-US');
 
 const ROUTES = {
-  health: `/api/mlflow/v1/health/${entity.namespace}/${kind}/${entity.name}`,
-  catalog: `/api/catalog/entities/by-name/${kind}/${entity.namespace}/${entity.name}`,
+  health: healthPath,
+  catalog: catalogPath,
   liveness: '/.backstage/health/v1/liveness',
 } as const;
 type Route = keyof typeof ROUTES;
