@@ -911,7 +911,9 @@ describe('DefaultMlflowHealthService', () => {
             'mlflow.org/s3-artifact-root': `s3://shared-artifacts/${n}`,
           }),
         ),
-        health: { maxConcurrencyPerHost: 3 },
+        // 250 instances through 3 connections take seconds on a loaded machine: this test is about
+        // batching and concurrency, so no check may time out while it waits for its turn.
+        health: { maxConcurrencyPerHost: 3, checkTimeoutMs: 120_000 },
       });
       const { items } = await service.getReports(
         names.map(n => `component:default/${n}`),
@@ -941,7 +943,7 @@ describe('DefaultMlflowHealthService', () => {
       expect(s3Mock.commandCalls(GetBucketTaggingCommand)).toHaveLength(1);
       expect(s3Mock.commandCalls(GetBucketVersioningCommand)).toHaveLength(0);
       expect(mlflow.maxInFlight()).toBeLessThanOrEqual(3);
-    });
+    }, 120_000);
 
     it('reads Kubernetes with two cluster-wide lists for many namespaces, namespaced lists when refused', async () => {
       const names = ['a', 'b', 'c'];
