@@ -34,6 +34,39 @@ async function errorCode(response: { text(): Promise<string> }) {
 }
 
 /**
+ * Answers that come from the way to the server, not from MLflow: a gateway with no ready backend
+ * yet (502–504), or a 404 without MLflow's error code (an Ingress or Service that has not caught up
+ * with the new pods). Right after a rollout a real ingress controller, like the stack's, can take a
+ * moment to route to the pods the Deployment just reported ready.
+ */
+function notRoutedYet(status: number, code: string | undefined) {
+  return (
+    status === 502 ||
+    status === 503 ||
+    status === 504 ||
+    (status === 404 && code === 'no error code')
+  );
+}
+
+function sleep(ms: number, signal?: AbortSignal) {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+/**
  * Makes sure the health-check user exists with the password of the health Secret, through
  * MLflow's auth REST API as the admin: created when absent, its password set when present (so a
  * regenerated Secret and the user agree). It is never an admin: it has the default permission.
@@ -45,6 +78,10 @@ export async function ensureHealthUser(o: {
   health: MlflowLogin;
   fetch: FetchLike;
   signal?: AbortSignal;
+  /** How long the tracking URL may take to route to the new pods (default 2 minutes). */
+  routeTimeoutMs?: number;
+  /** Between two looks while it does not (default 1 s). */
+  routeRetryMs?: number;
 }): Promise<'created' | 'updated'> {
   const call = async (
     method: string,
@@ -71,13 +108,29 @@ export async function ensureHealthUser(o: {
       } (${await errorCode(response)})`,
     );
 
-  const lookup = await call(
-    'GET',
-    `/api/2.0/mlflow/users/get?username=${encodeURIComponent(
-      o.health.username,
-    )}`,
-    o.admin,
-  );
+  // The first call waits, bounded, until the tracking URL reaches MLflow itself.
+  const routeDeadline = Date.now() + (o.routeTimeoutMs ?? 120_000);
+  let lookup: { status: number; code?: string };
+  for (;;) {
+    const response = await call(
+      'GET',
+      `/api/2.0/mlflow/users/get?username=${encodeURIComponent(
+        o.health.username,
+      )}`,
+      o.admin,
+    );
+    lookup = {
+      status: response.status,
+      code: response.status === 200 ? undefined : await errorCode(response),
+    };
+    if (
+      !notRoutedYet(lookup.status, lookup.code) ||
+      Date.now() >= routeDeadline
+    ) {
+      break;
+    }
+    await sleep(o.routeRetryMs ?? 1000, o.signal);
+  }
   let outcome: 'created' | 'updated';
   if (lookup.status === 200) {
     const update = await call(
@@ -90,7 +143,7 @@ export async function ensureHealthUser(o: {
       throw await failed('Setting the health user password', update);
     }
     outcome = 'updated';
-  } else if (lookup.status === 404) {
+  } else if (lookup.status === 404 && !notRoutedYet(404, lookup.code)) {
     const create = await call(
       'POST',
       '/api/2.0/mlflow/users/create',
@@ -102,7 +155,17 @@ export async function ensureHealthUser(o: {
     }
     outcome = 'created';
   } else {
-    throw await failed('Looking up the health user as the admin', lookup);
+    throw new Error(
+      `Looking up the health user as the admin at ${o.trackingUrl} answered ${
+        lookup.status
+      } (${lookup.code})${
+        notRoutedYet(lookup.status, lookup.code)
+          ? `, still not reaching MLflow after ${Math.round(
+              (o.routeTimeoutMs ?? 120_000) / 1000,
+            )} s`
+          : ''
+      }`,
+    );
   }
   const search = await call(
     'POST',
