@@ -3,9 +3,15 @@ import {
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { BatchV1Api, KubeConfig, V1Job } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  KubeConfig,
+  V1Job,
+} from '@kubernetes/client-node';
 import { readStackEnv } from '@internal/stack-env';
 import { randomBytes } from 'node:crypto';
+import { devUserToken } from './lib/devUsers';
 import { eventually } from './lib/eventually';
 import {
   defaultResourceNames,
@@ -35,6 +41,22 @@ const UPGRADE = 'template:default/mlflow-upgrade';
 /** The stack's node agent runs the MLflow version an image tag names (stack/README.md). */
 const OLD_IMAGE = 'ghcr.io/acme/mlflow:v3.16.1';
 const NEW_IMAGE = 'ghcr.io/acme/mlflow:v3.17.2';
+
+/** The pre-upgrade snapshots of an RDS instance, by id. */
+async function preUpgradeSnapshots(rdsInstanceId: string): Promise<string[]> {
+  const { DBSnapshots } = await new RDSClient({
+    region: readStackEnv().awsRegion,
+  }).send(
+    new DescribeDBSnapshotsCommand({
+      DBInstanceIdentifier: rdsInstanceId,
+      SnapshotType: 'manual',
+    }),
+  );
+  return (DBSnapshots ?? [])
+    .map(s => s.DBSnapshotIdentifier!)
+    .filter(id => id.includes('-pre-upgrade-'))
+    .sort();
+}
 
 async function serverVersion(client: MlflowTrackingClient, login: string) {
   const res = await fetch(`${client.trackingUrl}/version`, {
@@ -181,5 +203,77 @@ describe('the mlflow-upgrade template on the local stack', () => {
     ]);
     const downloaded = await client.downloadArtifact(artifactPath);
     expect(sha256(downloaded)).toBe(sha256(artifact));
+  });
+
+  const readDeployment = () =>
+    kc.makeApiClient(AppsV1Api).readNamespacedDeployment({
+      name,
+      namespace: names.namespace,
+    });
+
+  it('refuses a non-owner before any change, naming the owner', async () => {
+    const before = await readDeployment();
+    const snapshotsBefore = await preUpgradeSnapshots(names.rdsInstanceId);
+    const mallory = new ScaffolderClient(
+      backend.baseUrl,
+      await devUserToken(backend.baseUrl, 'user:default/mallory'),
+    );
+    const result = await mallory.runTemplate(
+      UPGRADE,
+      {
+        name,
+        region: readStackEnv().awsRegion,
+        cluster: 'local',
+        image: OLD_IMAGE,
+      },
+      { timeoutMs: 300_000 },
+    );
+    expect(result.status).toBe('failed');
+    expect(result.log.at(-1)).toMatch(
+      /user:default\/mallory may not .* owned by group:default\/guests/,
+    );
+    expect((await readDeployment()).metadata?.resourceVersion).toBe(
+      before.metadata?.resourceVersion,
+    );
+    expect(await preUpgradeSnapshots(names.rdsInstanceId)).toEqual(
+      snapshotsBefore,
+    );
+  });
+
+  it('keeps the running version serving, healthy, when the migration fails, and names the snapshot to restore', async () => {
+    // MLflow 3.16.1 does not know the schema revision 3.17.2 migrated to, so its `mlflow db upgrade`
+    // fails: a real failed migration, reached through the template as a user would.
+    const snapshotsBefore = await preUpgradeSnapshots(names.rdsInstanceId);
+    const failed = await scaffolder.runTemplate(
+      UPGRADE,
+      {
+        name,
+        region: readStackEnv().awsRegion,
+        cluster: 'local',
+        image: OLD_IMAGE,
+      },
+      { timeoutMs: 1_200_000 },
+    );
+    timings.failedMigration = failed.durationMs;
+    expect(failed.status).toBe('failed');
+
+    // A snapshot was taken first, and the error names it as the way back.
+    const taken = (await preUpgradeSnapshots(names.rdsInstanceId)).filter(
+      id => !snapshotsBefore.includes(id),
+    );
+    expect(taken).toHaveLength(1);
+    const error = failed.log.at(-1) ?? '';
+    expect(error).toMatch(/migration Job .* failed/);
+    expect(error).toContain(taken[0]);
+
+    // The Deployment was not touched: the old pods serve the version they served, every one ready.
+    const deployment = await readDeployment();
+    expect(
+      deployment.spec?.template.spec?.containers.map(c => c.image),
+    ).toContain(NEW_IMAGE);
+    expect(deployment.status?.readyReplicas).toBe(deployment.spec?.replicas);
+    expect(await serverVersion(client, basic)).toBe('3.17.2');
+    const run = await client.getRun(runId);
+    expect(run.info.status).toBe('FINISHED');
   });
 });
