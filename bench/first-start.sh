@@ -60,6 +60,10 @@ KEEP_STACK=0 setsid scripts/start > >(
   done
 ) 2>&1 &
 start_pid=$!
+# However this script ends, scripts/start ends with it (its process group: Backstage and its children).
+trap 'kill -TERM -- "-$start_pid" 2>/dev/null || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 token=""
 healthy_at=""
@@ -72,7 +76,7 @@ while ((SECONDS < deadline)) && kill -0 "$start_pid" 2>/dev/null; do
   fi
   if [[ -n "$token" ]] &&
     curl -fsS -H "Authorization: Bearer $token" "$health_url" 2>/dev/null |
-    python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["status"] != "healthy")' 2>/dev/null; then
+    python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["overall"] != "healthy")' 2>/dev/null; then
     healthy_at="$(elapsed)"
     break
   fi
