@@ -2,9 +2,7 @@ import { DBInstance, RDSClient } from '@aws-sdk/client-rds';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
-  describeReceived,
   nameRules,
-  OWNERSHIP_TAG_KEY,
   resolveInstanceNames,
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
@@ -19,7 +17,7 @@ import {
   validateRdsSettingsChange,
   waitForRdsModification,
 } from '../aws/rdsModify';
-import { taggedIdentity } from '../aws/tags';
+import { describeOwnRdsInstance } from '../aws/rdsIdentity';
 import {
   accountIdInput,
   nameInput,
@@ -123,29 +121,18 @@ export function createRdsModifyAction(options: {
       const rds = new RDSClient(
         await options.aws.forRegion({ region, accountId: input.accountId }),
       );
-      const instance = await describeDbInstance(rds, instanceId);
-      if (!instance) {
-        throw new InputError(
-          `Invalid instanceId: received ${describeReceived(
-            instanceId,
-          )}, but there is no such RDS instance in ${region}. Nothing was changed.`,
-        );
-      }
-      const identity = taggedIdentity(instance.TagList, name);
-      if (identity.kind === 'foreign') {
-        throw new InputError(
-          `Invalid instanceId: received ${describeReceived(
-            instanceId,
-          )}, but that RDS instance was not created for MLflow instance "${name}" (it lacks the tag ${OWNERSHIP_TAG_KEY}=${name}). Nothing was changed.`,
-        );
-      }
+      const { instance, owner } = await describeOwnRdsInstance({
+        rds,
+        name,
+        instanceId,
+        region,
+        nothingDone: 'Nothing was changed.',
+      });
       await authorizeRun({
         deps: options.authorization,
         credentials: await ctx.getInitiatorCredentials(),
         name,
-        existing: [
-          { resource: `RDS instance ${instanceId}`, owner: identity.owner },
-        ],
+        existing: [{ resource: `RDS instance ${instanceId}`, owner }],
         log: message => ctx.logger.info(message),
       });
       const environment = instance.TagList?.find(

@@ -4,14 +4,12 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   describeReceived,
   nameRules,
-  OWNERSHIP_TAG_KEY,
   resolveInstanceNames,
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
 import { authorizeRun } from '../authorization/authorizeRun';
 import { AwsClientConfigProvider } from '../aws/clients';
-import { describeDbInstance } from '../aws/rds';
 import {
   describeDbSnapshot,
   waitForDbSnapshotAvailable,
@@ -20,7 +18,7 @@ import {
   createManualSnapshot,
   manualSnapshotIdentifier,
 } from '../aws/rdsSnapshot';
-import { taggedIdentity } from '../aws/tags';
+import { describeOwnRdsInstance } from '../aws/rdsIdentity';
 import {
   accountIdInput,
   nameInput,
@@ -109,29 +107,18 @@ export function createRdsSnapshotAction(options: {
       });
       const rds = new RDSClient(config);
 
-      const instance = await describeDbInstance(rds, instanceId);
-      if (!instance) {
-        throw new InputError(
-          `Invalid instanceId: received ${describeReceived(
-            instanceId,
-          )}, but there is no such RDS instance in ${region}. Nothing was snapshotted.`,
-        );
-      }
-      const identity = taggedIdentity(instance.TagList, name);
-      if (identity.kind === 'foreign') {
-        throw new InputError(
-          `Invalid instanceId: received ${describeReceived(
-            instanceId,
-          )}, but that RDS instance was not created for MLflow instance "${name}" (it lacks the tag ${OWNERSHIP_TAG_KEY}=${name}). Nothing was snapshotted.`,
-        );
-      }
+      const { instance, owner } = await describeOwnRdsInstance({
+        rds,
+        name,
+        instanceId,
+        region,
+        nothingDone: 'Nothing was snapshotted.',
+      });
       await authorizeRun({
         deps: options.authorization,
         credentials: await ctx.getInitiatorCredentials(),
         name,
-        existing: [
-          { resource: `RDS instance ${instanceId}`, owner: identity.owner },
-        ],
+        existing: [{ resource: `RDS instance ${instanceId}`, owner }],
         log: message => ctx.logger.info(message),
       });
       if (requested) {

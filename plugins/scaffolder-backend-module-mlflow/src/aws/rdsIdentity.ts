@@ -1,9 +1,10 @@
-import type { DBInstance } from '@aws-sdk/client-rds';
+import type { DBInstance, RDSClient } from '@aws-sdk/client-rds';
 import { InputError } from '@backstage/errors';
 import {
   describeReceived,
   OWNERSHIP_TAG_KEY,
 } from '@stateful-mlflow/plugin-mlflow-common';
+import { describeDbInstance } from './rds';
 import { restoredFromTag, taggedIdentity } from './tags';
 
 /** What an RDS instance's tags record: its owner, and the instance it was restored from. */
@@ -45,4 +46,38 @@ export function verifyRdsInstanceIdentity(options: {
   return restoredFrom
     ? { owner: identity.owner, restoredFrom }
     : { owner: identity.owner };
+}
+
+/**
+ * The RDS instance `instanceId` of the MLflow instance `name`, read before a change, with the owner
+ * its tags record: refused, naming `instanceId`, when it does not exist in `region` or was not
+ * created for `name`. `nothingDone` ends those messages ("Nothing was changed.").
+ */
+export async function describeOwnRdsInstance(o: {
+  rds: RDSClient;
+  name: string;
+  instanceId: string;
+  region: string;
+  nothingDone: string;
+}): Promise<{ instance: DBInstance; owner?: string }> {
+  const { name, instanceId } = o;
+  const instance = await describeDbInstance(o.rds, instanceId);
+  if (!instance) {
+    throw new InputError(
+      `Invalid instanceId: received ${describeReceived(
+        instanceId,
+      )}, but there is no such RDS instance in ${o.region}. ${o.nothingDone}`,
+    );
+  }
+  const identity = taggedIdentity(instance.TagList, name);
+  if (identity.kind === 'foreign') {
+    throw new InputError(
+      `Invalid instanceId: received ${describeReceived(
+        instanceId,
+      )}, but that RDS instance was not created for MLflow instance "${name}" (it lacks the tag ${OWNERSHIP_TAG_KEY}=${name}). ${
+        o.nothingDone
+      }`,
+    );
+  }
+  return { instance, owner: identity.owner };
 }
