@@ -80,7 +80,7 @@ describe('hung PostgreSQL statements on the local stack', () => {
     const controller = new AbortController();
     const client = await sleeper(
       application,
-      // statement_timeout is this long too: only the cancel request can stop the statement early.
+      // statement_timeout is longer still: only the cancel request can stop the statement early.
       new StepDeadline({
         timeoutSeconds: 600,
         callTimeoutMs: 300_000,

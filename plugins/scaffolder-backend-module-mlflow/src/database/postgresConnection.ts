@@ -104,9 +104,11 @@ export const connectWithPg: SqlConnector = async (config, deadline) => {
     stream: () => socket,
     ...(connectLimit
       ? {
-          // Later than our own limit, so the step reports the abandoned call, not pg's message.
+          // Both later than our own limits, so the step reports the abandoned call, not pg's
+          // message (at the same limit the server's cancel could win the race); the server's
+          // statement_timeout only backs up the cancel request we send when we abandon.
           connectionTimeoutMillis: connectLimit.timeoutMs + 1_000,
-          statement_timeout: deadline!.callTimeoutMs,
+          statement_timeout: deadline!.callTimeoutMs + 1_000,
         }
       : {}),
   });
