@@ -9,12 +9,14 @@
  */
 
 export { scaffolderModule as default } from './module';
-export { createInstancePlanAction } from './actions/instancePlan';
-export { createS3CreateAction } from './actions/s3Create';
-export { createRdsCreateAction } from './actions/rdsCreate';
-export { createDatabaseCreateAction } from './actions/databaseCreate';
-export { createIamCreateRoleAction } from './actions/iamCreateRole';
-export { createKubernetesDeployAction } from './actions/kubernetesDeploy';
+export {
+  createInstancePlanAction,
+  createS3CreateAction,
+  createRdsCreateAction,
+  createDatabaseCreateAction,
+  createIamCreateRoleAction,
+  createKubernetesDeployAction,
+} from './actions';
 export { kubernetesApiFromClusters } from './kubernetes/kubernetesApi';
 export type {
   KubernetesApiProvider,

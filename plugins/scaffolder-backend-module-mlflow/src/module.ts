@@ -10,23 +10,25 @@ import {
   MlflowClusters,
   MlflowInstanceIdentityKeys,
 } from '@stateful-mlflow/plugin-mlflow-node';
-import { createDatabaseCreateAction } from './actions/databaseCreate';
 import { DatabaseConnectionOverride } from './database/databasePlan';
-import { createIamCreateRoleAction } from './actions/iamCreateRole';
-import { createInstancePlanAction } from './actions/instancePlan';
-import { createKubernetesDeployAction } from './actions/kubernetesDeploy';
-import { createRdsCreateAction } from './actions/rdsCreate';
-import { createRdsDeleteAction } from './actions/rdsDelete';
-import { createRdsSnapshotAction } from './actions/rdsSnapshot';
-import { createRdsModifyAction } from './actions/rdsModify';
-import { createInstanceUpgradePlanAction } from './actions/instanceUpgradePlan';
-import { createInstanceCheckHealthAction } from './actions/instanceCheckHealth';
-import { createInstanceDecommissionPlanAction } from './actions/instanceDecommissionPlan';
-import { createKubernetesDeleteAction } from './actions/kubernetesDelete';
-import { createIamDeleteRoleAction } from './actions/iamDeleteRole';
-import { createS3RetireAction } from './actions/s3Retire';
-import { createCatalogRemoveInstanceAction } from './actions/catalogRemoveInstance';
-import { createS3CreateAction } from './actions/s3Create';
+import {
+  createCatalogRemoveInstanceAction,
+  createDatabaseCreateAction,
+  createIamCreateRoleAction,
+  createIamDeleteRoleAction,
+  createInstanceCheckHealthAction,
+  createInstanceDecommissionPlanAction,
+  createInstancePlanAction,
+  createInstanceUpgradePlanAction,
+  createKubernetesDeleteAction,
+  createKubernetesDeployAction,
+  createRdsCreateAction,
+  createRdsDeleteAction,
+  createRdsModifyAction,
+  createRdsSnapshotAction,
+  createS3CreateAction,
+  createS3RetireAction,
+} from './actions';
 import { withInputDefaults } from './actions/withInputDefaults';
 import { ProvisioningGuardRails } from './guardRails/ProvisioningGuardRails';
 import { SslMode } from './database/postgresConnection';

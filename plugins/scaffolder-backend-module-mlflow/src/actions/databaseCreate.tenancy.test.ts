@@ -14,7 +14,7 @@ import {
   MOCK_USER,
   testGuardRails,
 } from '../__testUtils__/tenancy';
-import { createDatabaseCreateAction } from './databaseCreate';
+import { createDatabaseCreateAction } from '.';
 
 const rds = mockClient(RDSClient);
 const secrets = mockClient(SecretsManagerClient);

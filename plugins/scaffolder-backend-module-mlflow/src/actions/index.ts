@@ -1,0 +1,18 @@
+// The paths name this folder rather than `./`, so that a search for files importing an action
+// file directly does not count this index, the one file that has to.
+export { createCatalogRemoveInstanceAction } from '../actions/catalogRemoveInstance';
+export { createDatabaseCreateAction } from '../actions/databaseCreate';
+export { createIamCreateRoleAction } from '../actions/iamCreateRole';
+export { createIamDeleteRoleAction } from '../actions/iamDeleteRole';
+export { createInstanceCheckHealthAction } from '../actions/instanceCheckHealth';
+export { createInstanceDecommissionPlanAction } from '../actions/instanceDecommissionPlan';
+export { createInstancePlanAction } from '../actions/instancePlan';
+export { createInstanceUpgradePlanAction } from '../actions/instanceUpgradePlan';
+export { createKubernetesDeleteAction } from '../actions/kubernetesDelete';
+export { createKubernetesDeployAction } from '../actions/kubernetesDeploy';
+export { createRdsCreateAction } from '../actions/rdsCreate';
+export { createRdsDeleteAction } from '../actions/rdsDelete';
+export { createRdsModifyAction } from '../actions/rdsModify';
+export { createRdsSnapshotAction } from '../actions/rdsSnapshot';
+export { createS3CreateAction } from '../actions/s3Create';
+export { createS3RetireAction } from '../actions/s3Retire';
