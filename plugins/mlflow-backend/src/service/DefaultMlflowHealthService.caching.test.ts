@@ -1,0 +1,140 @@
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import {
+  rdsInstance,
+  startFakeMlflowServer,
+} from '../testUtils/healthFixtures';
+import {
+  check,
+  createService,
+  credentials,
+  FakeMlflowServer,
+  HEALTH_USER,
+  mockCompliantAws,
+  prodMlflowEntity,
+  RdsInstances,
+  rdsMock,
+  readyDeployment,
+  s3Mock,
+} from './__testUtils__/healthServiceFixtures';
+
+describe('DefaultMlflowHealthService', () => {
+  let mlflow: FakeMlflowServer;
+  let rdsInstances: RdsInstances;
+
+  beforeEach(async () => {
+    mlflow = await startFakeMlflowServer({
+      users: { [HEALTH_USER.username]: HEALTH_USER.password },
+    });
+    rdsInstances = { 'prod-db': rdsInstance('prod-db') };
+    mockCompliantAws(() => rdsInstances);
+  });
+
+  afterEach(async () => {
+    await mlflow.stop();
+  });
+
+  function prodEntity(annotations: Record<string, string | undefined> = {}) {
+    return prodMlflowEntity(mlflow.url, annotations);
+  }
+
+  describe('caching', () => {
+    it('serves a second request from the cache and re-checks on refresh, at most once per interval', async () => {
+      const { service } = createService({
+        entities: [prodEntity()],
+        deployments: readyDeployment,
+        health: { refreshMinIntervalSeconds: 60 },
+      });
+      const first = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      const second = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(second.checkedAt).toBe(first.checkedAt);
+      expect(rdsMock.commandCalls(DescribeDBInstancesCommand)).toHaveLength(1);
+
+      await new Promise(r => setTimeout(r, 5));
+      const refreshed = await service.getReport('component:default/prod', {
+        credentials,
+        refresh: true,
+      });
+      expect(refreshed.checkedAt).not.toBe(first.checkedAt);
+      expect(rdsMock.commandCalls(DescribeDBInstancesCommand)).toHaveLength(2);
+
+      const limited = await service.getReport('component:default/prod', {
+        credentials,
+        refresh: true,
+      });
+      expect(limited.checkedAt).toBe(refreshed.checkedAt);
+      expect(rdsMock.commandCalls(DescribeDBInstancesCommand)).toHaveLength(2);
+    });
+
+    it('checks again once the report TTL has passed', async () => {
+      const { service } = createService({
+        entities: [prodEntity()],
+        health: { cacheTtlSeconds: 1 },
+      });
+      const first = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      await new Promise(r => setTimeout(r, 1100));
+      const later = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(later.checkedAt).not.toBe(first.checkedAt);
+      expect(rdsMock.commandCalls(DescribeDBInstancesCommand)).toHaveLength(2);
+    });
+
+    it('checks again in the background near the expiry, serving the cached report meanwhile', async () => {
+      const { service } = createService({
+        entities: [prodEntity()],
+        deployments: readyDeployment,
+        health: { cacheTtlSeconds: 2 },
+      });
+      const read = () =>
+        service.getReport('component:default/prod', { credentials });
+      const first = await read();
+      const expiresAt = Date.parse(first.checkedAt) + 2000;
+      // Past 80 % of the TTL: still served, and checked again behind it.
+      await new Promise(r => setTimeout(r, 1700));
+      expect((await read()).checkedAt).toBe(first.checkedAt);
+      let latest = first;
+      while (latest.checkedAt === first.checkedAt && Date.now() < expiresAt) {
+        await new Promise(r => setTimeout(r, 10));
+        latest = await read();
+      }
+      // The new report was made before the first expired, by one run of the checks.
+      expect(Date.parse(latest.checkedAt)).toBeLessThan(expiresAt);
+      expect(mlflow.requests.filter(r => r.path === '/health')).toHaveLength(2);
+    });
+
+    it('keeps bucket settings under their own longer TTL: a refresh costs one HeadBucket', async () => {
+      const { service } = createService({
+        entities: [prodEntity()],
+        health: { refreshMinIntervalSeconds: 0 },
+      });
+      await service.getReport('component:default/prod', { credentials });
+      s3Mock.resetHistory();
+      const refreshed = await service.getReport('component:default/prod', {
+        credentials,
+        refresh: true,
+      });
+      expect(check(refreshed, 'artifactStore').status).toBe('ok');
+      expect(s3Mock.calls().map(c => c.args[0].constructor.name)).toEqual([
+        'HeadBucketCommand',
+      ]);
+    });
+
+    it('shares one computation between concurrent requests', async () => {
+      mlflow.state.delayMs = 50;
+      const { service } = createService({ entities: [prodEntity()] });
+      const reports = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          service.getReport('component:default/prod', { credentials }),
+        ),
+      );
+      expect(new Set(reports.map(r => r.checkedAt)).size).toBe(1);
+      expect(mlflow.requests.filter(r => r.path === '/health')).toHaveLength(1);
+    });
+  });
+});

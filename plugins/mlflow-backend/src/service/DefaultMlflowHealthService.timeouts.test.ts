@@ -1,0 +1,113 @@
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import {
+  rdsInstance,
+  startFakeMlflowServer,
+} from '../testUtils/healthFixtures';
+import {
+  check,
+  createService,
+  credentials,
+  FakeMlflowServer,
+  HEALTH_USER,
+  mockCompliantAws,
+  prodMlflowEntity,
+  RdsInstances,
+  rdsMock,
+  readyDeployment,
+} from './__testUtils__/healthServiceFixtures';
+
+describe('DefaultMlflowHealthService', () => {
+  let mlflow: FakeMlflowServer;
+  let rdsInstances: RdsInstances;
+
+  beforeEach(async () => {
+    mlflow = await startFakeMlflowServer({
+      users: { [HEALTH_USER.username]: HEALTH_USER.password },
+    });
+    rdsInstances = { 'prod-db': rdsInstance('prod-db') };
+    mockCompliantAws(() => rdsInstances);
+  });
+
+  afterEach(async () => {
+    await mlflow.stop();
+  });
+
+  function prodEntity(annotations: Record<string, string | undefined> = {}) {
+    return prodMlflowEntity(mlflow.url, annotations);
+  }
+
+  describe('timeouts', () => {
+    it('bounds a hanging tracking server by the timeout while the other checks report', async () => {
+      mlflow.state.delayMs = Infinity;
+      const { service } = createService({
+        entities: [prodEntity()],
+        deployments: readyDeployment,
+        health: { checkTimeoutMs: 300 },
+      });
+      const started = Date.now();
+      const report = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      const elapsed = Date.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(290);
+      expect(elapsed).toBeLessThan(800);
+      expect(check(report, 'trackingServer')).toMatchObject({
+        status: 'error',
+        summary: 'No answer within 300 ms.',
+      });
+      expect(check(report, 'trackingServer').latencyMs).toBeGreaterThanOrEqual(
+        290,
+      );
+      expect(check(report, 'database').status).toBe('ok');
+      expect(check(report, 'artifactStore').status).toBe('ok');
+      expect(check(report, 'kubernetes').status).toBe('ok');
+    });
+
+    it('bounds a hanging AWS call by the timeout', async () => {
+      rdsMock.reset();
+      rdsMock
+        .on(DescribeDBInstancesCommand)
+        .callsFake(() => new Promise(() => {}));
+      const { service } = createService({
+        entities: [prodEntity()],
+        deployments: readyDeployment,
+        health: { checkTimeoutMs: 300 },
+      });
+      const started = Date.now();
+      const report = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(Date.now() - started).toBeLessThan(800);
+      expect(check(report, 'database')).toMatchObject({
+        status: 'error',
+        summary: 'No answer within 300 ms.',
+      });
+      expect(check(report, 'trackingServer').status).toBe('ok');
+      expect(report.overall).toBe('unhealthy');
+    });
+    it('gives a hanging Kubernetes call its slot back after the timeout', async () => {
+      const { service } = createService({
+        entities: [prodEntity()],
+        deployments: readyDeployment,
+        hangingKubernetesCalls: 1,
+        health: {
+          checkTimeoutMs: 300,
+          maxConcurrencyPerHost: 1,
+          refreshMinIntervalSeconds: 0,
+        },
+      });
+      const first = await service.getReport('component:default/prod', {
+        credentials,
+      });
+      expect(check(first, 'kubernetes').summary).toBe(
+        'No answer within 300 ms.',
+      );
+      await new Promise(r => setTimeout(r, 50));
+      const second = await service.getReport('component:default/prod', {
+        credentials,
+        refresh: true,
+      });
+      expect(check(second, 'kubernetes').status).toBe('ok');
+    });
+  });
+});
