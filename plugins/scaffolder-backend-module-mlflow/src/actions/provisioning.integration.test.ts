@@ -1,79 +1,50 @@
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeVpcsCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
-import {
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  IAMClient,
-} from '@aws-sdk/client-iam';
-import {
-  DeleteDBInstanceCommand,
-  DescribeDBInstancesCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
-import {
-  CreateBucketCommand,
-  GetBucketEncryptionCommand,
-  GetBucketLifecycleConfigurationCommand,
-  GetBucketPolicyCommand,
-  GetBucketVersioningCommand,
-  GetPublicAccessBlockCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { ConfigReader } from '@backstage/config';
-import { TemplateAction } from '@backstage/plugin-scaffolder-node';
-import { JsonObject, JsonValue } from '@backstage/types';
-import {
-  KubernetesObjectApi,
-  V1Deployment,
-  V1Secret,
-} from '@kubernetes/client-node';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { JsonValue } from '@backstage/types';
 import {
   AwsClientConfigFactory,
   MlflowClusters,
 } from '@stateful-mlflow/plugin-mlflow-node';
-import { Client } from 'pg';
 import { readDatabaseCaBundle } from '../moduleConfig';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
-import { loadStack, uniqueSuffix } from '../__testUtils__/stack';
 import {
-  kubernetesApiFromClusters,
-  MlflowKubernetesApi,
-} from '../kubernetes/kubernetesApi';
-import { createDatabaseCreateAction } from './databaseCreate';
-import { createIamCreateRoleAction } from './iamCreateRole';
-import { createKubernetesDeployAction } from './kubernetesDeploy';
-import { createRdsCreateAction } from './rdsCreate';
-import { createS3CreateAction } from './s3Create';
+  allowPostgresFrom,
+  connectToStack,
+  connectWithSecret,
+  createClientSecurityGroup,
+  deleteServersAndInstance,
+  dryRunner,
+  readDeployment,
+  readRolePolicies,
+  readSecret,
+  runNames,
+  runTwice,
+} from '../__testUtils__/provisioningRun';
+import {
+  expectHardenedBucket,
+  expectHardenedInstance,
+  expectNothingProvisioned,
+  expectPostgresOnlyFrom,
+  expectSignInRequired,
+} from '../__testUtils__/provisioningExpectations';
+import { loadStack } from '../__testUtils__/stack';
+import { MlflowKubernetesApi } from '../kubernetes/kubernetesApi';
+import {
+  createDatabaseCreateAction,
+  createIamCreateRoleAction,
+  createKubernetesDeployAction,
+  createRdsCreateAction,
+  createS3CreateAction,
+} from '.';
 import { testTenancy } from '../__testUtils__/tenancy';
 
 // Pods are local processes on a small shared machine: MLflow starts slowly under load.
 jest.setTimeout(900_000);
 
 const REGION = 'eu-west-1';
-const suffix = uniqueSuffix();
-const name = `it-${suffix}`;
-const bucket = `mlflow-it-${suffix}`;
-const databaseName = `mlflow_it_${suffix}`;
-const username = `mlflow_it_${suffix}`;
-const namespace = `mlflow-it-${suffix}`;
-
-/** Runs an action twice on fresh contexts (a second task run): both must succeed. */
-async function runTwice<TInput extends JsonObject, TOutput extends JsonObject>(
-  action: TemplateAction<TInput, TOutput, 'v2'>,
-  input: JsonObject,
-) {
-  const first = createCheckpointingContext(action, { input });
-  await action.handler(first.ctx);
-  const second = createCheckpointingContext(action, { input });
-  await action.handler(second.ctx);
-  expect(second.outputs).toEqual(first.outputs);
-  return { first, second };
-}
+const { suffix, name, bucket, databaseName, username, namespace } = runNames();
 
 describe('provisioning actions against the local stack', () => {
   let stack: ReturnType<typeof loadStack>;
@@ -86,47 +57,22 @@ describe('provisioning actions against the local stack', () => {
   let databasePassword = '';
 
   beforeAll(() => {
-    stack = loadStack();
-    aws = AwsClientConfigFactory.fromConfig(new ConfigReader({}));
-    clusters = MlflowClusters.fromConfig(stack.config);
-    kube = kubernetesApiFromClusters(clusters)('local');
+    ({ stack, aws, clusters, kube } = connectToStack());
   });
 
   afterAll(async () => {
-    // Stop the tracking server processes and the instance's own PostgreSQL; the rest is cheap.
-    if (clusters) {
-      await KubernetesObjectApi.makeApiClient(clusters.kubeConfig('local'))
-        .delete({
-          apiVersion: 'v1',
-          kind: 'Namespace',
-          metadata: { name: namespace },
-        })
-        .catch(() => undefined);
-    }
-    if (outputs.rds?.instanceId) {
-      await new RDSClient(await aws.forRegion({ region: REGION }))
-        .send(
-          new DeleteDBInstanceCommand({
-            DBInstanceIdentifier: outputs.rds.instanceId as string,
-            SkipFinalSnapshot: true,
-            DeleteAutomatedBackups: true,
-          }),
-        )
-        .catch(() => undefined);
-    }
+    await deleteServersAndInstance({
+      aws,
+      clusters,
+      namespace,
+      region: REGION,
+      instanceId: outputs.rds?.instanceId as string | undefined,
+    });
   });
 
   it('dry-runs every AWS and database action without creating anything', async () => {
     const config = await aws.forRegion({ region: REGION });
-    const dry = async <TInput extends JsonObject, TOutput extends JsonObject>(
-      action: TemplateAction<TInput, TOutput, 'v2'>,
-      input: JsonObject,
-    ) => {
-      const run = createCheckpointingContext(action, { input, isDryRun: true });
-      await action.handler(run.ctx);
-      visible.push(run.everythingVisible());
-      return run.outputs;
-    };
+    const dry = dryRunner(visible);
     const dryName = `${name}-dry`;
     expect(
       await dry(createS3CreateAction({ aws, ...testTenancy() }), {
@@ -164,29 +110,7 @@ describe('provisioning actions against the local stack', () => {
       ),
     ).toMatchObject({ secretName: `${dryName}-db` });
 
-    const s3 = new S3Client(config);
-    await expect(
-      s3.send(new GetBucketVersioningCommand({ Bucket: `${bucket}-dry` })),
-    ).rejects.toThrow();
-    await expect(
-      new RDSClient(config).send(
-        new DescribeDBInstancesCommand({
-          DBInstanceIdentifier: `mlflow-${dryName}`,
-        }),
-      ),
-    ).rejects.toThrow(/not found/i);
-    await expect(
-      new IAMClient(config).send(
-        new GetRoleCommand({ RoleName: `mlflow-${dryName}` }),
-      ),
-    ).rejects.toThrow();
-    expect(
-      await kube.read({
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        name: `mlflow-${dryName}`,
-      }),
-    ).toBeUndefined();
+    await expectNothingProvisioned(config, kube, dryName, bucket);
   });
 
   it('mlflow:s3:create makes a private, encrypted, versioned, TLS-only bucket and converges', async () => {
@@ -200,37 +124,10 @@ describe('provisioning actions against the local stack', () => {
     outputs.s3 = first.outputs;
     expect(first.outputs.artifactRoot).toBe(`s3://${bucket}/artifacts`);
 
-    const s3 = new S3Client(await aws.forRegion({ region: REGION }));
-    expect(
-      (await s3.send(new GetBucketVersioningCommand({ Bucket: bucket })))
-        .Status,
-    ).toBe('Enabled');
-    expect(
-      (await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucket })))
-        .PublicAccessBlockConfiguration,
-    ).toEqual({
-      BlockPublicAcls: true,
-      IgnorePublicAcls: true,
-      BlockPublicPolicy: true,
-      RestrictPublicBuckets: true,
-    });
-    const encryption = await s3.send(
-      new GetBucketEncryptionCommand({ Bucket: bucket }),
+    await expectHardenedBucket(
+      new S3Client(await aws.forRegion({ region: REGION })),
+      bucket,
     );
-    expect(
-      encryption.ServerSideEncryptionConfiguration!.Rules![0]
-        .ApplyServerSideEncryptionByDefault!.SSEAlgorithm,
-    ).toBe('AES256');
-    const policy = await s3.send(
-      new GetBucketPolicyCommand({ Bucket: bucket }),
-    );
-    expect(policy.Policy).toContain('aws:SecureTransport');
-    const lifecycle = await s3.send(
-      new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }),
-    );
-    expect(
-      lifecycle.Rules![0].NoncurrentVersionExpiration!.NoncurrentDays,
-    ).toBe(30);
   });
 
   it('mlflow:s3:create refuses a bucket that exists without our tag', async () => {
@@ -254,18 +151,7 @@ describe('provisioning actions against the local stack', () => {
   it('mlflow:rds:create makes an encrypted instance with a managed master secret and a 5432-only security group, and converges', async () => {
     const config = await aws.forRegion({ region: REGION });
     const ec2 = new EC2Client(config);
-    const vpcs = await ec2.send(
-      new DescribeVpcsCommand({
-        Filters: [{ Name: 'is-default', Values: ['true'] }],
-      }),
-    );
-    const clientGroup = await ec2.send(
-      new CreateSecurityGroupCommand({
-        GroupName: `cluster-${suffix}`,
-        Description: 'stands in for the cluster nodes',
-        VpcId: vpcs.Vpcs![0].VpcId,
-      }),
-    );
+    const clientGroup = await createClientSecurityGroup(ec2, suffix);
     const action = createRdsCreateAction({
       aws,
       ...testTenancy(),
@@ -286,59 +172,23 @@ describe('provisioning actions against the local stack', () => {
     });
     expect(first.outputs.masterSecretArn).toMatch(/^arn:aws:secretsmanager:/);
 
-    const rds = new RDSClient(config);
-    const instance = (
-      await rds.send(
-        new DescribeDBInstancesCommand({
-          DBInstanceIdentifier: `mlflow-${name}`,
-        }),
-      )
-    ).DBInstances![0];
-    // The port the instance listens on (5432 on RDS; the stack gives each instance its own).
-    expect(first.outputs.port).toBe(instance.Endpoint!.Port);
-    expect(instance.StorageEncrypted).toBe(true);
-    expect(instance.PubliclyAccessible).not.toBe(true);
-    expect(instance.StorageType).toBe('gp3');
-    expect(instance.BackupRetentionPeriod).toBe(7);
-    expect(instance.TagList).toContainEqual({
-      Key: 'stateful-mlflow/instance',
-      Value: name,
-    });
-
-    const group = (
-      await ec2.send(
-        new DescribeSecurityGroupsCommand({
-          GroupIds: [first.outputs.securityGroupId as string],
-        }),
-      )
-    ).SecurityGroups![0];
-    expect(group.IpPermissions).toEqual([
-      expect.objectContaining({
-        IpProtocol: 'tcp',
-        FromPort: 5432,
-        ToPort: 5432,
-        UserIdGroupPairs: [
-          expect.objectContaining({ GroupId: clientGroup.GroupId }),
-        ],
-      }),
-    ]);
+    await expectHardenedInstance(
+      new RDSClient(config),
+      name,
+      first.outputs.port,
+    );
+    await expectPostgresOnlyFrom(
+      ec2,
+      first.outputs.securityGroupId as string,
+      clientGroup.GroupId,
+    );
 
     // An identical rule added behind our back still counts as success.
-    await ec2
-      .send(
-        new AuthorizeSecurityGroupIngressCommand({
-          GroupId: first.outputs.securityGroupId as string,
-          IpPermissions: [
-            {
-              IpProtocol: 'tcp',
-              FromPort: 5432,
-              ToPort: 5432,
-              UserIdGroupPairs: [{ GroupId: clientGroup.GroupId }],
-            },
-          ],
-        }),
-      )
-      .catch(() => undefined);
+    await allowPostgresFrom(
+      ec2,
+      first.outputs.securityGroupId as string,
+      clientGroup.GroupId,
+    );
     const third = createCheckpointingContext(action, { input });
     await action.handler(third.ctx);
   });
@@ -365,14 +215,11 @@ describe('provisioning actions against the local stack', () => {
     visible.push(first.everythingVisible(), second.everythingVisible());
     outputs.database = first.outputs;
 
-    const secret = await kube.read<V1Secret>({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      name: first.outputs.secretName as string,
+    const value = await readSecret(
+      kube,
+      first.outputs.secretName as string,
       namespace,
-    });
-    const value = (key: string) =>
-      Buffer.from(secret!.data![key], 'base64').toString();
+    );
     expect(value('PGUSER')).toBe(username);
     expect(`${value('PGHOST')}:${value('PGPORT')}`).toBe(
       `${outputs.rds.endpoint}:${outputs.rds.port}`,
@@ -386,17 +233,8 @@ describe('provisioning actions against the local stack', () => {
     databasePassword = value('PGPASSWORD');
     expect(databasePassword).toMatch(/^.{32,}$/);
 
-    const connectAs = async (database: string) => {
-      const client = new Client({
-        host: value('PGHOST'),
-        port: Number(value('PGPORT')),
-        user: username,
-        password: value('PGPASSWORD'),
-        database,
-      });
-      await client.connect();
-      return client;
-    };
+    const connectAs = (database: string) =>
+      connectWithSecret(value, username, database);
     const own = await connectAs(databaseName);
     try {
       const result = await own.query(
@@ -457,22 +295,12 @@ describe('provisioning actions against the local stack', () => {
       oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/oidc.eks.${REGION}.amazonaws.com/id/LOCAL`,
     });
     outputs.iam = first.outputs;
-    const iam = new IAMClient(await aws.forRegion({ region: REGION }));
-    const role = await iam.send(
-      new GetRoleCommand({ RoleName: first.outputs.roleName as string }),
+    const { trust, artifacts } = await readRolePolicies(
+      new IAMClient(await aws.forRegion({ region: REGION })),
+      first.outputs.roleName as string,
     );
-    expect(decodeURIComponent(role.Role!.AssumeRolePolicyDocument!)).toContain(
-      `system:serviceaccount:${namespace}:mlflow`,
-    );
-    const policy = await iam.send(
-      new GetRolePolicyCommand({
-        RoleName: first.outputs.roleName as string,
-        PolicyName: 'mlflow-artifacts',
-      }),
-    );
-    expect(decodeURIComponent(policy.PolicyDocument!)).toContain(
-      `arn:aws:s3:::${bucket}/artifacts/*`,
-    );
+    expect(trust).toContain(`system:serviceaccount:${namespace}:mlflow`);
+    expect(artifacts).toContain(`arn:aws:s3:::${bucket}/artifacts/*`);
   });
 
   it('mlflow:kubernetes:deploy migrates, rolls out ready pods behind a working tracking URL, converges and recovers without repeating work', async () => {
@@ -504,14 +332,7 @@ describe('provisioning actions against the local stack', () => {
     expect(dryRun.logs.map(l => l.message).join('\n')).toContain(
       'Dry-run: the cluster accepts Deployment',
     );
-    expect(
-      await kube.read({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        name,
-        namespace,
-      }),
-    ).toBeUndefined();
+    expect(await readDeployment(kube, name, namespace)).toBeUndefined();
 
     const first = createCheckpointingContext(action, { input });
     await action.handler(first.ctx);
@@ -523,49 +344,23 @@ describe('provisioning actions against the local stack', () => {
     });
 
     // Sign-in is on: the admin's login from its Secret works, no login gets 401.
-    const authSecret = await kube.read<V1Secret>({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      name: outputs.database.authSecretName as string,
+    const field = await readSecret(
+      kube,
+      outputs.database.authSecretName as string,
       namespace,
-    });
-    const field = (key: string) =>
-      Buffer.from(authSecret!.data![key], 'base64').toString();
-    adminPassword = field('admin-password');
-    const asAdmin = {
-      authorization: `Basic ${Buffer.from(
-        `${field('admin-username')}:${adminPassword}`,
-      ).toString('base64')}`,
-    };
-    const trackingUrl = first.outputs.trackingUrl as string;
-    const created = await fetch(
-      `${trackingUrl}/api/2.0/mlflow/experiments/create`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...asAdmin },
-        body: JSON.stringify({ name: `probe-${suffix}` }),
-      },
     );
-    expect(created.status).toBe(200);
-    const byName = `${trackingUrl}/api/2.0/mlflow/experiments/get-by-name?experiment_name=probe-${suffix}`;
-    expect((await fetch(byName, { headers: asAdmin })).status).toBe(200);
-    expect((await fetch(byName)).status).toBe(401);
+    adminPassword = field('admin-password');
+    await expectSignInRequired(
+      first.outputs.trackingUrl as string,
+      { username: field('admin-username'), password: adminPassword },
+      `probe-${suffix}`,
+    );
 
-    const before = await kube.read<V1Deployment>({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      name,
-      namespace,
-    });
+    const before = await readDeployment(kube, name, namespace);
     expect(before!.status!.readyReplicas).toBe(2);
     const second = createCheckpointingContext(action, { input });
     await action.handler(second.ctx);
-    const after = await kube.read<V1Deployment>({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      name,
-      namespace,
-    });
+    const after = await readDeployment(kube, name, namespace);
     expect(after!.metadata!.generation).toBe(before!.metadata!.generation);
 
     // A recovered task replays the finished checkpoints and applies nothing again.
