@@ -1,9 +1,6 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeVpcsCommand,
-  EC2Client,
 } from '@aws-sdk/client-ec2';
 import {
   CreateDBInstanceCommand,
@@ -11,54 +8,20 @@ import {
   DescribeDBInstancesCommand,
   DescribeDBParameterGroupsCommand,
   ModifyDBParameterGroupCommand,
-  RDSClient,
 } from '@aws-sdk/client-rds';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
-import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { awsError, fakeAws } from '../__testUtils__/aws';
-import { createRdsCreateAction } from './rdsCreate';
+import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import {
-  fakeAuthorization,
-  MOCK_USER,
-  testTenancy,
-} from '../__testUtils__/tenancy';
-
-const rds = mockClient(RDSClient);
-const ec2 = mockClient(EC2Client);
-const sts = mockClient(STSClient);
-
-const OURS = [{ Key: 'stateful-mlflow/instance', Value: 'demo' }];
-const available = {
-  DBInstanceIdentifier: 'mlflow-demo',
-  DBInstanceArn: 'arn:aws:rds:eu-west-1:123456789012:db:mlflow-demo',
-  DBInstanceStatus: 'available',
-  Endpoint: {
-    Address: 'mlflow-demo.abc.eu-west-1.rds.amazonaws.com',
-    Port: 5432,
-  },
-  MasterUserSecret: {
-    SecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-1',
-  },
-  TagList: OURS,
-};
-
-const input = {
-  name: 'demo',
-  region: 'eu-west-1',
-  allowedSecurityGroupIds: ['sg-0123456789abcdef0'],
-  owner: 'group:default/ml',
-};
-
-function mutations() {
-  return [
-    ...rds.commandCalls(CreateDBInstanceCommand),
-    ...rds.commandCalls(CreateDBParameterGroupCommand),
-    ...rds.commandCalls(ModifyDBParameterGroupCommand),
-    ...ec2.commandCalls(CreateSecurityGroupCommand),
-    ...ec2.commandCalls(AuthorizeSecurityGroupIngressCommand),
-  ];
-}
+  available,
+  ec2,
+  input,
+  mockNothingCreatedYet,
+  mutations,
+  rds,
+  sts,
+} from '../__testUtils__/rdsCreateFixtures';
+import { testTenancy } from '../__testUtils__/tenancy';
+import { createRdsCreateAction } from '.';
 
 describe('mlflow:rds:create', () => {
   const action = createRdsCreateAction({
@@ -68,22 +31,7 @@ describe('mlflow:rds:create', () => {
   });
 
   beforeEach(() => {
-    rds.reset();
-    ec2.reset();
-    sts.reset();
-    sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
-    rds
-      .on(DescribeDBInstancesCommand)
-      .rejectsOnce(awsError('DBInstanceNotFoundFault', 404))
-      .resolves({ DBInstances: [available] });
-    rds
-      .on(DescribeDBParameterGroupsCommand)
-      .rejects(awsError('DBParameterGroupNotFound', 404));
-    ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-12345678' }] });
-    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
-    ec2
-      .on(CreateSecurityGroupCommand)
-      .resolves({ GroupId: 'sg-0fedcba9876543210' });
+    mockNothingCreatedYet();
   });
 
   it('creates an encrypted, private instance with managed master password and forced TLS', async () => {
@@ -198,110 +146,6 @@ describe('mlflow:rds:create', () => {
     expect(outputs.status).toBe('available');
   });
 
-  it('refuses an existing instance that is not ours before changing anything', async () => {
-    rds.on(DescribeDBInstancesCommand).resolves({
-      DBInstances: [
-        { ...available, TagList: [{ Key: 'team', Value: 'other' }] },
-      ],
-    });
-    const { ctx } = createCheckpointingContext(action, { input });
-    await expect(action.handler(ctx)).rejects.toThrow(
-      /already exists and was not created for MLflow instance "demo".*choose another identifier/,
-    );
-    expect(mutations()).toHaveLength(0);
-  });
-
-  it.each([false, true])(
-    "refuses another owner's instance without an entity before changing anything (dry-run %s)",
-    async isDryRun => {
-      const theirs = [...OURS, { Key: 'owner', Value: 'group:default/team-b' }];
-      rds
-        .on(DescribeDBInstancesCommand)
-        .resolves({ DBInstances: [{ ...available, TagList: theirs }] });
-      const strict = createRdsCreateAction({
-        aws: fakeAws,
-        authorization: fakeAuthorization(),
-        pollIntervalMs: 1,
-      });
-      const { ctx, outputs } = createCheckpointingContext(strict, {
-        input: { ...input, owner: 'group:default/intruders' },
-        isDryRun,
-      });
-      await expect(strict.handler(ctx)).rejects.toThrow(
-        'user:default/mock may not change MLflow instance "demo" (component:default/demo), owned by group:default/team-b (nor transfer it to group:default/intruders): user:default/mock is not a member of group:default/team-b',
-      );
-      expect(mutations()).toHaveLength(0);
-      expect(outputs).toEqual({});
-    },
-  );
-
-  it('records the owner of the existing instance on what a rerun without an owner creates', async () => {
-    const tagged = [...OURS, { Key: 'owner', Value: 'group:default/ml' }];
-    rds
-      .on(DescribeDBInstancesCommand)
-      .resolves({ DBInstances: [{ ...available, TagList: tagged }] });
-    const member = createRdsCreateAction({
-      aws: fakeAws,
-      authorization: fakeAuthorization({
-        ownership: { [MOCK_USER]: [MOCK_USER, 'group:default/ml'] },
-      }),
-      pollIntervalMs: 1,
-    });
-    const { ctx } = createCheckpointingContext(member, {
-      input: { ...input, owner: undefined },
-    });
-    await member.handler(ctx);
-    expect(
-      ec2.commandCalls(CreateSecurityGroupCommand)[0].args[0].input
-        .TagSpecifications![0].Tags,
-    ).toEqual(
-      expect.arrayContaining([{ Key: 'owner', Value: 'group:default/ml' }]),
-    );
-  });
-
-  it('does not create an existing instance of ours again', async () => {
-    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [available] });
-    ec2.on(DescribeSecurityGroupsCommand).resolves({
-      SecurityGroups: [{ GroupId: 'sg-0fedcba9876543210', Tags: OURS }],
-    });
-    const { ctx, outputs } = createCheckpointingContext(action, { input });
-    await action.handler(ctx);
-    expect(rds.commandCalls(CreateDBInstanceCommand)).toHaveLength(0);
-    expect(ec2.commandCalls(CreateSecurityGroupCommand)).toHaveLength(0);
-    expect(outputs.securityGroupId).toBe('sg-0fedcba9876543210');
-  });
-
-  it('warns about an existing instance of ours that falls short of the asked-for settings', async () => {
-    rds.on(DescribeDBInstancesCommand).resolves({
-      DBInstances: [
-        {
-          ...available,
-          PubliclyAccessible: true,
-          MultiAZ: false,
-          DeletionProtection: false,
-          BackupRetentionPeriod: 1,
-        },
-      ],
-    });
-    ec2.on(DescribeSecurityGroupsCommand).resolves({
-      SecurityGroups: [{ GroupId: 'sg-0fedcba9876543210', Tags: OURS }],
-    });
-    const { ctx, logs } = createCheckpointingContext(action, {
-      input: { ...input, environment: 'prod' },
-    });
-    await action.handler(ctx);
-    const warnings = logs.filter(l => l.level === 'warn').map(l => l.message);
-    expect(warnings).toEqual(
-      expect.arrayContaining([
-        expect.stringContaining('but it is publicly accessible'),
-        expect.stringContaining('but it is not Multi-AZ'),
-        expect.stringContaining('but deletion protection is off'),
-        expect.stringContaining('it keeps backups for 1 days, not 14'),
-      ]),
-    );
-    expect(rds.commandCalls(CreateDBInstanceCommand)).toHaveLength(0);
-  });
-
   it.each([
     ['instanceId', 'mlflow--demo', /two consecutive hyphens/],
     ['instanceId', '1mlflow', /start with a lowercase letter/],
@@ -340,103 +184,6 @@ describe('mlflow:rds:create', () => {
       port: 5432,
       status: 'dry-run',
     });
-  });
-
-  it('waits for the instance to become available, logging its status', async () => {
-    rds
-      .on(DescribeDBInstancesCommand)
-      .rejectsOnce(awsError('DBInstanceNotFoundFault', 404))
-      .resolvesOnce({
-        DBInstances: [{ ...available, DBInstanceStatus: 'creating' }],
-      })
-      .resolvesOnce({
-        DBInstances: [{ ...available, DBInstanceStatus: 'backing-up' }],
-      })
-      .resolves({ DBInstances: [available] });
-    const { ctx, outputs, logs } = createCheckpointingContext(action, {
-      input,
-    });
-    await action.handler(ctx);
-    expect(rds.commandCalls(DescribeDBInstancesCommand)).toHaveLength(4);
-    expect(logs.some(l => l.message.startsWith('Waiting up to 2400s'))).toBe(
-      true,
-    );
-    expect(outputs.status).toBe('available');
-  });
-
-  it('returns at once without waiting, and refuses an available instance without a managed secret', async () => {
-    const creating = {
-      ...available,
-      DBInstanceStatus: 'creating',
-      Endpoint: undefined,
-      MasterUserSecret: undefined,
-    };
-    rds
-      .on(DescribeDBInstancesCommand)
-      .rejectsOnce(awsError('DBInstanceNotFoundFault', 404))
-      .resolves({ DBInstances: [creating] });
-    const quick = createCheckpointingContext(action, {
-      input: { ...input, waitForAvailable: false },
-    });
-    await action.handler(quick.ctx);
-    expect(quick.outputs).toMatchObject({
-      status: 'creating',
-      endpoint: '',
-      masterSecretArn: '',
-    });
-
-    rds.on(DescribeDBInstancesCommand).resolves({
-      DBInstances: [{ ...available, MasterUserSecret: undefined }],
-    });
-    const unmanaged = createCheckpointingContext(action, { input });
-    await expect(action.handler(unmanaged.ctx)).rejects.toThrow(
-      /has no managed master secret/,
-    );
-  });
-
-  it('stops waiting promptly when the task is cancelled', async () => {
-    rds
-      .on(DescribeDBInstancesCommand)
-      .rejectsOnce(awsError('DBInstanceNotFoundFault', 404))
-      .resolves({
-        DBInstances: [{ ...available, DBInstanceStatus: 'creating' }],
-      });
-    const patient = createRdsCreateAction({
-      ...testTenancy(),
-      aws: fakeAws,
-      pollIntervalMs: 60_000,
-    });
-    const controller = new AbortController();
-    const { ctx } = createCheckpointingContext(patient, {
-      input,
-      signal: controller.signal,
-    });
-    const started = Date.now();
-    setTimeout(() => controller.abort(), 100);
-    await expect(patient.handler(ctx)).rejects.toThrow(
-      'Cancelled while waiting for RDS instance mlflow-demo to become available',
-    );
-    expect(Date.now() - started).toBeLessThan(10_000);
-  });
-
-  it('fails with the last status when the wait times out', async () => {
-    rds
-      .on(DescribeDBInstancesCommand)
-      .rejectsOnce(awsError('DBInstanceNotFoundFault', 404))
-      .resolves({
-        DBInstances: [{ ...available, DBInstanceStatus: 'creating' }],
-      });
-    const slow = createRdsCreateAction({
-      aws: fakeAws,
-      ...testTenancy(),
-      pollIntervalMs: 200,
-    });
-    const { ctx } = createCheckpointingContext(slow, {
-      input: { ...input, timeoutSeconds: 1 },
-    });
-    await expect(slow.handler(ctx)).rejects.toThrow(
-      /Timed out after 1s waiting for RDS instance mlflow-demo.*last status: creating/,
-    );
   });
 
   it('replays its checkpoints on recovery without creating anything twice', async () => {
