@@ -1,0 +1,109 @@
+import { BACKEND_STORE_URI_KEY } from '@stateful-mlflow/plugin-mlflow-common';
+import {
+  anonymousOptions,
+  baseOptions,
+  fromDbSecret,
+} from '../__testUtils__/manifestOptions';
+import {
+  AUTH_DATABASE_URI_KEY,
+  manifestsInApplyOrder,
+  renderMlflowManifests,
+  sizeConnectionPools,
+} from './renderMlflowManifests';
+
+describe('renderMlflowManifests', () => {
+  const m = renderMlflowManifests(baseOptions);
+
+  it('runs the migration Job with the same store, surfacing its logs on failure, under a name that changes with its template', () => {
+    const job = m.migrationJob!.spec!.template.spec!;
+    // The tracking store first, then the auth database, both before any replica starts.
+    expect(job.initContainers![0].command).toEqual(['mlflow']);
+    expect(job.initContainers![0].args).toEqual([
+      'db',
+      'upgrade',
+      `$(${BACKEND_STORE_URI_KEY})`,
+    ]);
+    expect(job.containers[0].command).toEqual(['python']);
+    expect(job.containers[0].args).toEqual([
+      '-m',
+      'mlflow.server.auth',
+      'db',
+      'upgrade',
+      '--url',
+      `$(${AUTH_DATABASE_URI_KEY})`,
+    ]);
+    expect(job.containers[0].env).toEqual([
+      fromDbSecret(BACKEND_STORE_URI_KEY),
+      fromDbSecret('PGPASSWORD'),
+      fromDbSecret(AUTH_DATABASE_URI_KEY),
+    ]);
+    for (const c of [...job.initContainers!, ...job.containers]) {
+      expect(c.terminationMessagePolicy).toBe('FallbackToLogsOnError');
+    }
+    const anonymousJob =
+      renderMlflowManifests(anonymousOptions).migrationJob!.spec!.template
+        .spec!;
+    expect(anonymousJob.initContainers).toBeUndefined();
+    expect(anonymousJob.containers.map(c => c.args)).toEqual([
+      ['db', 'upgrade', `$(${BACKEND_STORE_URI_KEY})`],
+    ]);
+    expect(job.restartPolicy).toBe('Never');
+    const applyOrder = manifestsInApplyOrder(m).map(o => o.kind);
+    expect(applyOrder.indexOf('Job')).toBeLessThan(
+      applyOrder.indexOf('Deployment'),
+    );
+    const other = renderMlflowManifests({
+      ...baseOptions,
+      image: 'ghcr.io/acme/mlflow:3.2.0',
+    });
+    expect(other.migrationJob!.metadata!.name).not.toBe(
+      m.migrationJob!.metadata!.name,
+    );
+    const resized = renderMlflowManifests({
+      ...baseOptions,
+      memoryLimit: '2Gi',
+    });
+    expect(resized.migrationJob!.metadata!.name).not.toBe(
+      m.migrationJob!.metadata!.name,
+    );
+    expect(
+      renderMlflowManifests(baseOptions).migrationJob!.metadata!.name,
+    ).toBe(m.migrationJob!.metadata!.name);
+  });
+
+  it('keeps every process at peak under max_connections', () => {
+    for (const [replicas, workers, max] of [
+      [2, 2, 100],
+      [3, 4, 400],
+      [1, 1, 20],
+    ]) {
+      const pool = sizeConnectionPools({
+        replicas,
+        workers,
+        dbMaxConnections: max,
+      })!;
+      const peak =
+        ((replicas + 1) * workers + 1) * (pool.size + pool.maxOverflow);
+      expect(peak).toBeLessThanOrEqual(max - 10);
+      expect(pool.size).toBeGreaterThanOrEqual(1);
+    }
+    expect(
+      sizeConnectionPools({ replicas: 10, workers: 8, dbMaxConnections: 50 }),
+    ).toBeUndefined();
+  });
+
+  it('puts an ephemeral sqlite URI inline and runs no migration Job', () => {
+    const e = renderMlflowManifests({
+      ...anonymousOptions,
+      backendStore: { kind: 'ephemeral', uri: 'sqlite:////tmp/mlflow.db' },
+      artifactsDestination: '/tmp/artifacts',
+    });
+    expect(e.migrationJob).toBeUndefined();
+    expect(e.deployment.spec!.template.spec!.containers[0].env).toEqual([
+      { name: BACKEND_STORE_URI_KEY, value: 'sqlite:////tmp/mlflow.db' },
+    ]);
+    expect(
+      e.deployment.metadata!.annotations!['mlflow.org/s3-artifact-root'],
+    ).toBeUndefined();
+  });
+});
