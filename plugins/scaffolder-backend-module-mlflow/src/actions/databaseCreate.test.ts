@@ -1,47 +1,26 @@
-import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
-  GetSecretValueCommand,
-  SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { V1Secret } from '@kubernetes/client-node';
-import { mockClient } from 'aws-sdk-client-mock';
 import { ClientConfig } from 'pg';
-import { awsError, fakeAws } from '../__testUtils__/aws';
+import { awsError } from '../__testUtils__/aws';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
+import {
+  databaseCreateAction,
+  input,
+  instance,
+  MASTER_PASSWORD,
+  mockAvailableInstance,
+  rds,
+  secrets,
+  secretValues,
+} from '../__testUtils__/databaseCreateFixtures';
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 import { FakeSqlClient } from '../__testUtils__/FakeSqlClient';
-import { createDatabaseCreateAction } from './databaseCreate';
-import { instanceLabels, testTenancy } from '../__testUtils__/tenancy';
-
-const rds = mockClient(RDSClient);
-const secrets = mockClient(SecretsManagerClient);
-
-const MASTER_PASSWORD = 'master-Pa55word-from-rds';
-const MASTER_SECRET_ARN =
-  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-abc';
-const instance = {
-  DBInstanceIdentifier: 'mlflow-demo',
-  DBInstanceStatus: 'available',
-  Endpoint: {
-    Address: 'mlflow-demo.abc.eu-west-1.rds.amazonaws.com',
-    Port: 5432,
-  },
-  MasterUserSecret: { SecretArn: MASTER_SECRET_ARN },
-  TagList: [{ Key: 'stateful-mlflow/instance', Value: 'demo' }],
-};
-const input = { name: 'demo', region: 'eu-west-1', cluster: 'local' };
-
-function secretValues(cluster: FakeKubernetesApi, name = 'demo-db') {
-  const secret = cluster.objects.get(`Secret/mlflow-demo/${name}`) as V1Secret;
-  return Object.fromEntries(
-    Object.entries(secret.data!).map(([k, v]) => [
-      k,
-      Buffer.from(v, 'base64').toString(),
-    ]),
-  );
-}
+import { instanceLabels } from '../__testUtils__/tenancy';
+import { createDatabaseCreateAction } from '.';
 
 describe('mlflow:database:create', () => {
   let cluster: FakeKubernetesApi;
@@ -51,30 +30,11 @@ describe('mlflow:database:create', () => {
   function makeAction(
     extra: Partial<Parameters<typeof createDatabaseCreateAction>[0]> = {},
   ) {
-    return createDatabaseCreateAction({
-      aws: fakeAws,
-      kubernetes: () => cluster,
-      ...testTenancy(),
-      connect: async config => {
-        connections.push(config);
-        // The sign-in database is reached on its own session of the same server.
-        return config.database === 'postgres' ? sql : new FakeSqlClient(sql);
-      },
-      pollIntervalMs: 1,
-      ...extra,
-    });
+    return databaseCreateAction({ cluster, sql, connections }, extra);
   }
 
   beforeEach(() => {
-    rds.reset();
-    secrets.reset();
-    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [instance] });
-    secrets.on(GetSecretValueCommand).resolves({
-      SecretString: JSON.stringify({
-        username: 'mlflowadmin',
-        password: MASTER_PASSWORD,
-      }),
-    });
+    mockAvailableInstance();
     cluster = new FakeKubernetesApi();
     sql = new FakeSqlClient();
     connections = [];
@@ -299,38 +259,6 @@ describe('mlflow:database:create', () => {
     expect(sql.statements).toHaveLength(statements);
   });
 
-  it('refuses a database or role that exists but is not ours, before writing the Secret', async () => {
-    sql.databases.set('mlflow_demo', { owner: 'someone' });
-    const action = makeAction();
-    const { ctx } = createCheckpointingContext(action, { input });
-    await expect(action.handler(ctx)).rejects.toThrow(
-      /a database with that name already exists and was not created for MLflow instance "demo"/,
-    );
-    expect(
-      sql.statements.some(s => s.startsWith('CREATE') || s.startsWith('ALTER')),
-    ).toBe(false);
-  });
-
-  it.each([
-    ['databaseName', 'mlflow; DROP DATABASE postgres', /Invalid databaseName/],
-    ['databaseName', 'pg_mlflow', /prefixes pg_ and rds_ are reserved/],
-    ['username', 'Robert"); DROP ROLE x; --', /Invalid username/],
-    ['username', 'public', /"public" is reserved/],
-    ['instanceId', 'bad--id', /Invalid instanceId/],
-    ['secretName', 'Bad_Name', /Invalid secretName/],
-    ['namespace', 'kube-system', /Invalid namespace/],
-    ['masterSecretArn', 'not-an-arn', /Invalid masterSecretArn/],
-  ])('rejects %s %j before any call', async (field, value, message) => {
-    const action = makeAction();
-    const { ctx } = createCheckpointingContext(action, {
-      input: { ...input, [field]: value },
-    });
-    await expect(action.handler(ctx)).rejects.toThrow(message);
-    expect(rds.calls()).toHaveLength(0);
-    expect(sql.statements).toHaveLength(0);
-    expect(cluster.applied).toHaveLength(0);
-  });
-
   it('only checks names during a dry-run', async () => {
     const action = makeAction();
     const { ctx, outputs } = createCheckpointingContext(action, {
@@ -384,38 +312,5 @@ describe('mlflow:database:create', () => {
       ),
     ).toBe(true);
     expect(rds.commandCalls(DescribeDBInstancesCommand)).toHaveLength(3);
-  });
-
-  it('explains an unreachable database without leaking credentials', async () => {
-    const action = createDatabaseCreateAction({
-      aws: fakeAws,
-      kubernetes: () => cluster,
-      ...testTenancy(),
-      connect: async () => {
-        throw Object.assign(new Error('connect ECONNREFUSED'), {
-          code: 'ECONNREFUSED',
-        });
-      },
-    });
-    const { ctx } = createCheckpointingContext(action, { input });
-    const error = await action.handler(ctx).catch(e => e);
-    expect(error.message).toMatch(
-      /Cannot reach PostgreSQL at mlflow-demo.abc.eu-west-1.rds.amazonaws.com:5432.*security group/,
-    );
-    expect(error.message).not.toContain(MASTER_PASSWORD);
-  });
-
-  it('refuses a Secret of the same name that is not ours', async () => {
-    cluster.objects.set('Secret/mlflow-demo/demo-db', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'demo-db', namespace: 'mlflow-demo' },
-    });
-    const action = makeAction();
-    const { ctx } = createCheckpointingContext(action, { input });
-    await expect(action.handler(ctx)).rejects.toThrow(
-      /is not managed by Backstage's MLflow actions/,
-    );
-    expect(sql.statements).toHaveLength(0);
   });
 });
