@@ -1,15 +1,7 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { useLocation } from 'react-router-dom';
 import { Entity } from '@backstage/catalog-model';
-import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import {
-  CatalogApi,
-  catalogApiRef,
-  entityRouteRef,
-} from '@backstage/plugin-catalog-react';
 import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
-import { MlflowApi, mlflowApiRef } from '../../api';
 import { deferred } from '../../testUtils/fakes';
 import {
   fakeFleetApi,
@@ -18,65 +10,17 @@ import {
   refOf,
   reportOf,
 } from '../../testUtils/fleet';
-import { unhealthyReport } from '../../testUtils/reports';
-import { MlflowFleetContent } from './MlflowFleetContent';
+import {
+  renderFleet,
+  rowOf,
+  summary,
+  tableRows,
+  urlQuery,
+  waitForLoaded,
+} from './__testUtils__/renderFleet';
 
 // Each test renders a whole test app: slow on a loaded two-core machine.
 jest.setTimeout(60_000);
-
-/** Shows the current query string, to check what the page writes into the URL. */
-function LocationProbe() {
-  return <output aria-label="URL query">{useLocation().search}</output>;
-}
-
-async function renderFleet(options: {
-  catalogApi?: CatalogApi;
-  entities?: Entity[];
-  mlflowApi: MlflowApi;
-  query?: string;
-}) {
-  const catalogApi =
-    options.catalogApi ?? catalogApiMock({ entities: options.entities ?? [] });
-  return renderInTestApp(
-    <TestApiProvider
-      apis={[
-        [catalogApiRef, catalogApi],
-        [mlflowApiRef, options.mlflowApi],
-      ]}
-    >
-      <MlflowFleetContent />
-      <LocationProbe />
-    </TestApiProvider>,
-    {
-      routeEntries: [`/mlflow${options.query ?? ''}`],
-      mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
-    },
-  );
-}
-
-const summary = () => screen.getByRole('status', { name: 'Fleet summary' });
-const tableRows = () =>
-  within(screen.getByRole('table', { name: 'MLflow instances' }))
-    .getAllByRole('row')
-    .slice(1);
-const rowOf = (name: string) => {
-  const row = tableRows().find(
-    r => r.getAttribute('data-entity-ref') === `component:default/${name}`,
-  );
-  if (!row) {
-    throw new Error(`No row for ${name}`);
-  }
-  return row;
-};
-const urlQuery = () => screen.getByRole('status', { name: 'URL query' });
-
-async function waitForLoaded() {
-  await waitFor(() =>
-    expect(
-      screen.getByRole('region', { name: 'MLflow fleet' }),
-    ).toHaveAttribute('aria-busy', 'false'),
-  );
-}
 
 describe('MlflowFleetContent', () => {
   it('shows progress while the catalog lists the instances', async () => {
@@ -283,148 +227,5 @@ describe('MlflowFleetContent', () => {
     expect(screen.getByText('51-100 of 500')).toBeInTheDocument();
     expect(rowOf('mlflow-050')).toHaveTextContent('Healthy');
     expect(urlQuery()).toHaveTextContent('?page=2');
-  });
-
-  it('restores the view from the URL', async () => {
-    const entities = ['mlflow-a', 'mlflow-b', 'mlflow-c'].map(n =>
-      fleetEntity(n),
-    );
-    const mlflowApi = fakeFleetApi(ref => ({
-      entityRef: ref,
-      report: reportOf(
-        ref,
-        ref === refOf(entities[1]) ? unhealthyReport : undefined,
-      ),
-    }));
-    await renderFleet({ entities, mlflowApi, query: '?status=unhealthy' });
-    await waitForLoaded();
-
-    expect(tableRows().map(r => r.getAttribute('data-entity-ref'))).toEqual([
-      'component:default/mlflow-b',
-    ]);
-    expect(summary()).toHaveTextContent(
-      '1 of 3 instances: 1 unhealthy, 2 healthy',
-    );
-  });
-
-  it('writes filters, search and sorting into the URL', async () => {
-    const entities = [
-      fleetEntity('mlflow-a', {
-        owner: 'group:default/team-a',
-        environment: 'dev',
-      }),
-      fleetEntity('mlflow-b', { owner: 'group:default/team-b' }),
-    ];
-    await renderFleet({ entities, mlflowApi: fakeFleetApi() });
-    await waitForLoaded();
-
-    await userEvent.click(screen.getByRole('button', { name: 'Owner All' }));
-    await userEvent.click(
-      await screen.findByRole('option', { name: 'group:default/team-b' }),
-    );
-    await waitFor(() =>
-      expect(urlQuery()).toHaveTextContent('?owner=group%3Adefault%2Fteam-b'),
-    );
-    expect(tableRows()).toHaveLength(1);
-
-    await userEvent.click(
-      screen.getByRole('button', { name: 'Owner group:default/team-b' }),
-    );
-    await userEvent.click(await screen.findByRole('option', { name: 'All' }));
-    await userEvent.type(
-      screen.getByRole('textbox', { name: 'Search instances' }),
-      'dev',
-    );
-    expect(urlQuery()).toHaveTextContent('?q=dev');
-    expect(tableRows().map(r => r.getAttribute('data-entity-ref'))).toEqual([
-      'component:default/mlflow-a',
-    ]);
-
-    await userEvent.clear(
-      screen.getByRole('textbox', { name: 'Search instances' }),
-    );
-    await userEvent.click(screen.getByRole('button', { name: 'Instance' }));
-    await userEvent.click(screen.getByRole('button', { name: 'Instance' }));
-    expect(urlQuery()).toHaveTextContent('?sort=name&order=desc');
-    expect(tableRows().map(r => r.getAttribute('data-entity-ref'))).toEqual([
-      'component:default/mlflow-b',
-      'component:default/mlflow-a',
-    ]);
-
-    await userEvent.click(
-      screen.getByRole('checkbox', { name: 'Failing compliance' }),
-    );
-    expect(urlQuery()).toHaveTextContent('compliance=failing');
-    expect(
-      screen.getByText('No instance matches these filters.'),
-    ).toBeInTheDocument();
-    await userEvent.click(
-      screen.getByRole('button', { name: 'Clear filters' }),
-    );
-    expect(tableRows()).toHaveLength(2);
-    expect(urlQuery()).toBeEmptyDOMElement();
-  });
-
-  it('says which URL parameters it ignored', async () => {
-    await renderFleet({
-      entities: [fleetEntity('mlflow-a')],
-      mlflowApi: fakeFleetApi(),
-      query: '?status=sick',
-    });
-    expect(
-      await screen.findByText(
-        'Ignored status="sick": accepted healthy, degraded, unhealthy, unknown.',
-      ),
-    ).toBeInTheDocument();
-  });
-
-  it('refreshes without reloading: asks for fresh checks and keeps rows until they answer', async () => {
-    const entity = fleetEntity('mlflow-a');
-    let report = reportOf(refOf(entity));
-    const mlflowApi = fakeFleetApi(ref => ({ entityRef: ref, report }));
-    await renderFleet({ entities: [entity], mlflowApi });
-    await waitForLoaded();
-    expect(rowOf('mlflow-a')).toHaveTextContent('Healthy');
-
-    const answer = deferred<void>();
-    const fleet = mlflowApi.getFleetHealth.getMockImplementation()!;
-    mlflowApi.getFleetHealth.mockImplementation(async (refs, options) => {
-      await answer.promise;
-      return fleet(refs, options);
-    });
-    report = reportOf(refOf(entity), unhealthyReport);
-    await userEvent.click(
-      screen.getByRole('button', { name: 'Refresh health' }),
-    );
-
-    expect(screen.getByRole('button', { name: 'Checking…' })).toBeDisabled();
-    expect(rowOf('mlflow-a')).toHaveTextContent('Healthy');
-    await act(async () => answer.resolve());
-    await waitForLoaded();
-    expect(rowOf('mlflow-a')).toHaveTextContent('Unhealthy');
-    expect(mlflowApi.getFleetHealth).toHaveBeenLastCalledWith(
-      ['component:default/mlflow-a'],
-      expect.objectContaining({ refresh: true }),
-    );
-  });
-
-  it('shows the last rows at once when the page opens again, while they reload', async () => {
-    const entity = fleetEntity('mlflow-a');
-    const mlflowApi = fakeFleetApi();
-    const first = await renderFleet({ entities: [entity], mlflowApi });
-    await waitForLoaded();
-    first.unmount();
-
-    const listing = deferred<{ items: Entity[] }>();
-    const catalogApi = catalogApiMock.mock({
-      getEntities: jest.fn(() => listing.promise),
-    });
-    await renderFleet({ catalogApi, mlflowApi });
-    expect(rowOf('mlflow-a')).toHaveTextContent('Healthy');
-    expect(
-      screen.getByRole('region', { name: 'MLflow fleet' }),
-    ).toHaveAttribute('aria-busy', 'true');
-    await act(async () => listing.resolve({ items: [entity] }));
-    await waitForLoaded();
   });
 });
