@@ -52,6 +52,8 @@ export function seedAuthSecrets(
 /** MLflow's auth API as far as the deploy step uses it: users known, calls recorded. */
 export function fakeMlflowAuthApi(options: { existingUsers?: string[] } = {}) {
   const users = new Set(options.existingUsers ?? ['admin']);
+  /** Passwords set through the API; a user without one (seeded) signs in with any. */
+  const passwords = new Map<string, string>();
   const calls: Array<{ method: string; path: string; user: string }> = [];
   const respond = (status: number, body: unknown = {}) => ({
     status,
@@ -59,12 +61,15 @@ export function fakeMlflowAuthApi(options: { existingUsers?: string[] } = {}) {
   });
   const fetch: FetchLike = async (url, init) => {
     const { pathname, searchParams } = new URL(url);
-    const user = Buffer.from(
+    const [user, ...rest] = Buffer.from(
       init.headers.Authorization.replace(/^Basic /, ''),
       'base64',
     )
       .toString()
-      .split(':')[0];
+      .split(':');
+    const signsIn =
+      users.has(user) &&
+      (!passwords.has(user) || passwords.get(user) === rest.join(':'));
     calls.push({ method: init.method, path: pathname, user });
     const body = init.body ? JSON.parse(init.body) : {};
     switch (`${init.method} ${pathname}`) {
@@ -74,16 +79,16 @@ export function fakeMlflowAuthApi(options: { existingUsers?: string[] } = {}) {
           : respond(404, { error_code: 'RESOURCE_DOES_NOT_EXIST' });
       case 'POST /api/2.0/mlflow/users/create':
         users.add(body.username);
+        passwords.set(body.username, body.password);
         return respond(200);
       case 'PATCH /api/2.0/mlflow/users/update-password':
+        passwords.set(body.username, body.password);
         return respond(200);
       case 'POST /api/2.0/mlflow/experiments/search':
-        return users.has(user)
-          ? respond(200, { experiments: [] })
-          : respond(401);
+        return signsIn ? respond(200, { experiments: [] }) : respond(401);
       default:
         return respond(404, { error_code: 'ENDPOINT_NOT_FOUND' });
     }
   };
-  return { fetch, calls, users };
+  return { fetch, calls, users, passwords };
 }

@@ -70,6 +70,11 @@ describe('mlflow:kubernetes:deploy', () => {
     const { ctx, logs } = createCheckpointingContext(withApi, { input });
     await withApi.handler(ctx);
     expect(mlflow.calls).toEqual([
+      {
+        method: 'POST',
+        path: '/api/2.0/mlflow/experiments/search',
+        user: 'backstage-health',
+      },
       { method: 'GET', path: '/api/2.0/mlflow/users/get', user: 'admin' },
       { method: 'POST', path: '/api/2.0/mlflow/users/create', user: 'admin' },
       {

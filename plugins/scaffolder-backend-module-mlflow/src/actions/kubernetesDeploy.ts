@@ -247,7 +247,13 @@ export function createKubernetesDeployAction(options: {
                   fetch: fetchTracking,
                   signal: ctx.signal,
                 });
-                log(`Health-check user ${logins.health.username} ${outcome}`);
+                log(
+                  `Health-check user ${logins.health.username} ${
+                    outcome === 'ready'
+                      ? 'signs in and searches experiments'
+                      : outcome
+                  }`,
+                );
               } catch (error) {
                 logger.warn(
                   `Could not set up the health-check user: ${

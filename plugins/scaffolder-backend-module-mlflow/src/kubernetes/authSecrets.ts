@@ -40,6 +40,39 @@ export const HEALTH_SECRET_KEYS = {
   password: 'password',
 } as const;
 
+/** Environment of the migration Job's auth container: the health login, from the health Secret. */
+export const HEALTH_LOGIN_ENV = {
+  username: 'MLFLOW_HEALTH_USERNAME',
+  password: 'MLFLOW_HEALTH_PASSWORD',
+} as const;
+
+/**
+ * What the migration Job's auth container runs (`python -c`, the sign-in database's URI in the
+ * variable `databaseUriEnv`): MLflow's own auth store migrates the sign-in database to head (as
+ * `python -m mlflow.server.auth db upgrade` does), then makes the
+ * health-check user with the health Secret's password (created, or its password set), hashed by
+ * MLflow itself. So the deploy step's check after the rollout is one signed-in request. Without
+ * the health Secret (optional in the pod) only the migration runs.
+ */
+export function authMigrationScript(databaseUriEnv: string): string {
+  return [
+    'import os',
+    'from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore',
+    'store = SqlAlchemyStore()',
+    `store.init_db(os.environ["${databaseUriEnv}"])`,
+    'print("sign-in database migrated", flush=True)',
+    `username = os.environ.get("${HEALTH_LOGIN_ENV.username}")`,
+    `password = os.environ.get("${HEALTH_LOGIN_ENV.password}")`,
+    'if username and password:',
+    '    if store.has_user(username):',
+    '        store.update_user(username, password=password)',
+    '    else:',
+    '        store.create_user(username, password)',
+    '    print(f"health-check user {username} ready", flush=True)',
+    '',
+  ].join('\n');
+}
+
 /** 256 random bits, URL-safe: passwords and the Flask session key. */
 export function generateSecretValue(): string {
   return randomBytes(32).toString('base64url');

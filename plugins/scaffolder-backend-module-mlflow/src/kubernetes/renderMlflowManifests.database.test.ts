@@ -4,6 +4,7 @@ import {
   baseOptions,
   fromDbSecret,
 } from '../__testUtils__/manifestOptions';
+import { authMigrationScript } from './authSecrets';
 import {
   AUTH_DATABASE_URI_KEY,
   manifestsInApplyOrder,
@@ -16,28 +17,38 @@ describe('renderMlflowManifests', () => {
 
   it('runs the migration Job with the same store, surfacing its logs on failure, under a name that changes with its template', () => {
     const job = m.migrationJob!.spec!.template.spec!;
-    // The tracking store first, then the auth database, both before any replica starts.
-    expect(job.initContainers![0].command).toEqual(['mlflow']);
-    expect(job.initContainers![0].args).toEqual([
+    // The tracking store and the auth database side by side (separate databases), both before
+    // any replica starts; the auth container also makes the health-check user.
+    expect(job.initContainers).toBeUndefined();
+    expect(job.containers.map(c => c.name)).toEqual([
+      'db-upgrade',
+      'auth-db-upgrade',
+    ]);
+    expect(job.containers[0].command).toEqual(['mlflow']);
+    expect(job.containers[0].args).toEqual([
       'db',
       'upgrade',
       `$(${BACKEND_STORE_URI_KEY})`,
     ]);
-    expect(job.containers[0].command).toEqual(['python']);
-    expect(job.containers[0].args).toEqual([
-      '-m',
-      'mlflow.server.auth',
-      'db',
-      'upgrade',
-      '--url',
-      `$(${AUTH_DATABASE_URI_KEY})`,
+    expect(job.containers[1].command).toEqual(['python']);
+    expect(job.containers[1].args).toEqual([
+      '-c',
+      authMigrationScript(AUTH_DATABASE_URI_KEY),
     ]);
-    expect(job.containers[0].env).toEqual([
+    const healthLogin = (name: string, key: string) => ({
+      name,
+      valueFrom: {
+        secretKeyRef: { name: 'demo-mlflow-health', key, optional: true },
+      },
+    });
+    expect(job.containers[1].env).toEqual([
       fromDbSecret(BACKEND_STORE_URI_KEY),
       fromDbSecret('PGPASSWORD'),
       fromDbSecret(AUTH_DATABASE_URI_KEY),
+      healthLogin('MLFLOW_HEALTH_USERNAME', 'username'),
+      healthLogin('MLFLOW_HEALTH_PASSWORD', 'password'),
     ]);
-    for (const c of [...job.initContainers!, ...job.containers]) {
+    for (const c of job.containers) {
       expect(c.terminationMessagePolicy).toBe('FallbackToLogsOnError');
     }
     const anonymousJob =

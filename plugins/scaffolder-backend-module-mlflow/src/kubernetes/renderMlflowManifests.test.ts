@@ -116,6 +116,17 @@ describe('renderMlflowManifests', () => {
     });
   });
 
+  it("turns MLflow's job runner off, so a pod holds no queue of its own and fits its memory limit, unless extraEnv turns it on", () => {
+    // The runner's huey consumers queue on the pod's /dev/shm and run periodic tasks on every replica.
+    expect(m.configMap.data!.MLFLOW_SERVER_ENABLE_JOB_EXECUTION).toBe('false');
+    expect(
+      renderMlflowManifests({
+        ...baseOptions,
+        extraEnv: { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'true' },
+      }).configMap.data!.MLFLOW_SERVER_ENABLE_JOB_EXECUTION,
+    ).toBe('true');
+  });
+
   it('probes readiness through the database without sign-in, /health with it, liveness through /health', () => {
     expect(server.readinessProbe!.httpGet!.path).toBe('/health');
     expect(

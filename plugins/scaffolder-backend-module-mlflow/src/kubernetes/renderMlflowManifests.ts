@@ -49,6 +49,9 @@ import {
   AUTH_CONFIG_DIR,
   AUTH_CONFIG_FILE,
   AUTH_SECRET_KEYS,
+  authMigrationScript,
+  HEALTH_LOGIN_ENV,
+  HEALTH_SECRET_KEYS,
 } from './authSecrets';
 
 /** Port the tracking server listens on, in the pod and on the Service. */
@@ -258,6 +261,10 @@ export function renderMlflowManifests(
   const configMapName = `${o.name}-config`;
 
   const configData: Record<string, string> = {
+    // MLflow's job runner (a runner and seven huey consumers per pod, about 240 MB each) queues
+    // its jobs on the pod's own /dev/shm, so a restart loses them, and runs the periodic tasks on
+    // every replica: off, so a pod holds no state and fits its memory limit. extraEnv may turn it on.
+    MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
     ...o.extraEnv,
     HOME: '/tmp',
     PYTHONUNBUFFERED: '1',
@@ -461,23 +468,29 @@ export function renderMlflowManifests(
     ['db', 'upgrade', `$(${BACKEND_STORE_URI_KEY})`],
   );
   // The auth database is migrated here, once, before any replica starts: replicas starting
-  // together on a fresh database would race each other's migrations.
+  // together on a fresh database would race each other's migrations. The two databases are
+  // separate, so their migrations run side by side (two containers of one pod).
+  const healthLogin = (name: string, key: string): V1EnvVar => ({
+    name,
+    valueFrom: {
+      secretKeyRef: { name: auth!.healthSecretName, key, optional: true },
+    },
+  });
   const authUpgrade = {
     ...migrationContainer(
       'auth-db-upgrade',
       ['python'],
-      [
-        '-m',
-        'mlflow.server.auth',
-        'db',
-        'upgrade',
-        '--url',
-        `$(${AUTH_DATABASE_URI_KEY})`,
-      ],
+      ['-c', authMigrationScript(AUTH_DATABASE_URI_KEY)],
     ),
     env: [
       ...databaseEnv,
       ...fromDatabaseSecret(AUTH_DATABASE_URI_KEY, AUTH_DATABASE_URI_KEY),
+      ...(auth
+        ? [
+            healthLogin(HEALTH_LOGIN_ENV.username, HEALTH_SECRET_KEYS.username),
+            healthLogin(HEALTH_LOGIN_ENV.password, HEALTH_SECRET_KEYS.password),
+          ]
+        : []),
     ],
   };
   const migrationTemplate: V1PodTemplateSpec = {
@@ -489,7 +502,7 @@ export function renderMlflowManifests(
       securityContext: podSecurity,
       volumes: [tmpVolume],
       ...(auth
-        ? { initContainers: [trackingUpgrade], containers: [authUpgrade] }
+        ? { containers: [trackingUpgrade, authUpgrade] }
         : { containers: [trackingUpgrade] }),
     },
   };

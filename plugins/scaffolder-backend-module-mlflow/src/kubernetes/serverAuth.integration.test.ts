@@ -200,8 +200,9 @@ describe('tracking server sign-in on the local stack', () => {
       authMode: 'basic-auth',
       authSecretName: `${name}-mlflow-auth`,
     });
+    // The migration Job made the health-check user: one signed-in search after the rollout.
     expect(run.logs.map(l => l.message).join('\n')).toMatch(
-      /Health-check user backstage-health (created|updated)/,
+      /Health-check user backstage-health signs in and searches experiments/,
     );
     const api = `${run.outputs.trackingUrl}/api/2.0/mlflow`;
     const search = (headers: Record<string, string>) =>

@@ -58,7 +58,7 @@ describe('ensureHealthUser', () => {
         routeRetryMs: 5,
       }),
     ).rejects.toThrow(
-      'Looking up the health user as the admin at http://demo.mlflow.localhost answered 404 (no error code), still not reaching MLflow after 0 s',
+      'Signing in as the health user at http://demo.mlflow.localhost answered 404 (no error code), still not reaching MLflow after 0 s',
     );
     expect(never.mlflow.users.has('backstage-health')).toBe(false);
   });
@@ -73,10 +73,66 @@ describe('ensureHealthUser', () => {
         routeTimeoutMs: 0,
       }),
     ).resolves.toBe('created');
-    expect(mlflow.calls.map(c => `${c.method} ${c.path}`)).toEqual([
-      'GET /api/2.0/mlflow/users/get',
-      'POST /api/2.0/mlflow/users/create',
-      'POST /api/2.0/mlflow/experiments/search',
+    expect(mlflow.calls.map(c => `${c.method} ${c.path} ${c.user}`)).toEqual([
+      'POST /api/2.0/mlflow/experiments/search backstage-health',
+      'GET /api/2.0/mlflow/users/get admin',
+      'POST /api/2.0/mlflow/users/create admin',
+      'POST /api/2.0/mlflow/experiments/search backstage-health',
     ]);
+  });
+
+  it('makes one call when the user already signs in with the Secret password (the migration Job made it)', async () => {
+    const mlflow = fakeMlflowAuthApi();
+    mlflow.users.add('backstage-health');
+    mlflow.passwords.set('backstage-health', 'health-secret');
+    await expect(
+      ensureHealthUser({
+        trackingUrl: 'http://demo.mlflow.localhost',
+        ...logins,
+        fetch: mlflow.fetch,
+        routeTimeoutMs: 0,
+      }),
+    ).resolves.toBe('ready');
+    expect(mlflow.calls.map(c => `${c.method} ${c.path} ${c.user}`)).toEqual([
+      'POST /api/2.0/mlflow/experiments/search backstage-health',
+    ]);
+  });
+
+  it('sets the password as the admin when the user has another one (a Secret regenerated since the Job ran)', async () => {
+    const mlflow = fakeMlflowAuthApi();
+    mlflow.users.add('backstage-health');
+    mlflow.passwords.set('backstage-health', 'an-older-password');
+    await expect(
+      ensureHealthUser({
+        trackingUrl: 'http://demo.mlflow.localhost',
+        ...logins,
+        fetch: mlflow.fetch,
+        routeTimeoutMs: 0,
+      }),
+    ).resolves.toBe('updated');
+    expect(mlflow.passwords.get('backstage-health')).toBe('health-secret');
+    expect(mlflow.calls.map(c => `${c.method} ${c.path} ${c.user}`)).toEqual([
+      'POST /api/2.0/mlflow/experiments/search backstage-health',
+      'GET /api/2.0/mlflow/users/get admin',
+      'PATCH /api/2.0/mlflow/users/update-password admin',
+      'POST /api/2.0/mlflow/experiments/search backstage-health',
+    ]);
+  });
+
+  it('fails naming the answer when the server refuses the health user for another reason', async () => {
+    const broken: FetchLike = async () => ({
+      status: 500,
+      text: async () => JSON.stringify({ error_code: 'INTERNAL_ERROR' }),
+    });
+    await expect(
+      ensureHealthUser({
+        trackingUrl: 'http://demo.mlflow.localhost',
+        ...logins,
+        fetch: broken,
+        routeTimeoutMs: 0,
+      }),
+    ).rejects.toThrow(
+      'Signing in as the health user at http://demo.mlflow.localhost answered 500 (INTERNAL_ERROR)',
+    );
   });
 });

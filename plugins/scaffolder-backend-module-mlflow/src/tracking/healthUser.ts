@@ -66,11 +66,16 @@ function sleep(ms: number, signal?: AbortSignal) {
   });
 }
 
+/** What the step found or did: the user signed in as it was, or was created, or got its password set. */
+export type HealthUserOutcome = 'ready' | 'created' | 'updated';
+
 /**
- * Makes sure the health-check user exists with the password of the health Secret, through
- * MLflow's auth REST API as the admin: created when absent, its password set when present (so a
- * regenerated Secret and the user agree). It is never an admin: it has the default permission.
- * Then checks the user can search experiments, which reads the backend store.
+ * Makes sure the health-check user signs in with the password of the health Secret and can search
+ * experiments (which reads the backend store). The migration Job usually made it already, so the
+ * first call signs in as that user: one request when it works. When it does not (no user, or
+ * another password: a Secret regenerated since the Job ran), the admin creates the user or sets
+ * its password through MLflow's auth REST API, and the search is tried again. The user is never
+ * an admin: it has the default permission.
  */
 export async function ensureHealthUser(o: {
   trackingUrl: string;
@@ -80,9 +85,9 @@ export async function ensureHealthUser(o: {
   signal?: AbortSignal;
   /** How long the tracking URL may take to route to the new pods (default 2 minutes). */
   routeTimeoutMs?: number;
-  /** Between two looks while it does not (default 1 s). */
+  /** Between two looks while it does not (default 250 ms). */
   routeRetryMs?: number;
-}): Promise<'created' | 'updated'> {
+}): Promise<HealthUserOutcome> {
   const call = async (
     method: string,
     path: string,
@@ -107,31 +112,53 @@ export async function ensureHealthUser(o: {
         response.status
       } (${await errorCode(response)})`,
     );
+  const search = () =>
+    call('POST', '/api/2.0/mlflow/experiments/search', o.health, {
+      max_results: 1,
+    });
 
   // The first call waits, bounded, until the tracking URL reaches MLflow itself.
   const routeDeadline = Date.now() + (o.routeTimeoutMs ?? 120_000);
-  let lookup: { status: number; code?: string };
+  let first: { status: number; code?: string };
   for (;;) {
-    const response = await call(
-      'GET',
-      `/api/2.0/mlflow/users/get?username=${encodeURIComponent(
-        o.health.username,
-      )}`,
-      o.admin,
-    );
-    lookup = {
+    const response = await search();
+    first = {
       status: response.status,
       code: response.status === 200 ? undefined : await errorCode(response),
     };
     if (
-      !notRoutedYet(lookup.status, lookup.code) ||
+      !notRoutedYet(first.status, first.code) ||
       Date.now() >= routeDeadline
     ) {
       break;
     }
-    await sleep(o.routeRetryMs ?? 1000, o.signal);
+    await sleep(o.routeRetryMs ?? 250, o.signal);
   }
-  let outcome: 'created' | 'updated';
+  if (first.status === 200) {
+    return 'ready';
+  }
+  if (first.status !== 401 && first.status !== 403) {
+    throw new Error(
+      `Signing in as the health user at ${o.trackingUrl} answered ${
+        first.status
+      } (${first.code})${
+        notRoutedYet(first.status, first.code)
+          ? `, still not reaching MLflow after ${Math.round(
+              (o.routeTimeoutMs ?? 120_000) / 1000,
+            )} s`
+          : ''
+      }`,
+    );
+  }
+
+  const lookup = await call(
+    'GET',
+    `/api/2.0/mlflow/users/get?username=${encodeURIComponent(
+      o.health.username,
+    )}`,
+    o.admin,
+  );
+  let outcome: HealthUserOutcome;
   if (lookup.status === 200) {
     const update = await call(
       'PATCH',
@@ -143,7 +170,7 @@ export async function ensureHealthUser(o: {
       throw await failed('Setting the health user password', update);
     }
     outcome = 'updated';
-  } else if (lookup.status === 404 && !notRoutedYet(404, lookup.code)) {
+  } else if (lookup.status === 404) {
     const create = await call(
       'POST',
       '/api/2.0/mlflow/users/create',
@@ -155,26 +182,11 @@ export async function ensureHealthUser(o: {
     }
     outcome = 'created';
   } else {
-    throw new Error(
-      `Looking up the health user as the admin at ${o.trackingUrl} answered ${
-        lookup.status
-      } (${lookup.code})${
-        notRoutedYet(lookup.status, lookup.code)
-          ? `, still not reaching MLflow after ${Math.round(
-              (o.routeTimeoutMs ?? 120_000) / 1000,
-            )} s`
-          : ''
-      }`,
-    );
+    throw await failed('Looking up the health user as the admin', lookup);
   }
-  const search = await call(
-    'POST',
-    '/api/2.0/mlflow/experiments/search',
-    o.health,
-    { max_results: 1 },
-  );
-  if (search.status !== 200) {
-    throw await failed('Searching experiments as the health user', search);
+  const again = await search();
+  if (again.status !== 200) {
+    throw await failed('Searching experiments as the health user', again);
   }
   return outcome;
 }

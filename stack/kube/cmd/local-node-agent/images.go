@@ -67,7 +67,7 @@ func (v mlflowVersions) String() string {
 }
 
 // containerProgram says how a container's command runs here: `mlflow …` as the image's MLflow,
-// `python -m …` / `python3 -m …` as that virtualenv's Python. ok is false for anything else.
+// `python -m …` / `python -c …` (or python3) as that virtualenv's Python. ok is false for anything else.
 func containerProgram(argv []string, mlflowBin string) (program string, ok bool) {
 	if len(argv) == 0 {
 		return "", false
@@ -76,7 +76,7 @@ func containerProgram(argv []string, mlflowBin string) (program string, ok bool)
 	case "mlflow":
 		return mlflowBin, true
 	case "python", "python3":
-		if len(argv) > 2 && argv[1] == "-m" {
+		if len(argv) > 2 && (argv[1] == "-m" || argv[1] == "-c") {
 			return filepath.Join(filepath.Dir(mlflowBin), "python"), true
 		}
 	}

@@ -4,8 +4,8 @@
 // It registers one Node, binds every unscheduled Pod to it, runs the `mlflow` commands of the
 // Pods' containers as local processes (each Pod in a fresh private working directory), reports
 // their status honestly from the Pods' probes, and serves Services and Ingress hosts on one local
-// HTTP port with Host-header routing. There is no container runtime: only `mlflow …` and
-// `python -m …` commands run, with the MLflow virtualenv the image's tag names (--mlflow-versions)
+// HTTP port with Host-header routing. There is no container runtime: only `mlflow …`,
+// `python -m …` and `python -c …` commands run, with the MLflow virtualenv the image's tag names (--mlflow-versions)
 // or the stack's pinned one.
 package main
 

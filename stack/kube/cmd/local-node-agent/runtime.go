@@ -82,7 +82,7 @@ func (a *agent) startPod(ctx context.Context, pod *corev1.Pod) *podRuntime {
 	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
 		if _, ok := containerProgram(containerArgv(c), a.mlflowBinFor(c.Image)); !ok {
 			a.reportBlocked(ctx, pod, block(reasonUnsupportedCommand, fmt.Sprintf(
-				"container %q runs %q: this local node (a stand-in for a kubelet) only runs `mlflow …` and `python -m …` commands, with the MLflow virtualenv the image tag names (%s) or the stack's default",
+				"container %q runs %q: this local node (a stand-in for a kubelet) only runs `mlflow …`, `python -m …` and `python -c …` commands, with the MLflow virtualenv the image tag names (%s) or the stack's default",
 				c.Name, redactURIPasswords(strings.Join(containerArgv(c), " ")), a.cfg.mlflowVers)))
 			return nil
 		}
