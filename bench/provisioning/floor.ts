@@ -22,7 +22,9 @@ export type ServerShape = {
 };
 
 export type FloorTimes = {
+  /** Both databases migrated side by side: the wall time of the pair. */
   migrateMs: number;
+  /** The auth database's migration alone, within `migrateMs`. */
   authMigrateMs: number;
   serverMs: number;
   totalMs: number;
@@ -147,26 +149,29 @@ export async function measureFloor(
   let server: ReturnType<typeof spawn> | undefined;
   let looking = true;
   try {
-    const migrateMs = await timed(
-      env.mlflowBin,
-      ['db', 'upgrade', uri(name)],
-      processEnv,
-    );
+    // The two databases are separate, so both are migrated at once, as the Job's two containers
+    // do: the floor's migration is the wall time of the pair.
     const adminPassword = randomBytes(24).toString('base64url');
-    let authMigrateMs = 0;
+    const migrationsStarted = performance.now();
+    const [, authMigrateMs] = await Promise.all([
+      timed(env.mlflowBin, ['db', 'upgrade', uri(name)], processEnv),
+      shape.signIn
+        ? timed(
+            join(dirname(env.mlflowBin), 'python'),
+            [
+              '-m',
+              'mlflow.server.auth',
+              'db',
+              'upgrade',
+              '--url',
+              uri(`${name}_auth`),
+            ],
+            processEnv,
+          )
+        : Promise.resolve(0),
+    ]);
+    const migrateMs = performance.now() - migrationsStarted;
     if (shape.signIn) {
-      authMigrateMs = await timed(
-        join(dirname(env.mlflowBin), 'python'),
-        [
-          '-m',
-          'mlflow.server.auth',
-          'db',
-          'upgrade',
-          '--url',
-          uri(`${name}_auth`),
-        ],
-        processEnv,
-      );
       const ini = join(dir, 'basic_auth.ini');
       writeFileSync(
         ini,
@@ -236,7 +241,7 @@ export async function measureFloor(
       migrateMs,
       authMigrateMs,
       serverMs,
-      totalMs: migrateMs + authMigrateMs + serverMs,
+      totalMs: migrateMs + serverMs,
     };
   } finally {
     looking = false;
