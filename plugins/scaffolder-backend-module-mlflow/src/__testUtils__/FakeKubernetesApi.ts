@@ -24,7 +24,8 @@ export class FakeKubernetesApi implements MlflowKubernetesApi {
     object: KubernetesObject;
   }> = [];
   pods: V1Pod[] = [];
-  jobOutcome: 'succeed' | 'fail' | 'hang' = 'succeed';
+  /** `podSucceeded`: its pod has succeeded and the Job controller has not counted it yet. */
+  jobOutcome: 'succeed' | 'podSucceeded' | 'fail' | 'hang' = 'succeed';
   deploymentBecomesReady = true;
   /** Deletions asked for, in order. */
   readonly deleted: Array<{ key: string; propagationPolicy: string }> = [];
@@ -66,6 +67,19 @@ export class FakeKubernetesApi implements MlflowKubernetesApi {
       const job = copy as V1Job;
       if (this.jobOutcome === 'succeed') {
         job.status = { succeeded: 1 };
+      } else if (this.jobOutcome === 'podSucceeded') {
+        job.status = { active: 1 };
+        this.pods.push({
+          metadata: {
+            name: `${ref.name}-abcde`,
+            namespace: ref.namespace,
+            labels: {
+              'job-name': ref.name,
+              'batch.kubernetes.io/controller-uid': copy.metadata.uid,
+            },
+          },
+          status: { phase: 'Succeeded' },
+        });
       } else if (this.jobOutcome === 'fail') {
         job.status = {
           failed: 3,

@@ -76,9 +76,14 @@ export interface MlflowKubernetesApi {
   ): Promise<void>;
   /**
    * Watches one namespaced Job, Deployment or Pod by name, so waits look again when it changes;
-   * returns a function that stops the watch. Without it (a fake), waits poll.
+   * with `labelSelector`, every object of that kind in the namespace that matches it instead
+   * (`ref.name` unused). Returns a function that stops the watch. Without it (a fake), waits poll.
    */
-  watch?(ref: ObjectRef, handlers: WatchHandlers): () => void;
+  watch?(
+    ref: ObjectRef,
+    handlers: WatchHandlers,
+    options?: { labelSelector?: string },
+  ): () => void;
 }
 
 /**
@@ -347,8 +352,8 @@ export function kubernetesApiFromClusters(
           }
         });
       },
-      watch(ref, handlers) {
-        return watchObject(kubeConfig, ref, handlers, signal);
+      watch(ref, handlers, selection) {
+        return watchObject(kubeConfig, ref, handlers, signal, selection);
       },
       list<T extends KubernetesObject>(query: {
         apiVersion: string;

@@ -1,6 +1,7 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import type { V1Job } from '@kubernetes/client-node';
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
+import type { ObjectRef, WatchHandlers } from './kubernetesApi';
 import { IMAGE_HINT, runMigrationJob } from './migrationJob';
 
 const job: V1Job = {
@@ -30,6 +31,48 @@ describe('runMigrationJob', () => {
     });
     expect((cluster.objects.get(key) as V1Job).status?.succeeded).toBe(1);
     expect(cluster.deleted).toEqual([]);
+  });
+
+  it("ends the wait as soon as the Job's pod has succeeded, before the Job controller counts it, watching the Job and its pods", async () => {
+    const watched: Array<{ ref: ObjectRef; labelSelector?: string }> = [];
+    const cluster = Object.assign(new FakeKubernetesApi(), {
+      watch(
+        ref: ObjectRef,
+        _handlers: WatchHandlers,
+        options?: { labelSelector?: string },
+      ) {
+        watched.push({ ref, labelSelector: options?.labelSelector });
+        return () => {};
+      },
+    });
+    cluster.jobOutcome = 'podSucceeded';
+    await runMigrationJob({
+      api: cluster,
+      job,
+      cluster: 'local',
+      wait: wait(),
+    });
+    expect((cluster.objects.get(key) as V1Job).status).toEqual({ active: 1 });
+    const uid = cluster.objects.get(key)!.metadata!.uid;
+    expect(watched).toEqual([
+      {
+        ref: {
+          apiVersion: 'batch/v1',
+          kind: 'Job',
+          name: 'demo-db-upgrade-0123456789',
+          namespace: 'mlflow-demo',
+        },
+      },
+      {
+        ref: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          name: '',
+          namespace: 'mlflow-demo',
+        },
+        labelSelector: `batch.kubernetes.io/controller-uid=${uid}`,
+      },
+    ]);
   });
 
   it('fails with the pod output and the image hint when the Job fails', async () => {

@@ -54,18 +54,37 @@ export async function runMigrationJob(options: {
     });
   }
   wait.logger.info(`Applying ${describeRef(ref)} on cluster ${cluster}`);
-  await api.apply(job, { dryRun: false });
-  await waitForJob(api, ref, wait);
+  const applied = await api.apply(job, { dryRun: false });
+  await waitForJob(api, ref, applied.metadata?.uid, wait);
 }
 
+/**
+ * Done when the Job counts a success, or as soon as one of its pods has succeeded (every container
+ * exited 0, never restarted: restartPolicy Never): the Job controller counts it a moment later.
+ * Its pods are watched beside the Job for that reason.
+ */
 async function waitForJob(
   api: MlflowKubernetesApi,
   ref: ReturnType<typeof refOf>,
+  uid: string | undefined,
   wait: StepWait,
 ) {
   await waitWatching({
     api,
     ref,
+    also: uid
+      ? [
+          {
+            ref: {
+              apiVersion: 'v1',
+              kind: 'Pod',
+              name: '',
+              namespace: ref.namespace,
+            },
+            labelSelector: `${JOB_CONTROLLER_UID_LABEL}=${uid}`,
+          },
+        ]
+      : [],
     wait,
     what: `the database migration Job ${ref.name} (mlflow db upgrade) to complete`,
     check: async () => {
@@ -85,6 +104,9 @@ async function waitForJob(
         namespace: ref.namespace!,
         labelSelector: `${JOB_CONTROLLER_UID_LABEL}=${current.metadata?.uid}`,
       });
+      if (pods.some(pod => pod.status?.phase === 'Succeeded')) {
+        return { done: true, value: undefined };
+      }
       const problems = podProblems(pods);
       const failed = failedCondition(current);
       if (failed) {

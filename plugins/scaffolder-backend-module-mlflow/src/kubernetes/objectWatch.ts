@@ -15,7 +15,8 @@ const PLURALS: Record<string, string> = {
 const WATCH_SECONDS = 25;
 
 /**
- * Watches one namespaced object by name with the API server's watch (a field selector on its name).
+ * Watches one namespaced object by name with the API server's watch (a field selector on its name),
+ * or with `labelSelector` every object of its kind in the namespace that matches it.
  * Every event but a bookmark calls `onChange`; `onClose` is called once, when the stream ends or
  * fails (with the error) and never after `stop` or an abort of `signal`.
  */
@@ -24,6 +25,7 @@ export function watchObject(
   ref: ObjectRef,
   handlers: WatchHandlers,
   signal?: AbortSignal,
+  options?: { labelSelector?: string },
 ): () => void {
   const plural = PLURALS[ref.kind];
   if (!plural || !ref.namespace) {
@@ -61,7 +63,9 @@ export function watchObject(
     .watch(
       path,
       {
-        fieldSelector: `metadata.name=${ref.name}`,
+        ...(options?.labelSelector
+          ? { labelSelector: options.labelSelector }
+          : { fieldSelector: `metadata.name=${ref.name}` }),
         timeoutSeconds: WATCH_SECONDS,
       },
       phase => {

@@ -13,65 +13,83 @@ export type ChangeFeed = {
   stop(): void;
 };
 
+/** What a wait watches: one object by name, or with `labelSelector` the objects of its kind matching it. */
+export type WatchTarget = { ref: ObjectRef; labelSelector?: string };
+
 /**
- * Watches one object so a wait looks again as soon as it changes instead of at the next poll.
+ * Watches some objects so a wait looks again as soon as one changes instead of at the next poll.
  * A closed watch (the API server ends watches after a while, or the connection broke) counts as a
- * change, since events may have been missed: the wait reads the object again (the re-list) and the
- * watch is opened again (resumed). Without `api.watch` (fakes), every look is after `ms`.
+ * change, since events may have been missed: the wait reads the objects again (the re-list) and
+ * the watch is opened again (resumed). Without `api.watch` (fakes), every look is after `ms`.
  */
 export function watchChanges(options: {
   api: MlflowKubernetesApi;
-  ref: ObjectRef;
+  targets: WatchTarget[];
   logger: LoggerService;
   signal?: AbortSignal;
   /** Pause before watching again after a failed watch (the poll interval): no hammering. */
   retryMs: number;
 }): ChangeFeed {
-  const { api, ref, logger, signal, retryMs } = options;
+  const { api, targets, logger, signal, retryMs } = options;
   let changed = false;
   let stopped = false;
   let wake: (() => void) | undefined;
-  let stopWatch: (() => void) | undefined;
-  let rewatchTimer: ReturnType<typeof setTimeout> | undefined;
-  let failures = 0;
 
   const notify = () => {
     changed = true;
     wake?.();
   };
-  const open = () => {
-    if (stopped || signal?.aborted || !api.watch) {
-      return;
-    }
-    stopWatch = api.watch(ref, {
-      onChange: () => {
-        failures = 0;
-        notify();
-      },
-      onClose: error => {
-        stopWatch = undefined;
-        notify();
-        if (stopped) {
-          return;
-        }
-        if (error) {
-          failures++;
-          // One line, not one per retry: the wait still looks at its poll interval meanwhile.
-          if (failures === 1) {
-            logger.info(
-              `Watching ${describeRef(ref)} failed (${
-                error instanceof Error ? error.message : String(error)
-              }); looking at it every poll interval until a watch works again`,
-            );
-          }
-          rewatchTimer = setTimeout(open, retryMs);
-        } else {
-          open();
-        }
-      },
-    });
+  const watchTarget = ({ ref, labelSelector }: WatchTarget) => {
+    let stopWatch: (() => void) | undefined;
+    let rewatchTimer: ReturnType<typeof setTimeout> | undefined;
+    let failures = 0;
+    const what = labelSelector
+      ? `the ${ref.kind}s of ${labelSelector} in ${ref.namespace}`
+      : describeRef(ref);
+    const open = () => {
+      if (stopped || signal?.aborted || !api.watch) {
+        return;
+      }
+      stopWatch = api.watch(
+        ref,
+        {
+          onChange: () => {
+            failures = 0;
+            notify();
+          },
+          onClose: error => {
+            stopWatch = undefined;
+            notify();
+            if (stopped) {
+              return;
+            }
+            if (error) {
+              failures++;
+              // One line, not one per retry: the wait still looks at its poll interval meanwhile.
+              if (failures === 1) {
+                logger.info(
+                  `Watching ${what} failed (${
+                    error instanceof Error ? error.message : String(error)
+                  }); looking at it every poll interval until a watch works again`,
+                );
+              }
+              rewatchTimer = setTimeout(open, retryMs);
+            } else {
+              open();
+            }
+          },
+        },
+        ...(labelSelector ? [{ labelSelector }] : []),
+      );
+    };
+    open();
+    return () => {
+      clearTimeout(rewatchTimer);
+      stopWatch?.();
+      stopWatch = undefined;
+    };
   };
-  open();
+  const stops = targets.map(watchTarget);
 
   return {
     nextLook(ms, lookSignal) {
@@ -111,21 +129,24 @@ export function watchChanges(options: {
     },
     stop() {
       stopped = true;
-      clearTimeout(rewatchTimer);
-      stopWatch?.();
-      stopWatch = undefined;
+      for (const stop of stops) {
+        stop();
+      }
     },
   };
 }
 
 /**
- * Waits until `check` is done, looking again whenever the watch of `ref` sees a change (and at
- * least every 15 s, with a progress line), bounded by the step's deadline and cancelled with it.
- * Without a watch (a fake API), or while watching fails, it looks every poll interval.
+ * Waits until `check` is done, looking again whenever the watch of `ref` (or of one of `also`)
+ * sees a change (and at least every 15 s, with a progress line), bounded by the step's deadline
+ * and cancelled with it. Without a watch (a fake API), or while watching fails, it looks every
+ * poll interval.
  */
 export async function waitWatching<T>(options: {
   api: MlflowKubernetesApi;
   ref: ObjectRef;
+  /** More to watch, e.g. the pods of a Job, whose changes come before the Job's own status. */
+  also?: WatchTarget[];
   wait: StepWait;
   what: string;
   check: () => Promise<WaitCheck<T>>;
@@ -133,7 +154,7 @@ export async function waitWatching<T>(options: {
   const { api, ref, wait, what, check } = options;
   const feed = watchChanges({
     api,
-    ref,
+    targets: [{ ref }, ...(options.also ?? [])],
     logger: wait.logger,
     signal: wait.signal,
     retryMs: wait.pollIntervalMs,
