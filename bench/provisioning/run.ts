@@ -12,6 +12,7 @@
  * affects both halves of a round alike; the ratio is median run / median floor. Prints each round,
  * the steps of the median run and the machine (cores, load), and writes them to `--out`.
  */
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { readStackEnv } from '@internal/stack-env';
 import {
   AppsV1Api,
@@ -89,6 +90,53 @@ function stepTimes(events: TaskEvent[], requested: number) {
   return { steps, log };
 }
 
+/**
+ * Waits until a deleted instance is gone: its namespace (so its pods' processes have ended) and its
+ * RDS instance (so the stack's PostgreSQL for it has stopped). The next round then starts on an
+ * idle machine instead of beside the teardown, which loads the run and not its floor.
+ */
+async function waitUntilTornDown(
+  env: ReturnType<typeof readStackEnv>,
+  names: ReturnType<typeof defaultResourceNames>,
+) {
+  const kc = new KubeConfig();
+  kc.loadFromFile(env.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const rds = new RDSClient({ region: env.awsRegion });
+  const gone = (error: unknown) =>
+    /404|not ?found/i.test(
+      `${(error as { code?: unknown })?.code ?? ''} ${
+        (error as { name?: string })?.name ?? ''
+      } ${String(error)}`,
+    );
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const namespaceGone = await core
+      .readNamespace({ name: names.namespace })
+      .then(() => false, gone);
+    const databaseGone = await rds
+      .send(
+        new DescribeDBInstancesCommand({
+          DBInstanceIdentifier: names.rdsInstanceId,
+        }),
+      )
+      .then(() => false, gone);
+    if (namespaceGone && databaseGone) {
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Instance ${
+          names.instance
+        } still not torn down after 300 s (namespace ${
+          namespaceGone ? 'gone' : 'still there'
+        }, RDS instance ${databaseGone ? 'gone' : 'still there'})`,
+      );
+    }
+    await new Promise(r => setTimeout(r, 250));
+  }
+}
+
 /** The rendered server: the Deployment's container arguments and its ConfigMap's data. */
 async function serverShape(
   kubeconfig: string,
@@ -155,6 +203,7 @@ async function main() {
       const shape = await serverShape(env.kubeconfig, names.namespace, name);
       const floor = await measureFloor(env, shape, `${stamp}_${i}`);
       await deleteInstanceResources(names);
+      await waitUntilTornDown(env, names);
       const round = {
         runMs,
         floor,
