@@ -69,6 +69,9 @@ class Clusters:
         self.logs = self.data / "logs"
         self.registry_path = self.data / "registry.json"
         self.lock = threading.RLock()
+        # Instances are provisioned on their own threads: the first two at once must not both
+        # initdb the one template (one's cleanup removed the other's password file).
+        self.template_lock = threading.Lock()
         self.procs = {}  # instance ARN -> postgres process
         self.work = {}  # ARN -> thread provisioning an instance or dumping a snapshot
         for d in (self.data, self.snapshots_dir, self.logs):
@@ -121,8 +124,12 @@ class Clusters:
     def _template(self):
         """One initdb'd cluster, copied for every instance (a copy is much cheaper than initdb)."""
         template = self.pgdata / ".template"
-        if (template / "PG_VERSION").is_file():
-            return template
+        with self.template_lock:
+            if not (template / "PG_VERSION").is_file():
+                self._initdb_template(template)
+        return template
+
+    def _initdb_template(self, template):
         tmp = self.pgdata / ".template.tmp"
         self._as_owner(["rm", "-rf", str(tmp)])
         pwfile = self.pgdata / ".template.pw"
@@ -135,7 +142,6 @@ class Clusters:
         finally:
             pwfile.unlink()
         self._as_owner(["mv", str(tmp), str(template)])
-        return template
 
     def _free_port(self):
         used = {i["port"] for i in self.registry["instances"].values()}
