@@ -43,6 +43,23 @@ describe('mlflow:rds:create', () => {
     expect(outputs.status).toBe('available');
   });
 
+  it('fails at once, naming the state and where to look, when the instance turns failed while it waits', async () => {
+    rds
+      .on(DescribeDBInstancesCommand)
+      .rejectsOnce(awsError('DBInstanceNotFoundFault', 404))
+      .resolvesOnce({
+        DBInstances: [{ ...available, DBInstanceStatus: 'creating' }],
+      })
+      .resolves({
+        DBInstances: [{ ...available, DBInstanceStatus: 'failed' }],
+      });
+    const { ctx } = createCheckpointingContext(action, { input });
+    await expect(action.handler(ctx)).rejects.toThrow(
+      'RDS instance mlflow-demo is failed, a state it does not leave by itself, so it will not become available: see its events (aws rds describe-events --source-type db-instance --source-identifier mlflow-demo)',
+    );
+    expect(rds.commandCalls(DescribeDBInstancesCommand)).toHaveLength(3);
+  });
+
   it('returns at once without waiting, and refuses an available instance without a managed secret', async () => {
     const creating = {
       ...available,

@@ -66,8 +66,27 @@ export function dbInstanceArn(
 }
 
 /**
+ * States an RDS instance does not leave by itself: waiting for `available` from one of them only
+ * burns the step's timeout (30 minutes by default).
+ */
+const RDS_STUCK_STATES = new Set([
+  'failed',
+  'incompatible-network',
+  'incompatible-option-group',
+  'incompatible-parameters',
+  'incompatible-restore',
+  'inaccessible-encryption-credentials',
+  'restore-error',
+  'storage-full',
+  'stopped',
+  'stopping',
+  'deleting',
+]);
+
+/**
  * Polls until the instance is `available`, with a progress line at least every 30 s, bounded by
- * `timeoutSeconds` and stopped on cancel.
+ * `timeoutSeconds` and stopped on cancel. An instance in a state it does not leave by itself
+ * (failed, stopped, deleting, storage-full …) fails the wait at once, saying where to look.
  */
 export function waitForDbInstanceAvailable(
   rds: RDSClient,
@@ -93,6 +112,11 @@ export function waitForDbInstanceAvailable(
         options.deadline,
       );
       const status = current?.DBInstanceStatus ?? 'not visible yet';
+      if (RDS_STUCK_STATES.has(status)) {
+        throw new Error(
+          `RDS instance ${instanceId} is ${status}, a state it does not leave by itself, so it will not become available: see its events (aws rds describe-events --source-type db-instance --source-identifier ${instanceId}), fix or delete it, then run the task again`,
+        );
+      }
       return current && status === 'available'
         ? { done: true, value: current }
         : { done: false, status };
