@@ -103,6 +103,10 @@ export function createKubernetesDeployAction(options: {
       });
       const rendered = renderMlflowManifests({
         ...manifestOptions,
+        // Side by side unless a server of another image runs: an upgrade migrates the sign-in
+        // database only after the tracking store succeeded.
+        migrationsSideBySide:
+          !state.runningImage || state.runningImage === input.image,
         owner,
         auth: authState.auth,
         healthSecretReader: options.healthSecretReader,

@@ -1,4 +1,4 @@
-import { V1Deployment } from '@kubernetes/client-node';
+import { V1Deployment, V1Job } from '@kubernetes/client-node';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 import {
@@ -22,7 +22,7 @@ const input = {
 
 /** The upgrade's deploy step: a failed migration of the new image leaves the running server alone. */
 describe('mlflow:kubernetes:deploy as the upgrade runs it', () => {
-  it('keeps the Deployment on the old image when the new migration fails, and names the failure', async () => {
+  it('keeps the Deployment on the old image when the new migration fails, and names the failure; only a first start migrates both databases side by side', async () => {
     const cluster = new FakeKubernetesApi();
     const labels = instanceLabels('demo');
     cluster.objects.set('Namespace//mlflow-demo', {
@@ -49,6 +49,20 @@ describe('mlflow:kubernetes:deploy as the upgrade runs it', () => {
       (cluster.stored('Deployment')[0] as V1Deployment).spec?.template.spec
         ?.containers[0].image;
     expect(image()).toBe('ghcr.io/acme/mlflow:v3.16.1');
+    const jobPods = () =>
+      (cluster.stored('Job') as V1Job[]).map(j => ({
+        image: j.spec!.template.spec!.containers[0].image,
+        inits: (j.spec!.template.spec!.initContainers ?? []).map(c => c.name),
+        containers: j.spec!.template.spec!.containers.map(c => c.name),
+      }));
+    // The first start migrates both new databases side by side.
+    expect(jobPods()).toEqual([
+      {
+        image: 'ghcr.io/acme/mlflow:v3.16.1',
+        inits: [],
+        containers: ['db-upgrade', 'auth-db-upgrade'],
+      },
+    ]);
 
     cluster.jobOutcome = 'fail';
     const upgrade = createCheckpointingContext(action, {
@@ -62,6 +76,13 @@ describe('mlflow:kubernetes:deploy as the upgrade runs it', () => {
       /database migration Job mlflow-demo\/demo-db-upgrade-\w+ failed.* The Deployment was not changed: the old pods keep serving. The data from before this upgrade is in RDS snapshot mlflow-demo-pre-upgrade-20261202t101500z of mlflow-demo \(eu-west-1\). .*restore-db-instance-from-db-snapshot --db-snapshot-identifier mlflow-demo-pre-upgrade-20261202t101500z .*"Restore from snapshot" set to mlflow-demo-pre-upgrade-20261202t101500z/,
     );
     expect(image()).toBe('ghcr.io/acme/mlflow:v3.16.1');
+    // The upgrade's Job migrates the sign-in database only after the tracking store succeeded,
+    // so its failure left the sign-in database as the running 3.16.1 server knows it.
+    expect(jobPods()[1]).toEqual({
+      image: 'ghcr.io/acme/mlflow:v3.17.2',
+      inits: ['db-upgrade'],
+      containers: ['auth-db-upgrade'],
+    });
     expect(
       upgrade.logs.some(l =>
         l.message.startsWith('Applying Deployment mlflow-demo/demo'),

@@ -1,5 +1,5 @@
 import { InputError } from '@backstage/errors';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import {
   DEPLOYMENT_ANNOTATION_OWNER,
   LABEL_APP_INSTANCE,
@@ -18,6 +18,8 @@ export type ClusterState = {
   namespaceAdopted: boolean;
   /** The database Secret is absent (or the namespace is). */
   databaseSecretMissing: boolean;
+  /** The image of the server the instance's Deployment runs, when it exists. */
+  runningImage?: string;
   /** The instance's objects that exist, with the owner each records, for the authorization. */
   existing: ExistingResource[];
 };
@@ -103,6 +105,7 @@ export async function readClusterState(options: {
     namespaceIdentity?.kind === 'ours'
       ? [{ resource: `namespace ${namespace}`, owner: namespaceIdentity.owner }]
       : [];
+  let runningImage: string | undefined;
   for (const object of objects) {
     if (object.kind === 'Namespace') {
       continue;
@@ -111,6 +114,13 @@ export async function readClusterState(options: {
     const found = await api.read(ref);
     if (!found) {
       continue;
+    }
+    if (object.kind === 'Deployment') {
+      const containers =
+        (found as V1Deployment).spec?.template?.spec?.containers ?? [];
+      runningImage = (
+        containers.find(c => c.name === 'mlflow') ?? containers[0]
+      )?.image;
     }
     const identity = kubernetesIdentity(found, name);
     if (identity.kind === 'foreign') {
@@ -133,6 +143,7 @@ export async function readClusterState(options: {
     namespaceExists: true,
     namespaceAdopted: adopted,
     databaseSecretMissing: options.databaseSecretName !== undefined && !secret,
+    runningImage,
     existing,
   };
 }

@@ -27,6 +27,7 @@ export type DeployInput = Omit<
   | 'serviceAccountName'
   | 'backendStore'
   | 'migrationTimeoutSeconds'
+  | 'migrationsSideBySide'
   | 'auth'
   | 'healthSecretReader'
 > & {

@@ -15,23 +15,22 @@ import {
 describe('renderMlflowManifests', () => {
   const m = renderMlflowManifests(baseOptions);
 
-  it('runs the migration Job with the same store, surfacing its logs on failure, under a name that changes with its template', () => {
+  it('runs the migration Job with the same store (an upgrade in order, a first start side by side), surfacing its logs on failure, under a name that changes with its template', () => {
     const job = m.migrationJob!.spec!.template.spec!;
-    // The tracking store and the auth database side by side (separate databases), both before
-    // any replica starts; the auth container also makes the health-check user.
-    expect(job.initContainers).toBeUndefined();
-    expect(job.containers.map(c => c.name)).toEqual([
-      'db-upgrade',
-      'auth-db-upgrade',
-    ]);
-    expect(job.containers[0].command).toEqual(['mlflow']);
-    expect(job.containers[0].args).toEqual([
+    // An upgrade: the tracking store first, the auth database only after it succeeded; the auth
+    // container also makes the health-check user.
+    expect(job.initContainers!.map(c => c.name)).toEqual(['db-upgrade']);
+    expect(job.containers.map(c => c.name)).toEqual(['auth-db-upgrade']);
+    const [trackingUpgrade] = job.initContainers!;
+    const [authUpgrade] = job.containers;
+    expect(trackingUpgrade.command).toEqual(['mlflow']);
+    expect(trackingUpgrade.args).toEqual([
       'db',
       'upgrade',
       `$(${BACKEND_STORE_URI_KEY})`,
     ]);
-    expect(job.containers[1].command).toEqual(['python']);
-    expect(job.containers[1].args).toEqual([
+    expect(authUpgrade.command).toEqual(['python']);
+    expect(authUpgrade.args).toEqual([
       '-c',
       authMigrationScript(AUTH_DATABASE_URI_KEY),
     ]);
@@ -41,14 +40,21 @@ describe('renderMlflowManifests', () => {
         secretKeyRef: { name: 'demo-mlflow-health', key, optional: true },
       },
     });
-    expect(job.containers[1].env).toEqual([
+    expect(authUpgrade.env).toEqual([
       fromDbSecret(BACKEND_STORE_URI_KEY),
       fromDbSecret('PGPASSWORD'),
       fromDbSecret(AUTH_DATABASE_URI_KEY),
       healthLogin('MLFLOW_HEALTH_USERNAME', 'username'),
       healthLogin('MLFLOW_HEALTH_PASSWORD', 'password'),
     ]);
-    for (const c of job.containers) {
+    // A first start (both databases new): the same two containers side by side.
+    const firstStart = renderMlflowManifests({
+      ...baseOptions,
+      migrationsSideBySide: true,
+    }).migrationJob!.spec!.template.spec!;
+    expect(firstStart.initContainers).toBeUndefined();
+    expect(firstStart.containers).toEqual([trackingUpgrade, authUpgrade]);
+    for (const c of [...job.initContainers!, ...job.containers]) {
       expect(c.terminationMessagePolicy).toBe('FallbackToLogsOnError');
     }
     const anonymousJob =

@@ -141,6 +141,13 @@ export type MlflowManifestOptions = {
   runAsUser: number;
   /** Time the migration Job may take. */
   migrationTimeoutSeconds: number;
+  /**
+   * No server of another image runs (a first start, or a rerun of the same image): both databases'
+   * migrations run side by side. Otherwise (an upgrade) the tracking store is migrated first and
+   * the sign-in database only after it succeeded, so a failed upgrade leaves the sign-in database
+   * as the running server knows it.
+   */
+  migrationsSideBySide?: boolean;
   auth: MlflowAuth;
   /** Given: a Role and RoleBinding let this subject `get` the health Secret, and nothing else. */
   healthSecretReader?: SecretReaderSubject;
@@ -468,8 +475,8 @@ export function renderMlflowManifests(
     ['db', 'upgrade', `$(${BACKEND_STORE_URI_KEY})`],
   );
   // The auth database is migrated here, once, before any replica starts: replicas starting
-  // together on a fresh database would race each other's migrations. The two databases are
-  // separate, so their migrations run side by side (two containers of one pod).
+  // together on a fresh database would race each other's migrations. On a first start the two
+  // (separate) databases are migrated side by side; on an upgrade the tracking store goes first.
   const healthLogin = (name: string, key: string): V1EnvVar => ({
     name,
     valueFrom: {
@@ -493,6 +500,14 @@ export function renderMlflowManifests(
         : []),
     ],
   };
+  let migrationContainers: Pick<V1PodSpec, 'initContainers' | 'containers'> = {
+    containers: [trackingUpgrade],
+  };
+  if (auth) {
+    migrationContainers = o.migrationsSideBySide
+      ? { containers: [trackingUpgrade, authUpgrade] }
+      : { initContainers: [trackingUpgrade], containers: [authUpgrade] };
+  }
   const migrationTemplate: V1PodTemplateSpec = {
     metadata: { labels: migrationLabels },
     spec: {
@@ -501,9 +516,7 @@ export function renderMlflowManifests(
       automountServiceAccountToken: false,
       securityContext: podSecurity,
       volumes: [tmpVolume],
-      ...(auth
-        ? { containers: [trackingUpgrade, authUpgrade] }
-        : { containers: [trackingUpgrade] }),
+      ...migrationContainers,
     },
   };
   const migrationJob: V1Job | undefined =
