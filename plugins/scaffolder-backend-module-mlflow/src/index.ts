@@ -16,7 +16,7 @@ export {
   createDatabaseCreateAction,
   createIamCreateRoleAction,
   createKubernetesDeployAction,
-} from './actions';
+} from './actionFactories';
 export { kubernetesApiFromClusters } from './kubernetes/kubernetesApi';
 export type {
   KubernetesApiProvider,

@@ -28,7 +28,7 @@ import {
   createRdsSnapshotAction,
   createS3CreateAction,
   createS3RetireAction,
-} from './actions';
+} from './actionFactories';
 import { withInputDefaults } from './actions/withInputDefaults';
 import { ProvisioningGuardRails } from './guardRails/ProvisioningGuardRails';
 import { SslMode } from './database/postgresConnection';

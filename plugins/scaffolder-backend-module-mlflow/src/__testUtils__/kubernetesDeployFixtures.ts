@@ -1,4 +1,4 @@
-import { createKubernetesDeployAction } from '../actions';
+import { createKubernetesDeployAction } from '../actionFactories';
 import { withInputDefaults } from '../actions/withInputDefaults';
 import { fakeMlflowAuthApi, seedAuthSecrets } from './authFixtures';
 import { FakeKubernetesApi } from './FakeKubernetesApi';

@@ -12,7 +12,7 @@ import { awsError, fakeAws } from '../__testUtils__/aws';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 import { FakeSqlClient } from '../__testUtils__/FakeSqlClient';
-import { createDatabaseCreateAction } from '.';
+import { createDatabaseCreateAction } from '../actionFactories';
 import { testTenancy } from '../__testUtils__/tenancy';
 import { examples } from './databaseCreate.examples';
 

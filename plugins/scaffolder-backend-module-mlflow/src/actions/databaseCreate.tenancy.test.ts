@@ -14,7 +14,7 @@ import {
   MOCK_USER,
   testGuardRails,
 } from '../__testUtils__/tenancy';
-import { createDatabaseCreateAction } from '.';
+import { createDatabaseCreateAction } from '../actionFactories';
 
 const rds = mockClient(RDSClient);
 const secrets = mockClient(SecretsManagerClient);

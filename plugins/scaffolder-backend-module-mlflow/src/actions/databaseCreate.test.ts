@@ -20,7 +20,7 @@ import {
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';
 import { FakeSqlClient } from '../__testUtils__/FakeSqlClient';
 import { instanceLabels } from '../__testUtils__/tenancy';
-import { createDatabaseCreateAction } from '.';
+import { createDatabaseCreateAction } from '../actionFactories';
 
 describe('mlflow:database:create', () => {
   let cluster: FakeKubernetesApi;

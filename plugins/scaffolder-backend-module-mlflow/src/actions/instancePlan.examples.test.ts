@@ -2,7 +2,7 @@ import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import yaml from 'yaml';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
-import { createInstancePlanAction } from '.';
+import { createInstancePlanAction } from '../actionFactories';
 import { examples } from './instancePlan.examples';
 import { testTenancy } from '../__testUtils__/tenancy';
 import { FakeKubernetesApi } from '../__testUtils__/FakeKubernetesApi';

@@ -1,6 +1,6 @@
 import { MlflowClusters } from '@stateful-mlflow/plugin-mlflow-node';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
-import { createInstancePlanAction } from '.';
+import { createInstancePlanAction } from '../actionFactories';
 import {
   fakeAuthorization,
   instanceLabels,

@@ -12,7 +12,7 @@ import {
   OURS,
 } from '../__testUtils__/kubernetesDeployFixtures';
 import { testTenancy } from '../__testUtils__/tenancy';
-import { createKubernetesDeployAction } from '.';
+import { createKubernetesDeployAction } from '../actionFactories';
 import { withInputDefaults } from './withInputDefaults';
 
 describe('mlflow:kubernetes:deploy', () => {

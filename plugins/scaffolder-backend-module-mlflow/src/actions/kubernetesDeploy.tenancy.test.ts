@@ -15,7 +15,7 @@ import {
   testIdentityKeys,
   testTenancy,
 } from '../__testUtils__/tenancy';
-import { createKubernetesDeployAction } from '.';
+import { createKubernetesDeployAction } from '../actionFactories';
 import { withInputDefaults } from './withInputDefaults';
 
 describe('mlflow:kubernetes:deploy', () => {

@@ -13,7 +13,7 @@ import {
 } from '../__testUtils__/kubernetesDeployFixtures';
 import { testTenancy } from '../__testUtils__/tenancy';
 import { IMAGE_HINT } from '../kubernetes/migrationJob';
-import { createKubernetesDeployAction } from '.';
+import { createKubernetesDeployAction } from '../actionFactories';
 import { withInputDefaults } from './withInputDefaults';
 
 describe('mlflow:kubernetes:deploy', () => {

@@ -37,7 +37,7 @@ import {
   createKubernetesDeployAction,
   createRdsCreateAction,
   createS3CreateAction,
-} from '.';
+} from '../actionFactories';
 import { testTenancy } from '../__testUtils__/tenancy';
 
 // Pods are local processes on a small shared machine: MLflow starts slowly under load.

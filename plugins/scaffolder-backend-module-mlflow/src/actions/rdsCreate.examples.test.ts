@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import yaml from 'yaml';
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { awsError, fakeAws } from '../__testUtils__/aws';
-import { createRdsCreateAction } from '.';
+import { createRdsCreateAction } from '../actionFactories';
 import { examples } from './rdsCreate.examples';
 import { testTenancy } from '../__testUtils__/tenancy';
 

@@ -22,7 +22,7 @@ import {
   MOCK_USER,
   testTenancy,
 } from '../__testUtils__/tenancy';
-import { createRdsCreateAction } from '.';
+import { createRdsCreateAction } from '../actionFactories';
 
 describe('mlflow:rds:create', () => {
   const action = createRdsCreateAction({

@@ -27,7 +27,7 @@ import {
   MOCK_USER,
   testTenancy,
 } from '../__testUtils__/tenancy';
-import { createRdsCreateAction } from '.';
+import { createRdsCreateAction } from '../actionFactories';
 
 const rds = mockClient(RDSClient);
 const ec2 = mockClient(EC2Client);

@@ -21,7 +21,7 @@ import {
   sts,
 } from '../__testUtils__/rdsCreateFixtures';
 import { testTenancy } from '../__testUtils__/tenancy';
-import { createRdsCreateAction } from '.';
+import { createRdsCreateAction } from '../actionFactories';
 
 describe('mlflow:rds:create', () => {
   const action = createRdsCreateAction({

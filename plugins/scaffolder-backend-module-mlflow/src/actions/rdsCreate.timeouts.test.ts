@@ -1,7 +1,7 @@
 import { createCheckpointingContext } from '../__testUtils__/createCheckpointingContext';
 import { startSilentServer } from '../__testUtils__/silentServer';
 import { AwsClientConfigProvider } from '../aws/clients';
-import { createRdsCreateAction } from '.';
+import { createRdsCreateAction } from '../actionFactories';
 import { testTenancy } from '../__testUtils__/tenancy';
 
 const input = {

@@ -8,7 +8,7 @@ import {
   rds,
 } from '../__testUtils__/rdsCreateFixtures';
 import { testTenancy } from '../__testUtils__/tenancy';
-import { createRdsCreateAction } from '.';
+import { createRdsCreateAction } from '../actionFactories';
 
 describe('mlflow:rds:create', () => {
   const action = createRdsCreateAction({
