@@ -71,8 +71,9 @@ describe('dry-run of a brand-new instance on the local stack', () => {
     });
     await action.handler(ctx);
 
+    // A brand-new instance: no server runs, so its Job migrates both databases side by side.
     const objects = manifestsInApplyOrder(
-      renderMlflowManifests(manifestOptions),
+      renderMlflowManifests({ ...manifestOptions, migrationsSideBySide: true }),
     );
     const accepted = logs
       .map(l => l.message)
