@@ -1,46 +1,21 @@
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import {
-  rdsInstance,
-  startFakeMlflowServer,
-} from '../testUtils/healthFixtures';
-import {
   check,
   createService,
   credentials,
-  FakeMlflowServer,
-  HEALTH_USER,
-  mockCompliantAws,
-  prodMlflowEntity,
-  RdsInstances,
   rdsMock,
   readyDeployment,
   s3Mock,
+  useHealthServiceFixture,
 } from './__testUtils__/healthServiceFixtures';
 
 describe('DefaultMlflowHealthService', () => {
-  let mlflow: FakeMlflowServer;
-  let rdsInstances: RdsInstances;
-
-  beforeEach(async () => {
-    mlflow = await startFakeMlflowServer({
-      users: { [HEALTH_USER.username]: HEALTH_USER.password },
-    });
-    rdsInstances = { 'prod-db': rdsInstance('prod-db') };
-    mockCompliantAws(() => rdsInstances);
-  });
-
-  afterEach(async () => {
-    await mlflow.stop();
-  });
-
-  function prodEntity(annotations: Record<string, string | undefined> = {}) {
-    return prodMlflowEntity(mlflow.url, annotations);
-  }
+  const fixture = useHealthServiceFixture();
 
   describe('caching', () => {
     it('serves a second request from the cache and re-checks on refresh, at most once per interval', async () => {
       const { service } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         deployments: readyDeployment,
         health: { refreshMinIntervalSeconds: 60 },
       });
@@ -71,7 +46,7 @@ describe('DefaultMlflowHealthService', () => {
 
     it('checks again once the report TTL has passed', async () => {
       const { service } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         health: { cacheTtlSeconds: 1 },
       });
       const first = await service.getReport('component:default/prod', {
@@ -87,7 +62,7 @@ describe('DefaultMlflowHealthService', () => {
 
     it('checks again in the background near the expiry, serving the cached report meanwhile', async () => {
       const { service } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         deployments: readyDeployment,
         health: { cacheTtlSeconds: 2 },
       });
@@ -105,12 +80,14 @@ describe('DefaultMlflowHealthService', () => {
       }
       // The new report was made before the first expired, by one run of the checks.
       expect(Date.parse(latest.checkedAt)).toBeLessThan(expiresAt);
-      expect(mlflow.requests.filter(r => r.path === '/health')).toHaveLength(2);
+      expect(
+        fixture.mlflow.requests.filter(r => r.path === '/health'),
+      ).toHaveLength(2);
     });
 
     it('keeps bucket settings under their own longer TTL: a refresh costs one HeadBucket', async () => {
       const { service } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         health: { refreshMinIntervalSeconds: 0 },
       });
       await service.getReport('component:default/prod', { credentials });
@@ -126,15 +103,17 @@ describe('DefaultMlflowHealthService', () => {
     });
 
     it('shares one computation between concurrent requests', async () => {
-      mlflow.state.delayMs = 50;
-      const { service } = createService({ entities: [prodEntity()] });
+      fixture.mlflow.state.delayMs = 50;
+      const { service } = createService({ entities: [fixture.prodEntity()] });
       const reports = await Promise.all(
         Array.from({ length: 10 }, () =>
           service.getReport('component:default/prod', { credentials }),
         ),
       );
       expect(new Set(reports.map(r => r.checkedAt)).size).toBe(1);
-      expect(mlflow.requests.filter(r => r.path === '/health')).toHaveLength(1);
+      expect(
+        fixture.mlflow.requests.filter(r => r.path === '/health'),
+      ).toHaveLength(1);
     });
   });
 });

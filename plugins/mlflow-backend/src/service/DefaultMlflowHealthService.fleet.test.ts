@@ -9,52 +9,30 @@ import {
   mlflowDeployment,
   mlflowEntity,
   rdsInstance,
-  startFakeMlflowServer,
 } from '../testUtils/healthFixtures';
 import {
   check,
   createService,
   credentials,
-  FakeMlflowServer,
-  HEALTH_USER,
-  mockCompliantAws,
-  prodMlflowEntity,
-  RdsInstances,
   rdsMock,
   s3Mock,
+  useHealthServiceFixture,
 } from './__testUtils__/healthServiceFixtures';
 
 describe('DefaultMlflowHealthService', () => {
-  let mlflow: FakeMlflowServer;
-  let rdsInstances: RdsInstances;
-
-  beforeEach(async () => {
-    mlflow = await startFakeMlflowServer({
-      users: { [HEALTH_USER.username]: HEALTH_USER.password },
-    });
-    rdsInstances = { 'prod-db': rdsInstance('prod-db') };
-    mockCompliantAws(() => rdsInstances);
-  });
-
-  afterEach(async () => {
-    await mlflow.stop();
-  });
-
-  function prodEntity(annotations: Record<string, string | undefined> = {}) {
-    return prodMlflowEntity(mlflow.url, annotations);
-  }
+  const fixture = useHealthServiceFixture();
 
   describe('fleet', () => {
     it('batches DescribeDBInstances by 100 ids, reads a bucket claimed by many once and bounds concurrency per host', async () => {
       const names = Array.from({ length: 250 }, (_, i) => `ml-${i}`);
-      rdsInstances = Object.fromEntries(
+      fixture.rdsInstances = Object.fromEntries(
         names.map(n => [`${n}-db`, rdsInstance(`${n}-db`)]),
       );
-      mlflow.state.delayMs = 5;
+      fixture.mlflow.state.delayMs = 5;
       const { service } = createService({
         entities: names.map(n =>
           mlflowEntity(n, {
-            'mlflow.org/tracking-url': mlflow.url,
+            'mlflow.org/tracking-url': fixture.mlflow.url,
             'mlflow.org/s3-artifact-root': `s3://shared-artifacts/${n}`,
           }),
         ),
@@ -89,14 +67,14 @@ describe('DefaultMlflowHealthService', () => {
       expect(s3Mock.commandCalls(HeadBucketCommand)).toHaveLength(1);
       expect(s3Mock.commandCalls(GetBucketTaggingCommand)).toHaveLength(1);
       expect(s3Mock.commandCalls(GetBucketVersioningCommand)).toHaveLength(0);
-      expect(mlflow.maxInFlight()).toBeLessThanOrEqual(3);
+      expect(fixture.mlflow.maxInFlight()).toBeLessThanOrEqual(3);
     }, 120_000);
 
     it('reads Kubernetes with two cluster-wide lists for many namespaces, namespaced lists when refused', async () => {
       const names = ['a', 'b', 'c'];
       const setup = {
         entities: names.map(n =>
-          mlflowEntity(n, { 'mlflow.org/tracking-url': mlflow.url }),
+          mlflowEntity(n, { 'mlflow.org/tracking-url': fixture.mlflow.url }),
         ),
         deployments: Object.fromEntries(
           names.map(n => [n, [mlflowDeployment(n, { desired: 1, ready: 1 })]]),
@@ -134,7 +112,7 @@ describe('DefaultMlflowHealthService', () => {
 
     it('answers per item: unknown and invisible refs are not found, denied ones not allowed', async () => {
       const { service, authorize, authorizeConditional } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         permission: AuthorizeResult.DENY,
       });
       const { items } = await service.getReports(
@@ -175,7 +153,7 @@ describe('DefaultMlflowHealthService', () => {
         { credentials },
       );
       expect(authorize).not.toHaveBeenCalled();
-      expect(mlflow.requests).toEqual([]);
+      expect(fixture.mlflow.requests).toEqual([]);
     });
   });
 });

@@ -10,49 +10,27 @@ import {
   mlflowDeployment,
   mlflowEntity,
   rdsInstance,
-  startFakeMlflowServer,
 } from '../testUtils/healthFixtures';
 import {
   check,
   createService,
   credentials,
-  FakeMlflowServer,
-  HEALTH_USER,
-  mockCompliantAws,
-  prodMlflowEntity,
-  RdsInstances,
   rdsMock,
   readyDeployment,
   s3Mock,
+  useHealthServiceFixture,
 } from './__testUtils__/healthServiceFixtures';
 
 describe('DefaultMlflowHealthService', () => {
-  let mlflow: FakeMlflowServer;
-  let rdsInstances: RdsInstances;
-
-  beforeEach(async () => {
-    mlflow = await startFakeMlflowServer({
-      users: { [HEALTH_USER.username]: HEALTH_USER.password },
-    });
-    rdsInstances = { 'prod-db': rdsInstance('prod-db') };
-    mockCompliantAws(() => rdsInstances);
-  });
-
-  afterEach(async () => {
-    await mlflow.stop();
-  });
-
-  function prodEntity(annotations: Record<string, string | undefined> = {}) {
-    return prodMlflowEntity(mlflow.url, annotations);
-  }
+  const fixture = useHealthServiceFixture();
 
   describe('identity and trust', () => {
     it('refuses an RDS instance tagged for another instance or owner, without describing it', async () => {
-      rdsInstances = {
+      fixture.rdsInstances = {
         'prod-db': rdsInstance('prod-db', { TagList: identityTags('other') }),
       };
       const { service } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         deployments: readyDeployment,
       });
       const report = await service.getReport('component:default/prod', {
@@ -67,12 +45,12 @@ describe('DefaultMlflowHealthService', () => {
         latencyMs: expect.any(Number),
       });
 
-      rdsInstances = {
+      fixture.rdsInstances = {
         'prod-db': rdsInstance('prod-db', {
           TagList: identityTags('prod', 'group:default/intruders'),
         }),
       };
-      const other = createService({ entities: [prodEntity()] });
+      const other = createService({ entities: [fixture.prodEntity()] });
       expect(
         check(
           await other.service.getReport('component:default/prod', {
@@ -84,10 +62,10 @@ describe('DefaultMlflowHealthService', () => {
         "RDS instance prod-db is not this instance's (its owner tag names another owner); it is not described.",
       );
 
-      rdsInstances = {
+      fixture.rdsInstances = {
         'prod-db': rdsInstance('prod-db', { TagList: [] }),
       };
-      const untagged = createService({ entities: [prodEntity()] });
+      const untagged = createService({ entities: [fixture.prodEntity()] });
       expect(
         check(
           await untagged.service.getReport('component:default/prod', {
@@ -101,12 +79,12 @@ describe('DefaultMlflowHealthService', () => {
     });
 
     it('accepts resources tagged with the instance name alone (no owner recorded)', async () => {
-      rdsInstances = {
+      fixture.rdsInstances = {
         'prod-db': rdsInstance('prod-db', {
           TagList: [{ Key: 'stateful-mlflow/instance', Value: 'prod' }],
         }),
       };
-      const { service } = createService({ entities: [prodEntity()] });
+      const { service } = createService({ entities: [fixture.prodEntity()] });
       const report = await service.getReport('component:default/prod', {
         credentials,
       });
@@ -117,7 +95,7 @@ describe('DefaultMlflowHealthService', () => {
       s3Mock
         .on(GetBucketTaggingCommand)
         .resolves({ TagSet: identityTags('prod', 'group:default/intruders') });
-      const { service } = createService({ entities: [prodEntity()] });
+      const { service } = createService({ entities: [fixture.prodEntity()] });
       const report = await service.getReport('component:default/prod', {
         credentials,
       });
@@ -146,7 +124,7 @@ describe('DefaultMlflowHealthService', () => {
       };
 
       const alone = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         deployments: { prod: [forged] },
       });
       expect(
@@ -165,7 +143,7 @@ describe('DefaultMlflowHealthService', () => {
       });
 
       const both = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         deployments: { prod: [forged, own] },
       });
       const report = await both.service.getReport('component:default/prod', {
@@ -186,11 +164,11 @@ describe('DefaultMlflowHealthService', () => {
             'url:https://example.com/catalog-info.yaml',
         },
       ]) {
-        mlflow.requests.length = 0;
+        fixture.mlflow.requests.length = 0;
         rdsMock.resetHistory();
         s3Mock.resetHistory();
         const { service } = createService({
-          entities: [prodEntity(annotations)],
+          entities: [fixture.prodEntity(annotations)],
           deployments: readyDeployment,
         });
         const report = await service.getReport('component:default/prod', {
@@ -206,7 +184,7 @@ describe('DefaultMlflowHealthService', () => {
           'Not checked: the entity is not marked mlflow.org/trusted by the MLflow entity provider, so its tracking URL and AWS identifiers are not used.',
         );
         expect(report.links).toEqual([]);
-        expect(mlflow.requests).toEqual([]);
+        expect(fixture.mlflow.requests).toEqual([]);
         expect(rdsMock.calls()).toHaveLength(0);
         expect(s3Mock.calls()).toHaveLength(0);
       }
@@ -228,7 +206,7 @@ describe('DefaultMlflowHealthService', () => {
         .on(HeadBucketCommand)
         .rejects(new Error(`socket hang up talking to 10.20.30.40 as ${arn}`));
       const { service, logger } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         deployments: readyDeployment,
       });
       const report = await service.getReport('component:default/prod', {
@@ -258,7 +236,7 @@ describe('DefaultMlflowHealthService', () => {
       const locations: unknown[] = [];
       const { service } = createService({
         entities: [
-          prodEntity({ 'mlflow.org/aws-account-id': '210987654321' }),
+          fixture.prodEntity({ 'mlflow.org/aws-account-id': '210987654321' }),
           mlflowEntity('bad', { 'mlflow.org/aws-account-id': '12345' }),
         ],
         deployments: readyDeployment,

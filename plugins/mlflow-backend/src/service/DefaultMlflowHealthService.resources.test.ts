@@ -6,52 +6,27 @@ import {
   HeadBucketCommand,
 } from '@aws-sdk/client-s3';
 import type { V1Deployment } from '@kubernetes/client-node';
-import {
-  mlflowDeployment,
-  rdsInstance,
-  startFakeMlflowServer,
-} from '../testUtils/healthFixtures';
+import { mlflowDeployment, rdsInstance } from '../testUtils/healthFixtures';
 import {
   awsError,
   check,
   createService,
   credentials,
-  FakeMlflowServer,
-  HEALTH_USER,
-  mockCompliantAws,
-  prodMlflowEntity,
-  RdsInstances,
   readyDeployment,
   s3Mock,
+  useHealthServiceFixture,
 } from './__testUtils__/healthServiceFixtures';
 
 describe('DefaultMlflowHealthService', () => {
-  let mlflow: FakeMlflowServer;
-  let rdsInstances: RdsInstances;
-
-  beforeEach(async () => {
-    mlflow = await startFakeMlflowServer({
-      users: { [HEALTH_USER.username]: HEALTH_USER.password },
-    });
-    rdsInstances = { 'prod-db': rdsInstance('prod-db') };
-    mockCompliantAws(() => rdsInstances);
-  });
-
-  afterEach(async () => {
-    await mlflow.stop();
-  });
-
-  function prodEntity(annotations: Record<string, string | undefined> = {}) {
-    return prodMlflowEntity(mlflow.url, annotations);
-  }
+  const fixture = useHealthServiceFixture();
 
   describe('database', () => {
     async function databaseCheck(
       instance: ReturnType<typeof rdsInstance> | undefined,
       lifecycle = 'production',
     ) {
-      rdsInstances = instance ? { 'prod-db': instance } : {};
-      const entity = prodEntity();
+      fixture.rdsInstances = instance ? { 'prod-db': instance } : {};
+      const entity = fixture.prodEntity();
       entity.spec!.lifecycle = lifecycle;
       const report = await createService({
         entities: [entity],
@@ -120,7 +95,7 @@ describe('DefaultMlflowHealthService', () => {
   describe('artifact store', () => {
     async function artifactCheck() {
       const report = await createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         deployments: readyDeployment,
       }).service.getReport('component:default/prod', { credentials });
       return check(report, 'artifactStore');
@@ -174,7 +149,7 @@ describe('DefaultMlflowHealthService', () => {
       annotations: Record<string, string | undefined> = {},
     ) {
       const report = await createService({
-        entities: [prodEntity(annotations)],
+        entities: [fixture.prodEntity(annotations)],
         deployments,
       }).service.getReport('component:default/prod', { credentials });
       return { report, kubernetes: check(report, 'kubernetes') };

@@ -1,48 +1,23 @@
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import {
-  mlflowEntity,
-  rdsInstance,
-  startFakeMlflowServer,
-} from '../testUtils/healthFixtures';
+import { mlflowEntity } from '../testUtils/healthFixtures';
 import { healthPermissions } from '../testUtils/healthPermissions';
 import {
   check,
   createService,
   credentials,
-  FakeMlflowServer,
-  HEALTH_USER,
-  mockCompliantAws,
-  prodMlflowEntity,
-  RdsInstances,
   rdsMock,
   readyDeployment,
+  useHealthServiceFixture,
 } from './__testUtils__/healthServiceFixtures';
 
 describe('DefaultMlflowHealthService', () => {
-  let mlflow: FakeMlflowServer;
-  let rdsInstances: RdsInstances;
-
-  beforeEach(async () => {
-    mlflow = await startFakeMlflowServer({
-      users: { [HEALTH_USER.username]: HEALTH_USER.password },
-    });
-    rdsInstances = { 'prod-db': rdsInstance('prod-db') };
-    mockCompliantAws(() => rdsInstances);
-  });
-
-  afterEach(async () => {
-    await mlflow.stop();
-  });
-
-  function prodEntity(annotations: Record<string, string | undefined> = {}) {
-    return prodMlflowEntity(mlflow.url, annotations);
-  }
+  const fixture = useHealthServiceFixture();
 
   it('reports healthy with every check ok, with details and links', async () => {
     const { service } = createService({
-      entities: [prodEntity()],
+      entities: [fixture.prodEntity()],
       deployments: readyDeployment,
     });
     const report = await service.getReport('component:default/prod', {
@@ -56,7 +31,7 @@ describe('DefaultMlflowHealthService', () => {
       ['kubernetes', 'ok'],
     ]);
     expect(check(report, 'trackingServer').details).toEqual({
-      url: mlflow.url,
+      url: fixture.mlflow.url,
       version: '3.1.0',
       live: true,
       backendStoreReachable: true,
@@ -93,7 +68,9 @@ describe('DefaultMlflowHealthService', () => {
       'RDS instance (AWS console)',
       'S3 bucket (AWS console)',
     ]);
-    expect(mlflow.requests.map(r => `${r.method} ${r.path}`).sort()).toEqual([
+    expect(
+      fixture.mlflow.requests.map(r => `${r.method} ${r.path}`).sort(),
+    ).toEqual([
       'GET /health',
       'GET /version',
       'GET /version',
@@ -126,7 +103,9 @@ describe('DefaultMlflowHealthService', () => {
 
   it('refuses an annotation value that breaks a naming rule without calling AWS', async () => {
     const { service } = createService({
-      entities: [prodEntity({ 'mlflow.org/rds-instance-id': 'Prod_DB' })],
+      entities: [
+        fixture.prodEntity({ 'mlflow.org/rds-instance-id': 'Prod_DB' }),
+      ],
     });
     const report = await service.getReport('component:default/prod', {
       credentials,
@@ -142,7 +121,7 @@ describe('DefaultMlflowHealthService', () => {
 
   it('keeps secrets out of the report', async () => {
     const { service } = createService({
-      entities: [prodEntity()],
+      entities: [fixture.prodEntity()],
       deployments: readyDeployment,
     });
     const json = JSON.stringify(
@@ -166,7 +145,7 @@ describe('DefaultMlflowHealthService', () => {
 
     it('throws NotFoundError, not NotAllowedError, when the caller may not read the entity in the catalog', async () => {
       const { service } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         permissions: healthPermissions(
           AuthorizeResult.ALLOW,
           AuthorizeResult.DENY,
@@ -178,14 +157,16 @@ describe('DefaultMlflowHealthService', () => {
         name: 'NotFoundError',
         message: 'No entity component:default/prod that you can see.',
       });
-      expect(mlflow.requests).toEqual([]);
+      expect(fixture.mlflow.requests).toEqual([]);
     });
 
     it('reads the entities of concurrent requests with one catalog call', async () => {
       const { service, getEntitiesByRefs } = createService({
         entities: [
-          prodEntity(),
-          mlflowEntity('other', { 'mlflow.org/tracking-url': mlflow.url }),
+          fixture.prodEntity(),
+          mlflowEntity('other', {
+            'mlflow.org/tracking-url': fixture.mlflow.url,
+          }),
         ],
       });
       const [prod, other] = await Promise.all([
@@ -205,7 +186,7 @@ describe('DefaultMlflowHealthService', () => {
 
     it('throws NotAllowedError without the permission', async () => {
       const { service } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         permission: AuthorizeResult.DENY,
       });
       await expect(
@@ -215,7 +196,7 @@ describe('DefaultMlflowHealthService', () => {
 
     it('refuses bad refs before reading the catalog', async () => {
       const { service, getEntitiesByRefs } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
       });
       await expect(
         service.getReports(['component:default/prod', 'prod'], { credentials }),

@@ -1,46 +1,21 @@
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import {
-  rdsInstance,
-  startFakeMlflowServer,
-} from '../testUtils/healthFixtures';
-import {
   check,
   createService,
   credentials,
-  FakeMlflowServer,
-  HEALTH_USER,
-  mockCompliantAws,
-  prodMlflowEntity,
-  RdsInstances,
   rdsMock,
   readyDeployment,
+  useHealthServiceFixture,
 } from './__testUtils__/healthServiceFixtures';
 
 describe('DefaultMlflowHealthService', () => {
-  let mlflow: FakeMlflowServer;
-  let rdsInstances: RdsInstances;
-
-  beforeEach(async () => {
-    mlflow = await startFakeMlflowServer({
-      users: { [HEALTH_USER.username]: HEALTH_USER.password },
-    });
-    rdsInstances = { 'prod-db': rdsInstance('prod-db') };
-    mockCompliantAws(() => rdsInstances);
-  });
-
-  afterEach(async () => {
-    await mlflow.stop();
-  });
-
-  function prodEntity(annotations: Record<string, string | undefined> = {}) {
-    return prodMlflowEntity(mlflow.url, annotations);
-  }
+  const fixture = useHealthServiceFixture();
 
   describe('timeouts', () => {
     it('bounds a hanging tracking server by the timeout while the other checks report', async () => {
-      mlflow.state.delayMs = Infinity;
+      fixture.mlflow.state.delayMs = Infinity;
       const { service } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         deployments: readyDeployment,
         health: { checkTimeoutMs: 300 },
       });
@@ -69,7 +44,7 @@ describe('DefaultMlflowHealthService', () => {
         .on(DescribeDBInstancesCommand)
         .callsFake(() => new Promise(() => {}));
       const { service } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         deployments: readyDeployment,
         health: { checkTimeoutMs: 300 },
       });
@@ -87,7 +62,7 @@ describe('DefaultMlflowHealthService', () => {
     });
     it('gives a hanging Kubernetes call its slot back after the timeout', async () => {
       const { service } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         deployments: readyDeployment,
         hangingKubernetesCalls: 1,
         health: {

@@ -1,43 +1,19 @@
-import {
-  rdsInstance,
-  startFakeMlflowServer,
-} from '../testUtils/healthFixtures';
+import { startFakeMlflowServer } from '../testUtils/healthFixtures';
 import {
   check,
   createService,
   credentials,
-  FakeMlflowServer,
-  HEALTH_USER,
-  mockCompliantAws,
-  prodMlflowEntity,
-  RdsInstances,
+  useHealthServiceFixture,
 } from './__testUtils__/healthServiceFixtures';
 import { TrackingUrlGuard } from './TrackingUrlGuard';
 
 describe('DefaultMlflowHealthService', () => {
-  let mlflow: FakeMlflowServer;
-  let rdsInstances: RdsInstances;
-
-  beforeEach(async () => {
-    mlflow = await startFakeMlflowServer({
-      users: { [HEALTH_USER.username]: HEALTH_USER.password },
-    });
-    rdsInstances = { 'prod-db': rdsInstance('prod-db') };
-    mockCompliantAws(() => rdsInstances);
-  });
-
-  afterEach(async () => {
-    await mlflow.stop();
-  });
-
-  function prodEntity(annotations: Record<string, string | undefined> = {}) {
-    return prodMlflowEntity(mlflow.url, annotations);
-  }
+  const fixture = useHealthServiceFixture();
 
   describe('tracking server', () => {
     it('is an error when /health fails, making the instance unhealthy', async () => {
-      mlflow.state.healthStatus = 503;
-      const { service } = createService({ entities: [prodEntity()] });
+      fixture.mlflow.state.healthStatus = 503;
+      const { service } = createService({ entities: [fixture.prodEntity()] });
       const report = await service.getReport('component:default/prod', {
         credentials,
       });
@@ -49,8 +25,8 @@ describe('DefaultMlflowHealthService', () => {
     });
 
     it('is an error when the server is stopped', async () => {
-      await mlflow.stop();
-      const { service } = createService({ entities: [prodEntity()] });
+      await fixture.mlflow.stop();
+      const { service } = createService({ entities: [fixture.prodEntity()] });
       const report = await service.getReport('component:default/prod', {
         credentials,
       });
@@ -60,12 +36,12 @@ describe('DefaultMlflowHealthService', () => {
           /does not answer \/health \(connection refused\)\.$/,
         ),
       });
-      mlflow = await startFakeMlflowServer();
+      fixture.mlflow = await startFakeMlflowServer();
     });
 
     it('is an error when /health is OK but the backend store call fails', async () => {
-      mlflow.state.searchStatus = 500;
-      const { service } = createService({ entities: [prodEntity()] });
+      fixture.mlflow.state.searchStatus = 500;
+      const { service } = createService({ entities: [fixture.prodEntity()] });
       const report = await service.getReport('component:default/prod', {
         credentials,
       });
@@ -78,8 +54,8 @@ describe('DefaultMlflowHealthService', () => {
     });
 
     it('is a warning when the server asks for authentication', async () => {
-      mlflow.state.searchStatus = 401;
-      const { service } = createService({ entities: [prodEntity()] });
+      fixture.mlflow.state.searchStatus = 401;
+      const { service } = createService({ entities: [fixture.prodEntity()] });
       const report = await service.getReport('component:default/prod', {
         credentials,
       });
@@ -88,7 +64,7 @@ describe('DefaultMlflowHealthService', () => {
 
     it('fetches nothing from a host outside the allow-list', async () => {
       const { service } = createService({
-        entities: [prodEntity()],
+        entities: [fixture.prodEntity()],
         health: { allowedTrackingHosts: ['*.mlflow.example.com'] },
       });
       const report = await service.getReport('component:default/prod', {
@@ -99,23 +75,23 @@ describe('DefaultMlflowHealthService', () => {
         summary:
           'Not checked: Host 127.0.0.1 does not match mlflow.health.allowedTrackingHosts (*.mlflow.example.com).',
       });
-      expect(mlflow.requests).toEqual([]);
+      expect(fixture.mlflow.requests).toEqual([]);
     });
 
     it('follows a redirect inside the allow-list and refuses one off it', async () => {
       const target = await startFakeMlflowServer();
       try {
-        mlflow.state.redirectTo = `${target.url}/health`;
-        const { service } = createService({ entities: [prodEntity()] });
+        fixture.mlflow.state.redirectTo = `${target.url}/health`;
+        const { service } = createService({ entities: [fixture.prodEntity()] });
         const followed = await service.getReport('component:default/prod', {
           credentials,
         });
         expect(target.requests.map(r => r.path)).toContain('/health');
         expect(check(followed, 'trackingServer').details?.live).toBe(true);
 
-        mlflow.state.redirectTo = 'http://evil.example.org/health';
+        fixture.mlflow.state.redirectTo = 'http://evil.example.org/health';
         const offList = await createService({
-          entities: [prodEntity()],
+          entities: [fixture.prodEntity()],
         }).service.getReport('component:default/prod', { credentials });
         expect(check(offList, 'trackingServer')).toMatchObject({
           status: 'error',
@@ -124,9 +100,10 @@ describe('DefaultMlflowHealthService', () => {
           ),
         });
 
-        mlflow.state.redirectTo = 'http://169.254.169.254/latest/meta-data/';
+        fixture.mlflow.state.redirectTo =
+          'http://169.254.169.254/latest/meta-data/';
         const metadata = await createService({
-          entities: [prodEntity()],
+          entities: [fixture.prodEntity()],
           health: { allowedTrackingHosts: ['127.0.0.1', '169.254.*'] },
         }).service.getReport('component:default/prod', { credentials });
         expect(check(metadata, 'trackingServer')).toMatchObject({
@@ -154,8 +131,8 @@ describe('DefaultMlflowHealthService', () => {
       const { service } = createService(
         {
           entities: [
-            prodEntity({
-              'mlflow.org/tracking-url': `http://rebind.localhost:${mlflow.port}`,
+            fixture.prodEntity({
+              'mlflow.org/tracking-url': `http://rebind.localhost:${fixture.mlflow.port}`,
             }),
           ],
         },
@@ -166,16 +143,16 @@ describe('DefaultMlflowHealthService', () => {
       });
       expect(check(report, 'trackingServer').status).toBe('ok');
       expect(lookup).toHaveBeenCalledTimes(1);
-      expect(mlflow.requests.map(r => r.host)).toEqual(
-        Array(4).fill(`rebind.localhost:${mlflow.port}`),
+      expect(fixture.mlflow.requests.map(r => r.host)).toEqual(
+        Array(4).fill(`rebind.localhost:${fixture.mlflow.port}`),
       );
     });
 
     it('never puts the credentials of a tracking URL in the report', async () => {
       const { service } = createService({
         entities: [
-          prodEntity({
-            'mlflow.org/tracking-url': `http://admin:s3cr3t@127.0.0.1:${mlflow.port}`,
+          fixture.prodEntity({
+            'mlflow.org/tracking-url': `http://admin:s3cr3t@127.0.0.1:${fixture.mlflow.port}`,
           }),
         ],
       });

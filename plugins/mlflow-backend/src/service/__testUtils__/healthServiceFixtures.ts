@@ -148,6 +148,44 @@ export function prodMlflowEntity(
   );
 }
 
+/** What a test of the service reads and may replace; the hooks of useHealthServiceFixture set it. */
+export type HealthServiceFixture = {
+  /**
+   * The tracking server of `prod`, which knows the health user. A test may stop it and put another
+   * server here: afterEach stops whichever is here (stopping a stopped server is harmless).
+   */
+  mlflow: FakeMlflowServer;
+  /** The RDS instances DescribeDBInstances knows, read at each call: a test may replace them. */
+  rdsInstances: RdsInstances;
+  /** The trusted entity of `prod`, pointing at the current `mlflow`. */
+  prodEntity(annotations?: Record<string, string | undefined>): Entity;
+};
+
+/**
+ * Registers the beforeEach and afterEach of the service's unit tests: a fresh tracking server of
+ * `prod`, its RDS instance `prod-db` and compliant AWS before each test, the server stopped after.
+ */
+export function useHealthServiceFixture(): HealthServiceFixture {
+  const fixture = {
+    prodEntity: (annotations: Record<string, string | undefined> = {}) =>
+      prodMlflowEntity(fixture.mlflow.url, annotations),
+  } as HealthServiceFixture;
+
+  beforeEach(async () => {
+    fixture.mlflow = await startFakeMlflowServer({
+      users: { [HEALTH_USER.username]: HEALTH_USER.password },
+    });
+    fixture.rdsInstances = { 'prod-db': rdsInstance('prod-db') };
+    mockCompliantAws(() => fixture.rdsInstances);
+  });
+
+  afterEach(async () => {
+    await fixture.mlflow.stop();
+  });
+
+  return fixture;
+}
+
 /** The Deployment of `prod`, every replica ready. */
 export const readyDeployment = {
   prod: [mlflowDeployment('prod', { desired: 2, ready: 2 })],
