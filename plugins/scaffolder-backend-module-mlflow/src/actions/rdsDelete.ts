@@ -29,6 +29,7 @@ import {
   waitForDbInstanceDeleted,
   waitForDbSnapshotAvailable,
 } from '../aws/rdsDelete';
+import { resolveRdsInstanceTarget } from '../aws/rdsInstancePlan';
 import {
   deleteInstanceSecret,
   readSecretState,
@@ -117,22 +118,14 @@ export function createRdsDeleteAction(options: {
     },
     async handler(ctx) {
       const { input } = ctx;
-      const name = validateName(nameRules.instanceName, 'name', input.name);
-      const names = resolveInstanceNames({
-        name,
-        rdsInstanceId: input.instanceId,
-        secretsManagerName: input.secretsManagerName,
-      });
-      const region = validateName(nameRules.awsRegion, 'region', input.region);
-      const instanceId = validateName(
-        nameRules.rdsInstanceIdentifier,
-        'instanceId',
-        names.rdsInstanceId,
-      );
+      const { name, region, instanceId } = resolveRdsInstanceTarget(input);
       const secretName = validateName(
         nameRules.secretsManagerName,
         'secretsManagerName',
-        names.secretsManagerName,
+        resolveInstanceNames({
+          name,
+          secretsManagerName: input.secretsManagerName,
+        }).secretsManagerName,
       );
       const requestedSnapshot =
         input.finalSnapshotIdentifier &&

@@ -1,11 +1,7 @@
 import { DBInstance, RDSClient } from '@aws-sdk/client-rds';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import {
-  nameRules,
-  resolveInstanceNames,
-  validateName,
-} from '@stateful-mlflow/plugin-mlflow-common';
+import { nameRules } from '@stateful-mlflow/plugin-mlflow-common';
 import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
 import { authorizeRun } from '../authorization/authorizeRun';
 import { AwsClientConfigProvider } from '../aws/clients';
@@ -18,6 +14,7 @@ import {
   waitForRdsModification,
 } from '../aws/rdsModify';
 import { describeOwnRdsInstance } from '../aws/rdsIdentity';
+import { resolveRdsInstanceTarget } from '../aws/rdsInstancePlan';
 import {
   accountIdInput,
   nameInput,
@@ -108,14 +105,7 @@ export function createRdsModifyAction(options: {
     },
     async handler(ctx) {
       const { input } = ctx;
-      const name = validateName(nameRules.instanceName, 'name', input.name);
-      const region = validateName(nameRules.awsRegion, 'region', input.region);
-      const instanceId = validateName(
-        nameRules.rdsInstanceIdentifier,
-        'instanceId',
-        resolveInstanceNames({ name, rdsInstanceId: input.instanceId })
-          .rdsInstanceId,
-      );
+      const { name, region, instanceId } = resolveRdsInstanceTarget(input);
       // The rules that need no AWS answer come first: bad input is refused before any call.
       validateRdsSettingsChange(input);
       const rds = new RDSClient(

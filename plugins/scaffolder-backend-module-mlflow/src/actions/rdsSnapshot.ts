@@ -4,7 +4,6 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   describeReceived,
   nameRules,
-  resolveInstanceNames,
   validateName,
 } from '@stateful-mlflow/plugin-mlflow-common';
 import { InstanceChangeAuthorizationDeps } from '../authorization/authorizeInstanceChange';
@@ -19,6 +18,7 @@ import {
   manualSnapshotIdentifier,
 } from '../aws/rdsSnapshot';
 import { describeOwnRdsInstance } from '../aws/rdsIdentity';
+import { resolveRdsInstanceTarget } from '../aws/rdsInstancePlan';
 import {
   accountIdInput,
   nameInput,
@@ -79,14 +79,7 @@ export function createRdsSnapshotAction(options: {
     },
     async handler(ctx) {
       const { input } = ctx;
-      const name = validateName(nameRules.instanceName, 'name', input.name);
-      const region = validateName(nameRules.awsRegion, 'region', input.region);
-      const instanceId = validateName(
-        nameRules.rdsInstanceIdentifier,
-        'instanceId',
-        resolveInstanceNames({ name, rdsInstanceId: input.instanceId })
-          .rdsInstanceId,
-      );
+      const { name, region, instanceId } = resolveRdsInstanceTarget(input);
       if (!PURPOSE.test(input.purpose)) {
         throw new InputError(
           `Invalid purpose: received ${describeReceived(

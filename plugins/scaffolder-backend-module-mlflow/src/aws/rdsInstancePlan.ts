@@ -67,6 +67,33 @@ function optionalField(
   return value ? validateName(rule, field, value) : undefined;
 }
 
+/** The RDS instance an action works on: the instance's name, the region and the instance id. */
+export type RdsInstanceTarget = {
+  name: string;
+  region: string;
+  instanceId: string;
+};
+
+/**
+ * Validates name and region, then the RDS instance id (`mlflow-<name>` when empty), in that order
+ * and before any AWS call; the InputErrors name the field, the value and the rule.
+ */
+export function resolveRdsInstanceTarget(input: {
+  name: string;
+  region: string;
+  instanceId?: string;
+}): RdsInstanceTarget {
+  const name = validateName(nameRules.instanceName, 'name', input.name);
+  const region = validateName(nameRules.awsRegion, 'region', input.region);
+  const instanceId = validateName(
+    nameRules.rdsInstanceIdentifier,
+    'instanceId',
+    resolveInstanceNames({ name, rdsInstanceId: input.instanceId })
+      .rdsInstanceId,
+  );
+  return { name, region, instanceId };
+}
+
 /**
  * Validates the request (InputErrors naming the field, the value and the rule) and decides the
  * environment's defaults: Multi-AZ, deletion protection and 14 days of backups in prod.
@@ -74,14 +101,7 @@ function optionalField(
 export function planPostgresInstance(
   request: PostgresInstanceRequest,
 ): PostgresInstancePlan {
-  const name = validateName(nameRules.instanceName, 'name', request.name);
-  const region = validateName(nameRules.awsRegion, 'region', request.region);
-  const instanceId = validateName(
-    nameRules.rdsInstanceIdentifier,
-    'instanceId',
-    resolveInstanceNames({ name, rdsInstanceId: request.instanceId })
-      .rdsInstanceId,
-  );
+  const { name, region, instanceId } = resolveRdsInstanceTarget(request);
   const engineVersion = validateName(
     nameRules.postgresEngineVersion,
     'engineVersion',
