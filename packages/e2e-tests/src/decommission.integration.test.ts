@@ -8,6 +8,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { readStackEnv } from '@internal/stack-env';
 import { getEntity, waitForEntity } from './lib/catalogEntities';
 import { devUserToken } from './lib/devUsers';
+import { instanceDatabaseAsSuperuser } from './lib/instanceDatabase';
 import {
   defaultResourceNames,
   deleteInstanceResources,
@@ -152,30 +153,54 @@ describe('the mlflow-decommission template on the local stack', () => {
 
   it('finishes, when run again, a run whose backend was killed in the middle, leaving only the final snapshot and the retained bucket', async () => {
     const started = Date.now();
-    const taskId = await scaffolder.createTask(
-      DECOMMISSION,
-      decommissionValues(victim),
-    );
-    let killed: Promise<void> | undefined;
-    // SIGKILL as the RDS deletion starts: no shutdown hook, no step finishes after it.
-    await expect(
-      scaffolder.waitForTask(taskId, {
-        timeoutMs: 900_000,
-        onLog: message => {
-          if (!killed && message.includes(': Deleting RDS instance ')) {
-            killed = backend.kill();
-          }
-        },
-      }),
-    ).rejects.toThrow();
-    await killed;
-    timings.killedRunMs = Date.now() - started;
-    // Killed in the middle: the server is gone, the IAM role (a later step) is not.
-    const middle = await fullInventory(victim);
+    // The stack's final snapshot is a pg_dumpall of the instance's PostgreSQL, which waits for
+    // this lock: while the test holds it the run is parked in the snapshot wait, after the RDS
+    // deletion and before the IAM role's step, however fast or slow the machine is.
+    const dumpBlocker = await instanceDatabaseAsSuperuser(victim);
+    let middle: Awaited<ReturnType<typeof fullInventory>>;
+    try {
+      await dumpBlocker.query('BEGIN');
+      await dumpBlocker.query(
+        'LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE',
+      );
+      const taskId = await scaffolder.createTask(
+        DECOMMISSION,
+        decommissionValues(victim),
+      );
+      let killed: Promise<void> | undefined;
+      // SIGKILL in the snapshot wait: no shutdown hook, no step finishes after it.
+      await expect(
+        scaffolder.waitForTask(taskId, {
+          timeoutMs: 900_000,
+          onLog: message => {
+            if (
+              !killed &&
+              /: Waiting up to \d+s for RDS snapshot \S+ to become available/.test(
+                message,
+              )
+            ) {
+              killed = backend.kill();
+            }
+          },
+        }),
+      ).rejects.toThrow();
+      await killed;
+      timings.killedRunMs = Date.now() - started;
+      middle = await fullInventory(victim);
+    } finally {
+      await dumpBlocker.query('ROLLBACK');
+      await dumpBlocker.end();
+    }
+    // Killed in the middle: the server and the RDS instance are gone, the final snapshot is
+    // still being made, the IAM role (a later step) is there.
     expect(middle.resources).toMatchObject({
+      rdsInstances: [],
       namespaces: [],
       roles: [defaultResourceNames(victim).roleName],
     });
+    expect(middle.snapshots).toEqual([
+      expect.stringMatching(new RegExp(`^mlflow-${victim}-final-.*:creating$`)),
+    ]);
 
     ({ backend, token, scaffolder } = await startStackBackend({
       templates: ['mlflow-decommission'],

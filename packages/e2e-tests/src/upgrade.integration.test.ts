@@ -1,6 +1,5 @@
 import {
   DBSnapshot,
-  DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
@@ -11,11 +10,10 @@ import {
   V1Job,
 } from '@kubernetes/client-node';
 import { readStackEnv } from '@internal/stack-env';
-import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
-import { Client } from 'pg';
 import { randomBytes } from 'node:crypto';
 import { devUserToken } from './lib/devUsers';
 import { eventually } from './lib/eventually';
+import { instanceDatabaseAsSuperuser } from './lib/instanceDatabase';
 import {
   defaultResourceNames,
   deleteInstanceResources,
@@ -59,31 +57,6 @@ async function preUpgradeSnapshots(rdsInstanceId: string): Promise<string[]> {
     .map(s => s.DBSnapshotIdentifier!)
     .filter(id => id.includes('-pre-upgrade-'))
     .sort();
-}
-
-/**
- * A superuser session on the database of an MLflow instance, on its RDS instance's own PostgreSQL
- * (the stack's superuser; its certificate is the stack CA's, not checked here: a test's own tool).
- */
-async function instanceDatabaseAsSuperuser(name: string): Promise<Client> {
-  const env = readStackEnv();
-  const names = resolveInstanceNames({ name });
-  const { DBInstances } = await new RDSClient({ region: env.awsRegion }).send(
-    new DescribeDBInstancesCommand({
-      DBInstanceIdentifier: names.rdsInstanceId,
-    }),
-  );
-  const endpoint = DBInstances?.[0]?.Endpoint;
-  const client = new Client({
-    host: endpoint?.Address,
-    port: endpoint?.Port,
-    user: env.pgUser,
-    password: env.pgPassword,
-    database: names.databaseName,
-    ssl: { rejectUnauthorized: false },
-  });
-  await client.connect();
-  return client;
 }
 
 async function serverVersion(client: MlflowTrackingClient, login: string) {
