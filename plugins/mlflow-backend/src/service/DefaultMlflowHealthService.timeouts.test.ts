@@ -25,7 +25,9 @@ describe('DefaultMlflowHealthService', () => {
       });
       const elapsed = Date.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(290);
-      expect(elapsed).toBeLessThan(800);
+      // Ended by the 300 ms timeout, not by the hang (which lasts forever): the margin is for a
+      // busy machine, not a speed claim.
+      expect(elapsed).toBeLessThan(3000);
       expect(check(report, 'trackingServer')).toMatchObject({
         status: 'error',
         summary: 'No answer within 300 ms.',
@@ -52,7 +54,7 @@ describe('DefaultMlflowHealthService', () => {
       const report = await service.getReport('component:default/prod', {
         credentials,
       });
-      expect(Date.now() - started).toBeLessThan(800);
+      expect(Date.now() - started).toBeLessThan(3000);
       expect(check(report, 'database')).toMatchObject({
         status: 'error',
         summary: 'No answer within 300 ms.',
