@@ -143,7 +143,8 @@ describe('hung PostgreSQL statements on the local stack', () => {
           region: STACK_REGION,
           instanceId: stack.instanceId,
           cluster: 'local',
-          timeoutSeconds: 8,
+          // Room for the calls before the ALTER ROLE on a busy machine; the rest is spent on it.
+          timeoutSeconds: 20,
         },
       });
       const error: Error = await action.handler(run.ctx).catch(e => e);
