@@ -20,6 +20,7 @@ import {
 } from './lib/backendReplicas';
 import { getEntity, waitForEntity } from './lib/catalogEntities';
 import { eventually } from './lib/eventually';
+import { holdJobPods } from './lib/jobPodHold';
 import {
   awsInventory,
   defaultResourceNames,
@@ -312,6 +313,9 @@ describe('two backend replicas on one PostgreSQL database and one Redis', () => 
     const name = `mr-${suffix}`;
     const names = defaultResourceNames(name);
     const instanceNames = resolveInstanceNames({ name });
+    // No pod of the migration Job starts until A is dead: A is parked in the deploy step's
+    // migration wait however slow or fast the machine is, rather than killed in a race with it.
+    const hold = await holdJobPods(kc, names.namespace);
     try {
       await waitForEntity(a.baseUrl, token, {
         kind: 'template',
@@ -335,7 +339,8 @@ describe('two backend replicas on one PostgreSQL database and one Redis', () => 
 
       // moto makes RDS instances available at once, so the wait on the database is the deploy
       // step's: until the migration Job (mlflow db upgrade against the instance's database) is
-      // done. A dies in that wait, after plan, rds, artifacts, role and database completed.
+      // done, which the hold keeps from happening. A dies in that wait, after plan, rds,
+      // artifacts, role and database completed; then the hold is released for B.
       const waiting = await eventually(
         async () => {
           const events = await taskEvents(b, token, taskId);
@@ -362,6 +367,7 @@ describe('two backend replicas on one PostgreSQL database and one Redis', () => 
       expect(a.output()).toContain(taskId);
       await a.kill();
       const killedAt = Date.now();
+      await hold.release();
 
       const result = await new ScaffolderClient(b.baseUrl, token).waitForTask(
         taskId,
@@ -439,6 +445,7 @@ describe('two backend replicas on one PostgreSQL database and one Redis', () => 
         } ms after the kill; resources ${JSON.stringify(counted)}\n`,
       );
     } finally {
+      await hold.release();
       await deleteInstanceResources(names);
     }
   });
