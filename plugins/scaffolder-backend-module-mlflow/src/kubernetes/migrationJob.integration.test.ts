@@ -166,12 +166,23 @@ describe('the migration Job on the local stack', () => {
       } failed in an earlier run (BackoffLimitExceeded); replacing it`,
     );
 
-    const job = await kube.read<V1Job>({
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      name: failedJob.metadata!.name!,
-      namespace: names.namespace,
-    });
+    // The step is done when the Job's pod has succeeded; the Job controller counts it a moment
+    // later, so the count is awaited (a minute at most), not read at once.
+    const readJob = () =>
+      kube.read<V1Job>({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: failedJob.metadata!.name!,
+        namespace: names.namespace,
+      });
+    let job = await readJob();
+    for (
+      const deadline = Date.now() + 60_000;
+      !job?.status?.succeeded && Date.now() < deadline;
+      job = await readJob()
+    ) {
+      await new Promise(r => setTimeout(r, 250));
+    }
     expect(job!.metadata!.uid).not.toBe(failedJob.metadata!.uid);
     expect(job!.status?.succeeded).toBe(1);
     const deployment = await kube.read<V1Deployment>({
