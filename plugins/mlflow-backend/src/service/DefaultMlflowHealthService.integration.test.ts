@@ -83,17 +83,28 @@ describe('DefaultMlflowHealthService against the local stack', () => {
       server.stdout!.on('data', chunk => (output += chunk));
       server.stderr!.on('data', chunk => (output += chunk));
       const url = `http://127.0.0.1:${port}`;
-      // MLflow opens its backend store on the first call that needs it; wait until it has.
-      await until(`MLflow on ${url}`, 120_000, async () => {
+      // MLflow creates its tables in the empty database and opens its backend store on the first
+      // call that needs it; wait until it has, or has exited. A fresh start takes seconds on a quiet
+      // machine and can take minutes beside a parallel build: the bound is only against a hang.
+      const started = server;
+      const outcome = await until(`MLflow on ${url}`, 400_000, async () => {
+        if (started.exitCode !== null || started.signalCode !== null) {
+          return `exited (${started.exitCode ?? started.signalCode})`;
+        }
         const search = await fetch(`${url}/api/2.0/mlflow/experiments/search`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ max_results: 1 }),
         });
-        return search.ok ? true : undefined;
+        return search.ok ? 'answered' : undefined;
       }).catch(error => {
         throw new Error(`${error.message}\n${output.slice(-2000)}`);
       });
+      if (outcome !== 'answered') {
+        throw new Error(
+          `mlflow server ${outcome} before it answered\n${output.slice(-2000)}`,
+        );
+      }
 
       const service = serviceFor([
         entity('tracking', { 'mlflow.org/tracking-url': url }),
@@ -142,5 +153,5 @@ describe('DefaultMlflowHealthService against the local stack', () => {
         .send(new DeleteBucketCommand({ Bucket: bucket }))
         .catch(() => {});
     }
-  }, 180_000);
+  }, 600_000);
 });
