@@ -8,6 +8,9 @@ import {
   useHealthServiceFixture,
 } from './__testUtils__/healthServiceFixtures';
 
+// Above the bounds that tell a timeout from a hang, so a busy machine fails neither.
+jest.setTimeout(90_000);
+
 describe('DefaultMlflowHealthService', () => {
   const fixture = useHealthServiceFixture();
 
@@ -27,7 +30,7 @@ describe('DefaultMlflowHealthService', () => {
       expect(elapsed).toBeGreaterThanOrEqual(290);
       // Ended by the 300 ms timeout, not by the hang (which lasts forever): the margin is for a
       // busy machine, not a speed claim.
-      expect(elapsed).toBeLessThan(3000);
+      expect(elapsed).toBeLessThan(30_000);
       expect(check(report, 'trackingServer')).toMatchObject({
         status: 'error',
         summary: 'No answer within 300 ms.',
@@ -54,7 +57,7 @@ describe('DefaultMlflowHealthService', () => {
       const report = await service.getReport('component:default/prod', {
         credentials,
       });
-      expect(Date.now() - started).toBeLessThan(3000);
+      expect(Date.now() - started).toBeLessThan(30_000);
       expect(check(report, 'database')).toMatchObject({
         status: 'error',
         summary: 'No answer within 300 ms.',

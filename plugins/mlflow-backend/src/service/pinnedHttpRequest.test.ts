@@ -2,6 +2,9 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { pinnedHttpRequest } from './pinnedHttpRequest';
 
+// Above the bounds that tell a timeout from a hang, so a busy machine fails neither.
+jest.setTimeout(90_000);
+
 describe('pinnedHttpRequest', () => {
   let server: http.Server;
   let port: number;
@@ -57,9 +60,10 @@ describe('pinnedHttpRequest', () => {
     const started = Date.now();
     const response = await pinnedHttpRequest(target('/endless'), {
       method: 'GET',
-      signal: AbortSignal.timeout(5000),
+      signal: AbortSignal.timeout(60_000),
     });
     expect(response.body).toHaveLength(64 * 1024);
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Cut at the limit, not ended by the 60 s timeout: the margin is for a busy machine.
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
