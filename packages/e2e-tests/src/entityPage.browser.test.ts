@@ -4,19 +4,13 @@ import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { MlflowHealthReport } from '@stateful-mlflow/plugin-mlflow-common';
 import { Browser, Locator, Page } from 'playwright-core';
 import {
-  ensureAppBuilt,
-  launchChromium,
-  screenshot,
-  signInAsGuest,
-} from './lib/browser';
+  BackstageUnderTest,
+  ensureInstance,
+  useBackstage,
+} from './lib/backstageUnderTest';
+import { launchChromium, screenshot, signInAsGuest } from './lib/browser';
 import { eventually } from './lib/eventually';
-import { StartedBackend, startBackend } from './lib/startBackend';
-import { ScaffolderClient } from './lib/scaffolderClient';
-import {
-  DEMO_TEMPLATE_REF,
-  demoValues,
-  mlflowComponents,
-} from './provisionDemo';
+import { demoValues } from './provisionDemo';
 import { readStackEnv } from '@internal/stack-env';
 
 /*
@@ -34,130 +28,9 @@ import { readStackEnv } from '@internal/stack-env';
 
 jest.setTimeout(40 * 60_000);
 
-const RUNNING_BACKEND_URL =
-  process.env.BACKSTAGE_BACKEND_URL ?? 'http://localhost:7007';
-const RUNNING_APP_URL =
-  process.env.BACKSTAGE_APP_URL ?? 'http://localhost:3000';
 const DEMO_INSTANCE = 'demo';
-/**
- * Template values the local stack needs when the demo values lack them: the node agent runs the
- * stack's own MLflow whatever the image, and the stack has no IAM OIDC provider (as the other
- * template tests run it).
- */
-const LOCAL_STACK_DEFAULTS = {
-  image: 'ghcr.io/acme/mlflow-server:3.1.0',
-  trustType: 'podIdentity',
-};
 /** The backend refreshes one entity at most this often (mlflow.health.refreshMinIntervalSeconds). */
 const REFRESH_MIN_INTERVAL_MS = 10_000;
-
-type Backstage = {
-  appUrl: string;
-  backendUrl: string;
-  guestToken(): Promise<string>;
-  stop(): Promise<void>;
-};
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    return (await fetch(url)).ok;
-  } catch {
-    return false;
-  }
-}
-
-async function guestTokenOf(backendUrl: string): Promise<string> {
-  const res = await fetch(
-    `${backendUrl}/api/auth/guest/refresh?env=development`,
-    { headers: { 'X-Requested-With': 'XMLHttpRequest' } },
-  );
-  const body = (await res.json()) as {
-    backstageIdentity?: { token?: string };
-  };
-  if (!res.ok || !body.backstageIdentity?.token) {
-    throw new Error(`Guest sign-in failed: ${res.status}`);
-  }
-  return body.backstageIdentity.token;
-}
-
-/** The running Backstage when there is one, else a backend of our own that serves the built app. */
-async function useBackstage(stackAppConfig: string): Promise<Backstage> {
-  if (
-    (await answers(`${RUNNING_BACKEND_URL}/.backstage/health/v1/readiness`)) &&
-    (await answers(RUNNING_APP_URL))
-  ) {
-    return {
-      appUrl: RUNNING_APP_URL,
-      backendUrl: RUNNING_BACKEND_URL,
-      guestToken: () => guestTokenOf(RUNNING_BACKEND_URL),
-      stop: async () => {},
-    };
-  }
-  ensureAppBuilt();
-  const backend: StartedBackend = await startBackend({
-    appServedByBackend: true,
-    configPaths: [stackAppConfig],
-  });
-  return {
-    appUrl: backend.baseUrl,
-    backendUrl: backend.baseUrl,
-    guestToken: () => backend.guestToken(),
-    stop: () => backend.stop(),
-  };
-}
-
-/** Creates the demo instance through the template unless the catalog already has it. */
-async function ensureDemoInstance(
-  backstage: Backstage,
-  region: string,
-): Promise<void> {
-  const token = await backstage.guestToken();
-  const inCatalog = async () =>
-    (await mlflowComponents(backstage.backendUrl, token)).includes(
-      DEMO_INSTANCE,
-    );
-  if (await inCatalog()) {
-    return;
-  }
-  // Right after start the catalog has not read the template's location yet.
-  await eventually(
-    async () => {
-      const res = await fetch(
-        `${backstage.backendUrl}/api/catalog/entities/by-name/template/default/mlflow-production`,
-        { headers: { Authorization: `Bearer ${token}` } },
-      );
-      if (!res.ok) {
-        throw new Error(`${DEMO_TEMPLATE_REF} is not in the catalog yet`);
-      }
-    },
-    { timeoutMs: 5 * 60_000, intervalMs: 3000 },
-  );
-  const result = await new ScaffolderClient(
-    backstage.backendUrl,
-    token,
-  ).runTemplate(
-    DEMO_TEMPLATE_REF,
-    { ...LOCAL_STACK_DEFAULTS, ...demoValues(region) },
-    {
-      timeoutMs: 20 * 60_000,
-      onLog: line => process.stdout.write(`[demo] ${line}\n`),
-    },
-  );
-  if (result.status !== 'completed') {
-    throw new Error(
-      `Creating the demo instance ${result.status}: ${result.log.slice(-1)[0]}`,
-    );
-  }
-  // The catalog module finds the new Deployment on its next pass over the clusters.
-  await eventually(
-    async () => {
-      if (!(await inCatalog())) {
-        throw new Error(`${DEMO_INSTANCE} is not in the catalog yet`);
-      }
-    },
-    { timeoutMs: 5 * 60_000, intervalMs: 3000 },
-  );
-}
 
 /** The Deployment of the instance's tracking server, scaled as an operator would. */
 class TrackingServerDeployment {
@@ -256,7 +129,7 @@ async function screenshotCard(card: Locator, name: string) {
 }
 
 describe('the MLflow card on the demo instance entity page, in a real browser', () => {
-  let backstage: Backstage;
+  let backstage: BackstageUnderTest;
   let browser: Browser;
   let page: Page;
   const instance = DEMO_INSTANCE;
@@ -267,7 +140,11 @@ describe('the MLflow card on the demo instance entity page, in a real browser', 
     const stack = readStackEnv();
     backstage = await useBackstage(stack.appConfigPath);
 
-    await ensureDemoInstance(backstage, stack.awsRegion);
+    await ensureInstance(
+      backstage,
+      demoValues(stack.awsRegion) as { name: string },
+      line => process.stdout.write(`[demo] ${line}\n`),
+    );
     const token = await backstage.guestToken();
 
     // Where its server runs, as the health API itself reports it.

@@ -1,3 +1,5 @@
+import { readStackEnv } from '@internal/stack-env';
+import { Client } from 'pg';
 import { ensureAppBuilt } from './browser';
 import { eventually } from './eventually';
 import { ScaffolderClient } from './scaffolderClient';
@@ -78,6 +80,48 @@ export async function useBackstage(
  * reused as it is.
  */
 export async function ensureInstance(
+  backstage: BackstageUnderTest,
+  values: Record<string, unknown> & { name: string },
+  log: (line: string) => void,
+): Promise<void> {
+  // Test files running side by side (the browser tests all use the demo) may ensure the same
+  // instance at once: one creates it, the others wait and then find it in the catalog.
+  const lock = await instanceLock(values.name);
+  try {
+    await ensureInstanceLocked(backstage, values, log);
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * A session-level advisory lock on the stack's PostgreSQL, named after the instance, held across
+ * jest workers until released.
+ */
+async function instanceLock(
+  name: string,
+): Promise<{ release(): Promise<void> }> {
+  const env = readStackEnv();
+  const client = new Client({
+    host: env.pgHost,
+    port: env.pgPort,
+    user: env.pgUser,
+    password: env.pgPassword,
+    database: 'postgres',
+  });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [
+      `e2e-tests ensureInstance ${name}`,
+    ]);
+  } catch (error) {
+    await client.end();
+    throw error;
+  }
+  return { release: () => client.end() };
+}
+
+async function ensureInstanceLocked(
   backstage: BackstageUnderTest,
   values: Record<string, unknown> & { name: string },
   log: (line: string) => void,
