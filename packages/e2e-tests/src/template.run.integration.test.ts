@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { getEntity } from './lib/catalogEntities';
+import { getEntity, waitForEntity } from './lib/catalogEntities';
 import { eventually } from './lib/eventually';
 import {
   awsInventory,
@@ -249,9 +249,10 @@ describe('a full run of the mlflow-production template on the local stack', () =
       type: 'dependsOn',
       targetRef: `resource:default/${name}-artifacts`,
     });
+    // The resources come in the same provider pass, but each is processed and stitched on its own.
     for (const resource of [`${name}-db`, `${name}-artifacts`]) {
       expect(
-        await getEntity(backend.baseUrl, token, {
+        await waitForEntity(backend.baseUrl, token, {
           kind: 'resource',
           name: resource,
         }),

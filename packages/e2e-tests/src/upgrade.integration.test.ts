@@ -208,14 +208,19 @@ describe('the mlflow-upgrade template on the local stack', () => {
     expect(available).toBeGreaterThanOrEqual(0);
     expect(firstApply).toBeGreaterThan(available);
 
-    // Exactly one migration Job runs the new image, created after the snapshot was.
-    const jobs = (
-      await kc
-        .makeApiClient(BatchV1Api)
-        .listNamespacedJob({ namespace: names.namespace })
-    ).items.filter((j: V1Job) =>
-      j.spec?.template.spec?.containers.some(c => c.image === NEW_IMAGE),
-    );
+    // Exactly one migration Job runs the new image, created after the snapshot was. The task
+    // goes on once the Job's pod has succeeded; the Job controller counts it a moment later.
+    const jobs = await eventually(async () => {
+      const found = (
+        await kc
+          .makeApiClient(BatchV1Api)
+          .listNamespacedJob({ namespace: names.namespace })
+      ).items.filter((j: V1Job) =>
+        j.spec?.template.spec?.containers.some(c => c.image === NEW_IMAGE),
+      );
+      expect(found.map(j => j.status?.succeeded ?? 0)).not.toContain(0);
+      return found;
+    });
     expect(jobs).toHaveLength(1);
     expect(jobs[0].status?.succeeded).toBe(1);
     expect(
