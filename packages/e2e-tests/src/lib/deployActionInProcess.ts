@@ -1,4 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigReader } from '@backstage/config';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { JsonObject, JsonValue } from '@backstage/types';
@@ -13,7 +16,6 @@ import {
   kubernetesApiFromClusters,
   ProvisioningGuardRails,
 } from '@stateful-mlflow/plugin-scaffolder-backend-module-mlflow';
-import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
 type DeployAction = ReturnType<typeof createKubernetesDeployAction>;
@@ -103,19 +105,27 @@ export class DeployActionInProcess {
 
   async run(input: JsonObject): Promise<DeployRun> {
     const run: DeployRun = { output: {}, log: [] };
+    // A workspace of our own, removed after the run (the test utils' default one is kept when CI
+    // is set).
+    const workspacePath = mkdtempSync(join(tmpdir(), 'mlflow-deploy-run-'));
     const ctx = {
       ...createMockActionContext({
         input: this.withDefaults(input),
         logger: recordingLogger(run.log, this.print),
+        workspacePath,
       }),
       // the mock context ignores an `output` option
       output: (name: string, value: JsonValue) => {
         run.output[name] = value;
       },
     };
-    await this.action.handler(
-      ctx as unknown as Parameters<DeployAction['handler']>[0],
-    );
+    try {
+      await this.action.handler(
+        ctx as unknown as Parameters<DeployAction['handler']>[0],
+      );
+    } finally {
+      rmSync(workspacePath, { recursive: true, force: true });
+    }
     return run;
   }
 }

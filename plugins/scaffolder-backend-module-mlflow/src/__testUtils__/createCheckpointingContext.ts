@@ -5,7 +5,31 @@ import {
 } from '@backstage/plugin-scaffolder-node';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { JsonObject, JsonValue } from '@backstage/types';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fillInputDefaults } from '../actions/withInputDefaults';
+
+/** This test file's workspaces, all under one folder that is removed after its tests. */
+let workspaces: string | undefined;
+if (typeof afterAll === 'function') {
+  afterAll(() => {
+    if (workspaces) {
+      rmSync(workspaces, { recursive: true, force: true });
+      workspaces = undefined;
+    }
+  });
+}
+
+/**
+ * A fresh, empty workspace folder for one action context, removed after the test file's tests.
+ * (The scaffolder test utils' default workspace is left behind whenever CI is set, as the test
+ * command sets it, which filled /tmp with hundreds of folders per run.)
+ */
+export function testWorkspace(): string {
+  workspaces ??= mkdtempSync(join(tmpdir(), 'mlflow-action-tests-'));
+  return mkdtempSync(join(workspaces, 'workspace-'));
+}
 
 /**
  * What a task remembers between runs: the stored checkpoint results. Pass the same store to a
@@ -85,7 +109,7 @@ export function createCheckpointingContext<
     input: fillInputDefaults(action, options.input) as TInput,
     isDryRun: options.isDryRun,
     signal: options.signal,
-    ...(options.workspacePath ? { workspacePath: options.workspacePath } : {}),
+    workspacePath: options.workspacePath ?? testWorkspace(),
     logger: recordingLogger(logs),
   });
   const ctx: ActionContext<TInput, TOutput> = {

@@ -2,6 +2,7 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { JsonObject } from '@backstage/types';
 import { withInputDefaults } from './withInputDefaults';
+import { testWorkspace } from '../__testUtils__/createCheckpointingContext';
 
 describe('withInputDefaults', () => {
   const seen: unknown[] = [];
@@ -23,7 +24,10 @@ describe('withInputDefaults', () => {
   type Context = Parameters<typeof action.handler>[0];
   /** A context as the scaffolder builds it: only the inputs the template rendered. */
   const contextWith = (input: JsonObject) =>
-    createMockActionContext({ input }) as unknown as Context;
+    createMockActionContext({
+      input,
+      workspacePath: testWorkspace(),
+    }) as unknown as Context;
 
   beforeEach(() => {
     seen.length = 0;
