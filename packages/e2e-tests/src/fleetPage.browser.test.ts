@@ -112,6 +112,24 @@ async function filteredView(page: Page): Promise<{
   });
 }
 
+/**
+ * Every row shown is unhealthy, the stopped instance among them, and there are as many as the
+ * summary counts unhealthy in the whole fleet: a filtered view judged against itself.
+ */
+function expectOnlyUnhealthy(view: Awaited<ReturnType<typeof filteredView>>) {
+  expect(view.rows.map(row => row.status)).toEqual(
+    view.rows.map(() => 'unhealthy'),
+  );
+  expect(view.rows.map(row => row.ref)).toContain(
+    `component:default/${SECOND}`,
+  );
+  expect(view.summary).toMatch(
+    new RegExp(
+      `^${view.rows.length} of \\d+ instances: (.*, )?${view.rows.length} unhealthy(,|$)`,
+    ),
+  );
+}
+
 describe('the MLflow fleet page, in a real browser', () => {
   let backstage: BackstageUnderTest;
   let browser: Browser;
@@ -231,18 +249,7 @@ describe('the MLflow fleet page, in a real browser', () => {
     // Other tests' instances share the stack and may change state at any time, so the page is
     // judged against itself, in one snapshot: every row shown is unhealthy, the stopped one among
     // them, and there are as many as the summary counts unhealthy in the whole fleet.
-    const view = await filteredView(page);
-    expect(view.rows.map(row => row.status)).toEqual(
-      view.rows.map(() => 'unhealthy'),
-    );
-    expect(view.rows.map(row => row.ref)).toContain(
-      `component:default/${SECOND}`,
-    );
-    expect(view.summary).toMatch(
-      new RegExp(
-        `^${view.rows.length} of \\d+ instances: (.*, )?${view.rows.length} unhealthy(,|$)`,
-      ),
-    );
+    expectOnlyUnhealthy(await filteredView(page));
     await screenshot(page, 'mlflow-fleet-unhealthy');
   });
 
@@ -257,18 +264,7 @@ describe('the MLflow fleet page, in a real browser', () => {
       ).resolves.toBe(1);
       // The new tab loads the fleet anew, when other tests' instances may have come, gone or
       // changed: the same filter gives the same kind of view, judged within the new tab.
-      const view = await filteredView(other);
-      expect(view.rows.map(row => row.status)).toEqual(
-        view.rows.map(() => 'unhealthy'),
-      );
-      expect(view.rows.map(row => row.ref)).toContain(
-        `component:default/${SECOND}`,
-      );
-      expect(view.summary).toMatch(
-        new RegExp(
-          `^${view.rows.length} of \\d+ instances: (.*, )?${view.rows.length} unhealthy(,|$)`,
-        ),
-      );
+      expectOnlyUnhealthy(await filteredView(other));
     } finally {
       await other.close();
     }

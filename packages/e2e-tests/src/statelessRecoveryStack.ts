@@ -1,6 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
-import { Client, escapeIdentifier } from 'pg';
+import { escapeIdentifier } from 'pg';
+import { stackSuperuser } from './lib/instanceDatabase';
 import { readStackEnv } from '@internal/stack-env';
 
 /**
@@ -30,15 +31,7 @@ export function stackKubeConfig(): KubeConfig {
  * are still shutting down.
  */
 export async function dropStackDatabase(name: string): Promise<void> {
-  const env = readStackEnv();
-  const client = new Client({
-    host: env.pgHost,
-    port: env.pgPort,
-    user: env.pgUser,
-    password: env.pgPassword,
-    database: 'postgres',
-  });
-  await client.connect();
+  const client = await stackSuperuser();
   try {
     const id = escapeIdentifier(name);
     await client.query(`DROP DATABASE IF EXISTS ${id} WITH (FORCE)`);

@@ -1,4 +1,5 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
+import { stackSuperuser } from './instanceDatabase';
 import { readStackAppConfig, readStackEnv } from '@internal/stack-env';
 import { RedisServer, startRedisServer } from './redisServer';
 import { StartedBackend, startBackend } from './startBackend';
@@ -16,15 +17,7 @@ const quoteIdentifier = (identifier: string) =>
   `"${identifier.replace(/"/g, '""')}"`;
 
 async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const env = readStackEnv();
-  const client = new Client({
-    host: env.pgHost,
-    port: env.pgPort,
-    user: env.pgUser,
-    password: env.pgPassword,
-    database: 'postgres',
-  });
-  await client.connect();
+  const client = await stackSuperuser();
   try {
     return await fn(client);
   } finally {

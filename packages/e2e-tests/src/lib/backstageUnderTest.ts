@@ -1,6 +1,5 @@
-import { readStackEnv } from '@internal/stack-env';
-import { Client } from 'pg';
 import { ensureAppBuilt } from './browser';
+import { stackSuperuser } from './instanceDatabase';
 import { eventually } from './eventually';
 import { ScaffolderClient } from './scaffolderClient';
 import { StartedBackend, startBackend } from './startBackend';
@@ -101,15 +100,7 @@ export async function ensureInstance(
 async function instanceLock(
   name: string,
 ): Promise<{ release(): Promise<void> }> {
-  const env = readStackEnv();
-  const client = new Client({
-    host: env.pgHost,
-    port: env.pgPort,
-    user: env.pgUser,
-    password: env.pgPassword,
-    database: 'postgres',
-  });
-  await client.connect();
+  const client = await stackSuperuser();
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [
       `e2e-tests ensureInstance ${name}`,

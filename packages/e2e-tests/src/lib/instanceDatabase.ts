@@ -4,6 +4,23 @@ import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 import { Client } from 'pg';
 
 /**
+ * A superuser session on the stack's PostgreSQL (its `postgres` database), which stands in for
+ * every RDS instance's server. The caller ends it.
+ */
+export async function stackSuperuser(): Promise<Client> {
+  const env = readStackEnv();
+  const client = new Client({
+    host: env.pgHost,
+    port: env.pgPort,
+    user: env.pgUser,
+    password: env.pgPassword,
+    database: 'postgres',
+  });
+  await client.connect();
+  return client;
+}
+
+/**
  * A superuser session on the database of an MLflow instance, on its RDS instance's own PostgreSQL
  * (the stack's superuser; its certificate is the stack CA's, not checked here: a test's own tool).
  */

@@ -22,7 +22,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { Client } from 'pg';
+import { stackSuperuser } from './instanceDatabase';
 import { readStackEnv } from '@internal/stack-env';
 import { resolveInstanceNames } from '@stateful-mlflow/plugin-mlflow-common';
 
@@ -152,15 +152,7 @@ const quoteIdentifier = (identifier: string) =>
  * PostgreSQL (all local RDS instances share it); it marks them with a comment naming the instance.
  */
 async function dropInstanceDatabases(instance: string): Promise<void> {
-  const env = readStackEnv();
-  const client = new Client({
-    host: env.pgHost,
-    port: env.pgPort,
-    user: env.pgUser,
-    password: env.pgPassword,
-    database: 'postgres',
-  });
-  await client.connect();
+  const client = await stackSuperuser();
   try {
     const marker = `managed-by=backstage-stateful-mlflow instance=${instance}`;
     const databases = await client.query<{ name: string }>(
