@@ -275,6 +275,47 @@ describe('authorizeInstanceChange', () => {
       );
     });
 
+    // The policy's fake sees no entity (the catalog dropped it: a redeploy); the first read still did.
+    function vanishingEntity() {
+      const { deps } = setup();
+      const getEntityByRef = jest
+        .fn()
+        .mockResolvedValueOnce(instanceEntity('redeployed', 'guests'))
+        .mockResolvedValue(undefined);
+      const change = {
+        name: 'redeployed',
+        owner: 'group:default/guests',
+        exists: true,
+        recordedOwner: 'group:default/guests',
+      };
+      return {
+        getEntityByRef,
+        decide: (user: string) =>
+          authorizeInstanceChange(
+            { ...deps, catalog: { ...deps.catalog, getEntityByRef } },
+            mockCredentials.user(user),
+            change,
+          ),
+      };
+    }
+
+    it('decides on the recorded owner when the entity vanishes between its read and the policy decision', async () => {
+      const { getEntityByRef, decide } = vanishingEntity();
+      await expect(decide(GUEST)).resolves.toMatchObject({
+        kind: 'update',
+        decidedBy: 'recordedOwner',
+        currentOwner: 'group:default/guests',
+      });
+      expect(getEntityByRef).toHaveBeenCalledTimes(2);
+    });
+
+    it('refuses a non-member of the recorded owner when the entity vanishes before the decision', async () => {
+      const { decide } = vanishingEntity();
+      await expect(decide(MALLORY)).rejects.toThrow(
+        'user:default/mallory is not a member of group:default/guests',
+      );
+    });
+
     it('refuses when the resources record no owner', async () => {
       const { deps } = setup();
       await expect(

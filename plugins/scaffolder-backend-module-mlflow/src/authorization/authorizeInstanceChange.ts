@@ -172,24 +172,29 @@ export async function authorizeInstanceChange(
         ? normalizeOwnerRef(entity.spec.owner, `${entityRef} spec.owner`)
         : 'no owner';
     if (
-      !(await isAllowed(permissions, credentials, {
+      await isAllowed(permissions, credentials, {
         permission,
         resourceRef: entityRef,
-      }))
+      })
     ) {
+      return {
+        kind: change.exists ? 'update' : 'create',
+        entityRef,
+        initiator,
+        currentOwner: entityOwner,
+        decidedBy: 'entity',
+      };
+    }
+    // The catalog drops the entity when its Deployment is deleted (a redeploy), possibly between
+    // the read above and the policy's own read of it, which then denies for want of an entity.
+    // Gone by now, the instance is decided as one without an entity, below.
+    if (await catalog.getEntityByRef(entityRef, { credentials })) {
       throw new NotAllowedError(
         `${initiator} may not ${verb} ${instance}, owned by ${entityOwner}${
           deleting ? '' : transferNote(requestedOwner, entityOwner)
         }: the permission policy denies ${permission.name} on it`,
       );
     }
-    return {
-      kind: change.exists ? 'update' : 'create',
-      entityRef,
-      initiator,
-      currentOwner: entityOwner,
-      decidedBy: 'entity',
-    };
   }
   if (!change.exists) {
     return { kind: 'create', entityRef, initiator };
